@@ -1,0 +1,17 @@
+import { ClsStore } from 'nestjs-cls';
+
+/** What every request carries through its async calls (nestjs-cls): logs, errors, audit events and jobs read it. */
+export interface RequestContextStore extends ClsStore {
+  requestId: string;
+  correlationId: string;
+  ip?: string;
+  userAgent?: string;
+}
+
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** The accepted value of an `X-Request-ID` / `X-Correlation-Id` header, or undefined when absent or malformed. */
+export function acceptedId(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && REQUEST_ID_PATTERN.test(value) ? value : undefined;
+}

@@ -1,0 +1,50 @@
+import { Global, Module } from '@nestjs/common';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { AppConfig } from '../../config/app-config';
+import { RequestContextStore } from '../context/request-context';
+import { HttpRequest } from '../http/http-types';
+import { buildDataSourceOptions } from './data-source-options';
+
+/**
+ * PostgreSQL through TypeORM, and the unit of work: nestjs-cls holds the request context and, through the
+ * transactional plugin, the open transaction, which every repository picks up via `TransactionHost`.
+ */
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        ...buildDataSourceOptions(config.databaseUrl!, config.databasePoolSize),
+        autoLoadEntities: true,
+        retryAttempts: 0,
+      }),
+    }),
+    ClsModule.forRoot({
+      global: true,
+      middleware: {
+        mount: true,
+        generateId: true,
+        idGenerator: (req: HttpRequest) => req.id,
+        setup: (cls, req: HttpRequest) => {
+          const store = cls as unknown as { set<K extends keyof RequestContextStore>(k: K, v: RequestContextStore[K]): void };
+          store.set('requestId', req.id);
+          store.set('correlationId', req.correlationId);
+          store.set('ip', req.ip);
+          store.set('userAgent', req.headers['user-agent']);
+        },
+      },
+      plugins: [
+        new ClsPluginTransactional({
+          imports: [TypeOrmModule],
+          adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+          enableTransactionProxy: false,
+        }),
+      ],
+    }),
+  ],
+})
+export class DatabaseModule {}

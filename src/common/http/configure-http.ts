@@ -1,0 +1,48 @@
+import { INestApplication } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'pino';
+import { AppConfig } from '../../config/app-config';
+import { LifecycleService } from '../lifecycle/lifecycle.service';
+import { MetricsService } from '../observability/metrics.service';
+import { jsonBody, requireJsonBody } from './body-parsing';
+import { ErrorFilter } from './error.filter';
+import { httpLogger } from './http-logging';
+import { lifecycleMiddleware } from './lifecycle.middleware';
+import { buildOpenApiDocument, mountOpenApi } from './openapi';
+import { requestIdMiddleware } from './request-id.middleware';
+import { RouteIndex } from './route-index';
+import { createValidationPipe } from './validation';
+
+function trustProxySetting(value: string | undefined): boolean | number | string {
+  if (!value) return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value; // e.g. "loopback, 10.0.0.0/8"
+}
+
+/**
+ * Everything Express-specific about the HTTP pipeline, in order: ids → access log → lifecycle/metrics → JSON body
+ * rules; then the global pipe and filter, OpenAPI. Used by `main.ts` and by the e2e tests, so both run the same app.
+ */
+export async function configureHttpApp(
+  nestApp: INestApplication,
+  config: AppConfig,
+  rootLogger: Logger,
+  version: string,
+): Promise<void> {
+  const app = nestApp as NestExpressApplication;
+  app.set('trust proxy', trustProxySetting(config.trustProxy));
+  app.disable('x-powered-by');
+  app.use(requestIdMiddleware);
+  app.use(httpLogger(rootLogger));
+  app.use(lifecycleMiddleware(app.get(LifecycleService), app.get(MetricsService)));
+  app.use(requireJsonBody);
+  app.use(jsonBody);
+
+  const routes = new RouteIndex();
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ErrorFilter(app.get(HttpAdapterHost), routes));
+  if (config.exposeDocs) mountOpenApi(app, buildOpenApiDocument(app, version));
+  await app.init();
+  routes.load(app.getHttpAdapter().getInstance());
+}

@@ -1,0 +1,93 @@
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ErrorEnvelope } from '../errors/error-envelope.dto';
+
+type Operation = { parameters?: unknown[]; responses: Record<string, unknown>; security?: unknown[] };
+const MUTATING = new Set(['post', 'put', 'patch', 'delete']);
+const ERROR_REF = { $ref: '#/components/schemas/ErrorEnvelope' };
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ERROR_REF } } });
+
+/** `<Tag>_<verb>`: the controller's name without its suffix, then the handler's name. Stable across releases. */
+export function operationId(controllerKey: string, methodKey: string): string {
+  return `${controllerKey.replace(/Controller$/, '')}_${methodKey}`;
+}
+
+/**
+ * Builds the OpenAPI document from the code (the swagger CLI plugin documents DTOs), then adds what every
+ * operation shares: request-id headers, the Idempotency-Key header on mutations, the error envelope.
+ */
+export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Countersign API')
+    .setDescription(
+      'Governed access: requests, policies, approvals, agents and single-use wraps. Errors always use the `ErrorEnvelope` shape.',
+    )
+    .setVersion(version)
+    .setLicense('Proprietary', 'https://countersign.invalid/license')
+    .addServer('http://localhost:8000', 'Local development')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'User access token, or an API key `csk_…`.' }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key `csk_…`.' }, 'api_key')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Agent-Secret', description: 'Agent secret, on /api/v1/agents/:id/… routes.' }, 'agent_secret')
+    .build();
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationId, extraModels: [ErrorEnvelope] });
+  return addSharedParts(document);
+}
+
+export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
+  document.components ??= {};
+  document.components.parameters = {
+    ...document.components.parameters,
+    RequestId: {
+      name: 'X-Request-ID',
+      in: 'header',
+      required: false,
+      description: 'Caller-chosen request id (echoed back); generated when absent or malformed.',
+      schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{8,128}$' },
+    },
+    CorrelationId: {
+      name: 'X-Correlation-Id',
+      in: 'header',
+      required: false,
+      description: 'Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.',
+      schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{8,128}$' },
+    },
+    IdempotencyKey: {
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description: 'Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`).',
+      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' },
+    },
+  };
+  document.components.headers = {
+    ...document.components.headers,
+    'X-Request-ID': { description: 'The request id (echoed or generated).', schema: { type: 'string' } },
+  };
+  for (const pathItem of Object.values(document.paths)) {
+    for (const [method, op] of Object.entries(pathItem as Record<string, Operation>)) {
+      if (!op || typeof op !== 'object' || !('responses' in op)) continue;
+      const parameters = (op.parameters ??= []);
+      parameters.push({ $ref: '#/components/parameters/RequestId' }, { $ref: '#/components/parameters/CorrelationId' });
+      if (MUTATING.has(method)) {
+        parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
+        op.responses['400'] ??= errorResponse('Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.');
+        op.responses['413'] ??= errorResponse('The body is larger than 1 MiB.');
+        op.responses['415'] ??= errorResponse('The body is not JSON.');
+      }
+      op.responses['500'] ??= errorResponse('Unexpected error (`INTERNAL_ERROR`); no internals are exposed.');
+      for (const response of Object.values(op.responses) as { headers?: Record<string, unknown> }[]) {
+        response.headers = { 'X-Request-ID': { $ref: '#/components/headers/X-Request-ID' }, ...response.headers };
+      }
+    }
+  }
+  return document;
+}
+
+export function mountOpenApi(app: INestApplication, document: OpenAPIObject): void {
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+    customSiteTitle: 'Countersign API',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

@@ -1,0 +1,27 @@
+import pino, { Logger } from 'pino';
+import { redactDeep } from './redact';
+
+/** The one pino instance: JSON lines, secrets redacted by path (headers) and by key name (anything else). */
+export function createRootLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'countersign' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    messageKey: 'msg',
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.headers["x-api-key"]',
+        'req.headers["x-agent-secret"]',
+        'res.headers["set-cookie"]',
+      ],
+      censor: '[REDACTED]',
+    },
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => redactDeep(object) as Record<string, unknown>,
+    },
+    serializers: { err: pino.stdSerializers.err },
+  });
+}

@@ -1,0 +1,101 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import * as path from 'node:path';
+import { EnvironmentVariables } from './env.schema';
+import { loadOrCreateLocalSecrets, LocalSecrets } from './local-secrets';
+
+/** Typed, validated configuration. Built once at start; injected as `AppConfig`. */
+export class AppConfig {
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  /** Undefined until the embedded database has been started (see `main.ts`). */
+  databaseUrl?: string;
+  readonly databasePoolSize: number;
+  readonly dataDir: string;
+  readonly embeddedPgPort: number;
+  readonly redisUrl?: string;
+  readonly logLevel: string;
+  readonly shutdownGraceSeconds: number;
+  readonly metricsToken?: string;
+  readonly trustProxy?: string;
+  readonly jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlSeconds: number };
+  readonly kms: { provider: 'local'; masterKey: string };
+  readonly apiKeyPepper: string;
+  readonly auditSigningKey: string;
+  readonly exposeDocs: boolean;
+  readonly build: { commit?: string; date?: string };
+  /** Names of the keys generated under DATA_DIR because they were not configured. */
+  readonly generatedSecrets: string[];
+
+  constructor(init: Omit<AppConfig, never>) {
+    Object.assign(this, init);
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, readonly problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function firstProblem(errors: ValidationError[]): ConfigError {
+  const [first] = errors;
+  const problem = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+  // class-validator messages start with the property name ("PORT must be…"); keep one name only.
+  const text = problem.startsWith(first.property) ? problem.slice(first.property.length).trim() : problem;
+  return new ConfigError(first.property, text);
+}
+
+/**
+ * Validates the environment and returns the configuration. Throws `ConfigError` naming the first bad variable.
+ * Outside production, missing keys are generated once and kept under DATA_DIR with owner-only permissions.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw = plainToInstance(EnvironmentVariables, { ...env }, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const errors = validateSync(raw, { whitelist: true, forbidUnknownValues: false });
+  if (errors.length > 0) throw firstProblem(errors);
+
+  const dataDir = path.resolve(raw.DATA_DIR);
+  let secrets: LocalSecrets = {
+    JWT_SECRET: raw.JWT_SECRET,
+    KMS_MASTER_KEY: raw.KMS_MASTER_KEY,
+    API_KEY_PEPPER: raw.API_KEY_PEPPER,
+    AUDIT_SIGNING_KEY: raw.AUDIT_SIGNING_KEY,
+  };
+  let generated: string[] = [];
+  const missing = (Object.keys(secrets) as (keyof LocalSecrets)[]).filter((k) => !secrets[k]);
+  if (missing.length > 0) {
+    if (raw.NODE_ENV === 'production') throw new ConfigError(missing[0], 'is required when NODE_ENV=production');
+    ({ secrets, generated } = loadOrCreateLocalSecrets(dataDir, secrets));
+  }
+
+  return new AppConfig({
+    nodeEnv: raw.NODE_ENV,
+    port: raw.PORT,
+    host: raw.HOST,
+    databaseUrl: raw.DATABASE_URL,
+    databasePoolSize: raw.DATABASE_POOL_SIZE,
+    dataDir,
+    embeddedPgPort: raw.EMBEDDED_PG_PORT,
+    redisUrl: raw.REDIS_URL,
+    logLevel: raw.LOG_LEVEL,
+    shutdownGraceSeconds: raw.SHUTDOWN_GRACE_SECONDS,
+    metricsToken: raw.METRICS_TOKEN,
+    trustProxy: raw.TRUST_PROXY,
+    jwt: {
+      secret: secrets.JWT_SECRET!,
+      issuer: raw.JWT_ISSUER,
+      audience: raw.JWT_AUDIENCE,
+      accessTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: raw.REFRESH_TOKEN_TTL_SECONDS,
+    },
+    kms: { provider: 'local', masterKey: secrets.KMS_MASTER_KEY! },
+    apiKeyPepper: secrets.API_KEY_PEPPER!,
+    auditSigningKey: secrets.AUDIT_SIGNING_KEY!,
+    exposeDocs: raw.EXPOSE_DOCS ?? true,
+    build: { commit: raw.GIT_COMMIT, date: raw.BUILD_DATE },
+    generatedSecrets: generated,
+  });
+}

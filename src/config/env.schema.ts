@@ -1,0 +1,86 @@
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : ['1', 'true', 'yes', 'on'].includes(String(value).toLowerCase());
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** Every setting the service reads. Names and defaults are documented in `.env.example`. */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsInt() @Min(0) @Max(65535)
+  PORT: number = 8000;
+
+  @IsString()
+  HOST: string = '0.0.0.0';
+
+  @IsOptional() @Transform(emptyToUndefined)
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE: number = 10;
+
+  @IsString() @MinLength(1)
+  DATA_DIR: string = './.data';
+
+  @IsInt() @Min(1) @Max(65535)
+  EMBEDDED_PG_PORT: number = 54329;
+
+  @IsOptional() @Transform(emptyToUndefined)
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+
+  @IsInt() @Min(0) @Max(600)
+  SHUTDOWN_GRACE_SECONDS: number = 25;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  METRICS_TOKEN?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  TRUST_PROXY?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @MinLength(32, { message: 'must be at least 32 bytes' })
+  JWT_SECRET?: string;
+
+  @IsString()
+  JWT_ISSUER: string = 'countersign';
+
+  @IsString()
+  JWT_AUDIENCE: string = 'countersign-api';
+
+  @IsInt() @Min(60) @Max(86400)
+  ACCESS_TOKEN_TTL_SECONDS: number = 3600;
+
+  @IsInt() @Min(300) @Max(31536000)
+  REFRESH_TOKEN_TTL_SECONDS: number = 2592000;
+
+  @IsIn(['local'])
+  KMS_PROVIDER: string = 'local';
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes, base64-encoded' })
+  KMS_MASTER_KEY?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(32, { message: 'must be at least 32 characters' })
+  API_KEY_PEPPER?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be a 32-byte Ed25519 seed, base64-encoded' })
+  AUDIT_SIGNING_KEY?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  EXPOSE_DOCS?: boolean;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  GIT_COMMIT?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  BUILD_DATE?: string;
+}

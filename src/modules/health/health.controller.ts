@@ -1,0 +1,46 @@
+import { Controller, Get, HttpCode } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '../../common/auth/public.decorator';
+import { ApiHealthDto, LivenessDto, ReadinessDto, VersionDto } from './dto/health.dto';
+import { HealthService } from './health.service';
+
+@ApiTags('Health')
+@Public()
+@Controller()
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  /** Liveness: the process runs (never touches the database). */
+  @Get('healthz')
+  @HttpCode(200)
+  healthz(): LivenessDto {
+    return this.health.liveness();
+  }
+
+  /** Liveness for Kubernetes; same as `/healthz`. */
+  @Get('livez')
+  livez(): LivenessDto {
+    return this.health.liveness();
+  }
+
+  /** Readiness: database reachable, every migration applied, Redis reachable when configured, not shutting down. */
+  @Get('readyz')
+  @ApiServiceUnavailableResponse({ description: 'A check failed or shutdown has begun.', type: ReadinessDto })
+  readyz(): Promise<ReadinessDto> {
+    return this.health.readiness();
+  }
+
+  /** API health with the database connection state and the version. */
+  @Get('api/v1/health')
+  @ApiServiceUnavailableResponse({ description: 'The database is unreachable.', type: ApiHealthDto })
+  apiHealth(): Promise<ApiHealthDto> {
+    return this.health.apiHealth();
+  }
+
+  /** Version, commit and build date of this instance. */
+  @Get('api/v1/version')
+  @ApiOkResponse({ type: VersionDto })
+  version(): VersionDto {
+    return this.health.version();
+  }
+}

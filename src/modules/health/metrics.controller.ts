@@ -1,0 +1,24 @@
+import { Controller, Get, Header, Headers } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Public } from '../../common/auth/public.decorator';
+import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import { PROMETHEUS_CONTENT_TYPE } from '../../common/observability/metrics.service';
+import { MetricsAccess } from './metrics-access';
+
+@ApiTags('Health')
+@Public()
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly access: MetricsAccess) {}
+
+  /** Prometheus metrics. When `METRICS_TOKEN` is set, requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  @Get()
+  @Header('Content-Type', PROMETHEUS_CONTENT_TYPE)
+  @ApiBearerAuth('bearer')
+  @ApiProduces(PROMETHEUS_CONTENT_TYPE)
+  @ApiOkResponse({ description: 'Prometheus text exposition format.', schema: { type: 'string' } })
+  @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'METRICS_TOKEN is set and was not presented.' })
+  metrics(@Headers('authorization') authorization: string | undefined): Promise<string> {
+    return this.access.render(authorization);
+  }
+}
