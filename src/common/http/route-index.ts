@@ -14,7 +14,8 @@ export class RouteIndex {
 
   load(app: Application): void {
     const router = (app as unknown as { router?: { stack: ExpressLayer[] } }).router;
-    this.layers = (router?.stack ?? []).filter((layer) => layer.route);
+    // Wildcard routes are Nest's middleware mounts (`forRoutes('*')`), not handlers.
+    this.layers = (router?.stack ?? []).filter((layer) => layer.route && !layer.route.path.includes('*'));
   }
 
   allowedMethods(path: string): string[] {

@@ -8,13 +8,18 @@ export interface ShutdownOptions {
   graceSeconds: number;
   /** Runs after the application (and its database pool) closed: stops the embedded PostgreSQL. */
   afterClose?: () => Promise<void>;
+  /** Defaults to `process.exit`; tests pass their own. */
+  exit?: (code: number) => void;
+  /** Listen for SIGTERM/SIGINT (default true). */
+  listen?: boolean;
 }
 
 /**
  * SIGTERM/SIGINT: readiness turns 503 at once, new requests get 503 SHUTTING_DOWN, in-flight requests finish (up to
  * the grace period), then the HTTP server, the pool and the embedded database close and the process exits 0.
  */
-export function installGracefulShutdown({ app, logger, graceSeconds, afterClose }: ShutdownOptions): void {
+export function installGracefulShutdown(options: ShutdownOptions): (signal: NodeJS.Signals) => Promise<void> {
+  const { app, logger, graceSeconds, afterClose, exit = (code) => process.exit(code), listen = true } = options;
   const lifecycle = app.get(LifecycleService);
   let started = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -35,8 +40,11 @@ export function installGracefulShutdown({ app, logger, graceSeconds, afterClose 
     }
     logger.info({ duration_ms: Date.now() - begun }, 'shutdown: complete');
     logger.flush?.();
-    process.exit(code);
+    exit(code);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (listen) {
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+  }
+  return shutdown;
 }

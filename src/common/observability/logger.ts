@@ -1,9 +1,10 @@
-import pino, { Logger } from 'pino';
+import pino, { DestinationStream, Logger } from 'pino';
 import { redactDeep } from './redact';
 
 /** The one pino instance: JSON lines, secrets redacted by path (headers) and by key name (anything else). */
-export function createRootLogger(level: string): Logger {
-  return pino({
+export function createRootLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
     level,
     base: { service: 'countersign' },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -23,5 +24,7 @@ export function createRootLogger(level: string): Logger {
       log: (object) => redactDeep(object) as Record<string, unknown>,
     },
     serializers: { err: pino.stdSerializers.err },
-  });
+    },
+    destination ?? pino.destination({ sync: false }),
+  );
 }

@@ -12,7 +12,7 @@ export function redactDeep(input: unknown, depth = 0): unknown {
   if (input === null || typeof input !== 'object') return input;
   if (depth > 8) return '[TRUNCATED]';
   if (Array.isArray(input)) return input.map((item) => redactDeep(item, depth + 1));
-  if (input instanceof Date || Buffer.isBuffer(input)) return input;
+  if (input instanceof Date || input instanceof Error || Buffer.isBuffer(input)) return input;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
     out[key] = isSensitiveKey(key) && value !== undefined && value !== null ? REDACTED : redactDeep(value, depth + 1);

@@ -1,0 +1,47 @@
+// @ts-check
+import eslint from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'eslint.config.mjs'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node, ...globals.jest } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': 'off',
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['scripts/**/*.js', 'test/**/*.js'],
+    rules: { 'no-console': 'off' },
+  },
+  // Layer rule 1: cross-cutting code never depends on a feature module.
+  {
+    files: ['src/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/modules/**'], message: 'src/common must not import src/modules (layering).' }] }],
+    },
+  },
+  // Layer rule 2: a module reaches another module through its exported service, never its repository or entities' queries.
+  {
+    files: ['src/modules/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(\\.\\./)*[a-z-]+/.*\\.repository$',
+              message: "Use the other module's exported service, not its repository.",
+            },
+            { regex: '^.*/modules/[a-z-]+/.*\\.repository$', message: "Use the other module's exported service, not its repository." },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,23 @@
+// Three tiers (STYLE.md): unit (pure code, fakes), medium (services + real PostgreSQL), e2e (HTTP against the real app).
+// Medium and e2e share one PostgreSQL (embedded unless DATABASE_URL is set); each test file gets its own database.
+const swaggerPlugin = { path: '<rootDir>/test/helpers/swagger-transformer.js' };
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', astTransformers: { before: [swaggerPlugin] } }],
+};
+const common = {
+  rootDir: __dirname,
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.data/'],
+  testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+const withDatabase = {
+  ...common,
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/agent/**/*.spec.ts'] },
+    { ...withDatabase, displayName: 'medium', testMatch: ['<rootDir>/test/medium/**/*.medium-spec.ts'] },
+    { ...withDatabase, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+  ],
+};

@@ -1,0 +1,68 @@
+import { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Writable } from 'node:stream';
+import { version } from '../../package.json';
+import { AppModule } from '../../src/app.module';
+import { configureHttpApp } from '../../src/common/http/configure-http';
+import { createRootLogger } from '../../src/common/observability/logger';
+import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { createTestDatabase, TestDatabase } from './test-database';
+
+/** Every JSON log line the app wrote, for assertions (e.g. that no secret is logged). */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+  parsed(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}
+
+export interface TestApp {
+  app: INestApplication;
+  /** The Node http.Server, for supertest. */
+  http: ReturnType<INestApplication['getHttpServer']>;
+  config: AppConfig;
+  db: TestDatabase;
+  logs: LogCapture;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** Extra modules (fixtures) mounted beside the real ones. */
+  imports?: ModuleMetadata['imports'];
+  /** Use this database URL instead of the file's own database (e.g. through a proxy). */
+  databaseUrl?: string;
+  db?: TestDatabase;
+}
+
+/** The real application (same pipeline as `main.ts`) on a fresh database of its own. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase());
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'info', ...options.env, DATABASE_URL: options.databaseUrl ?? db.url });
+  const logs = new LogCapture();
+  const logger = createRootLogger(config.logLevel, logs);
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, logger), ...(options.imports ?? [])] }).compile();
+  const app = moduleRef.createNestApplication({ bodyParser: false, logger: false, forceCloseConnections: true });
+  await configureHttpApp(app, config, logger, version);
+  let closed = false;
+  return {
+    app,
+    http: app.getHttpServer(),
+    config,
+    db,
+    logs,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      if (!options.db) await db.drop();
+    },
+  };
+}
