@@ -18,7 +18,7 @@ export function httpLogger(logger: Logger) {
     customProps: (req: IncomingMessage, res: ServerResponse) =>
       res.headersSent
         ? { route: routeTemplate(req as HttpRequest), status: res.statusCode }
-        : { correlation_id: (req as HttpRequest).correlationId },
+        : { correlation_id: (req as HttpRequest).correlationId, method: req.method },
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     customSuccessMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${routeTemplate(req as HttpRequest)} ${res.statusCode}`,
