@@ -53,12 +53,13 @@ export class HealthService {
   }
 
   async apiHealth(): Promise<ApiHealthDto> {
-    try {
-      await this.typeorm.pingCheck('database', { connection: this.dataSource, timeout: CHECK_TIMEOUT_MS });
-      return { status: 'ok', db: 'connected', version: this.build.version };
-    } catch {
+    const result = await this.typeorm
+      .pingCheck('database', { connection: this.dataSource, timeout: CHECK_TIMEOUT_MS })
+      .catch(() => ({ database: { status: 'down' } }));
+    if (result.database?.status !== 'up') {
       throw new RawHttpResponse(503, { status: 'unavailable', db: 'disconnected', version: this.build.version });
     }
+    return { status: 'ok', db: 'connected', version: this.build.version };
   }
 
   version(): VersionDto {
