@@ -8,7 +8,6 @@ import { runMigrations } from '../../src/common/db/migration-runner';
 import { withDatabase } from './test-database';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __COUNTERSIGN_TEST_PG__: { embedded?: EmbeddedDatabase; dir?: string; template: string; adminUrl: string } | undefined;
 }
 

@@ -1,4 +1,5 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
+import { ValidationError } from 'class-validator';
 import { FieldIssue, ValidationFailedError } from '../errors/app-error';
 
 function issueText(property: string, message: string): string {

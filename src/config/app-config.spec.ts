@@ -1,0 +1,62 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, loadConfig } from './app-config';
+
+const keys = {
+  JWT_SECRET: 'j'.repeat(40),
+  KMS_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+  API_KEY_PEPPER: 'p'.repeat(40),
+  AUDIT_SIGNING_KEY: Buffer.alloc(32, 2).toString('base64'),
+};
+
+describe('loadConfig', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-config-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('applies the documented defaults', () => {
+    const config = loadConfig({ ...keys, DATA_DIR: dir });
+    expect(config.port).toBe(8000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.shutdownGraceSeconds).toBe(25);
+    expect(config.jwt.accessTtlSeconds).toBe(3600);
+    expect(config.generatedSecrets).toEqual([]);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ KMS_MASTER_KEY: 'bm90LTMyLWJ5dGVz' }, 'KMS_MASTER_KEY'],
+  ])('refuses %j naming the variable', (bad, variable) => {
+    let error: unknown;
+    try {
+      loadConfig({ ...keys, DATA_DIR: dir, ...bad });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message).toMatch(new RegExp(`^Invalid configuration: ${variable} \\S`));
+    expect((error as ConfigError).message).not.toContain('\n');
+  });
+
+  it('generates missing keys once, owner-only, and reuses them', () => {
+    const first = loadConfig({ DATA_DIR: dir });
+    expect(first.generatedSecrets.sort()).toEqual(Object.keys(keys).sort());
+    const file = path.join(dir, 'secrets.json');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const second = loadConfig({ DATA_DIR: dir });
+    expect(second.jwt.secret).toBe(first.jwt.secret);
+    expect(second.kms.masterKey).toBe(first.kms.masterKey);
+    expect(Buffer.from(first.kms.masterKey, 'base64')).toHaveLength(32);
+  });
+
+  it('generates nothing in production: a missing key stops the start', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dir })).toThrow(/JWT_SECRET is required when NODE_ENV=production/);
+    expect(fs.existsSync(path.join(dir, 'secrets.json'))).toBe(false);
+  });
+});
