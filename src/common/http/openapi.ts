@@ -24,7 +24,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     )
     .setVersion(version)
     .setLicense('Proprietary', 'https://countersign.invalid/license')
-    .addServer('http://localhost:8000', 'Local development')
+    .addServer('/', 'This server')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'User access token, or an API key `csk_…`.' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key `csk_…`.' }, 'api_key')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Agent-Secret', description: 'Agent secret, on /api/v1/agents/:id/… routes.' }, 'agent_secret')
@@ -66,6 +66,8 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
   for (const pathItem of Object.values(document.paths)) {
     for (const [method, op] of Object.entries(pathItem as Record<string, Operation>)) {
       if (!op || typeof op !== 'object' || !('responses' in op)) continue;
+      // Routes without a declared scheme are public (`@Public()`): say so explicitly.
+      op.security ??= [];
       const parameters = (op.parameters ??= []);
       parameters.push({ $ref: '#/components/parameters/RequestId' }, { $ref: '#/components/parameters/CorrelationId' });
       if (MUTATING.has(method)) {
