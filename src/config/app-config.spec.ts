@@ -25,13 +25,13 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ PORT: 'abc' }, 'PORT'],
-    [{ PORT: '70000' }, 'PORT'],
-    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
-    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
-    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
-    [{ KMS_MASTER_KEY: 'bm90LTMyLWJ5dGVz' }, 'KMS_MASTER_KEY'],
-  ])('refuses %j naming the variable', (bad, variable) => {
+    [{ PORT: 'abc' }, 'PORT', 'must be an integer number'],
+    [{ PORT: '70000' }, 'PORT', 'must not be greater than 65535'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL', 'must be a postgres:// or postgresql:// URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', 'must be one of'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET', 'must be at least 32 bytes'],
+    [{ KMS_MASTER_KEY: 'bm90LTMyLWJ5dGVz' }, 'KMS_MASTER_KEY', 'must be 32 bytes, base64-encoded'],
+  ])('refuses %j naming the variable', (bad, variable, problem) => {
     let error: unknown;
     try {
       loadConfig({ ...keys, DATA_DIR: dir, ...bad });
@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message).toMatch(new RegExp(`^Invalid configuration: ${variable} \\S`));
+    expect((error as ConfigError).message).toContain(`${variable} ${problem}`);
     expect((error as ConfigError).message).not.toContain('\n');
   });
 

@@ -43,7 +43,10 @@ export class ConfigError extends Error {
 
 function firstProblem(errors: ValidationError[]): ConfigError {
   const [first] = errors;
-  const problem = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+  const constraints = first.constraints ?? {};
+  // Type errors explain more than range errors ("must be an integer" beats "must not be greater than" for "abc").
+  const key = ['isInt', 'isBoolean', 'isIn', 'matches', 'isString'].find((k) => k in constraints) ?? Object.keys(constraints)[0];
+  const problem = (key && constraints[key]) || 'is invalid';
   // class-validator messages start with the property name ("PORT must be…"); keep one name only.
   const text = problem.startsWith(first.property) ? problem.slice(first.property.length).trim() : problem;
   return new ConfigError(first.property, text);
