@@ -49,3 +49,22 @@ describe('OpenAPI document (e2e)', () => {
     expect(res.text).toContain('swagger-ui');
   });
 });
+
+describe('/metrics protected by METRICS_TOKEN (e2e)', () => {
+  let t: TestApp;
+  const token = 'metrics-token-0123456789';
+  beforeAll(async () => {
+    t = await createTestApp({ env: { METRICS_TOKEN: token } });
+  });
+  afterAll(() => t.close());
+
+  it('refuses without the token and with a wrong one, serves with it', async () => {
+    const none = await request(t.http).get('/metrics');
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe('AUTHENTICATION_REQUIRED');
+    expect((await request(t.http).get('/metrics').set('Authorization', 'Bearer wrong-token-0123456789')).status).toBe(401);
+    const ok = await request(t.http).get('/metrics').set('Authorization', `Bearer ${token}`);
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('http_request_duration_seconds');
+  });
+});
