@@ -23,6 +23,7 @@ export class AppConfig {
   readonly jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlSeconds: number };
   readonly kms: { provider: 'local'; masterKey: string };
   readonly apiKeyPepper: string;
+  readonly bcryptCost: number;
   readonly auditSigningKey: string;
   readonly exposeDocs: boolean;
   readonly build: { commit?: string; date?: string };
@@ -97,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     kms: { provider: 'local', masterKey: secrets.KMS_MASTER_KEY! },
     apiKeyPepper: secrets.API_KEY_PEPPER!,
+    bcryptCost: raw.BCRYPT_COST,
     auditSigningKey: secrets.AUDIT_SIGNING_KEY!,
     exposeDocs: raw.EXPOSE_DOCS ?? true,
     build: { commit: raw.GIT_COMMIT, date: raw.BUILD_DATE },

@@ -61,6 +61,9 @@ export class EnvironmentVariables {
   @IsInt() @Min(300) @Max(31536000)
   REFRESH_TOKEN_TTL_SECONDS: number = 2592000;
 
+  @IsInt() @Min(4) @Max(15)
+  BCRYPT_COST: number = 12;
+
   @IsIn(['local'])
   KMS_PROVIDER: string = 'local';
 

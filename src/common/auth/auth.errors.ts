@@ -1,0 +1,39 @@
+import { AppError } from '../errors/app-error';
+
+export class AuthenticationRequiredError extends AppError {
+  constructor(message = 'Authentication is required.') {
+    super(401, 'AUTHENTICATION_REQUIRED', message, null, { 'WWW-Authenticate': 'Bearer' });
+  }
+}
+
+export class InvalidCredentialsError extends AppError {
+  constructor(message = 'The credentials are invalid.') {
+    super(401, 'INVALID_CREDENTIALS', message, null, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+  }
+}
+
+export class TokenExpiredError extends AppError {
+  constructor() {
+    super(401, 'TOKEN_EXPIRED', 'The token has expired.', null, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+  }
+}
+
+export class TokenRevokedError extends AppError {
+  constructor(message = 'The credentials have been revoked.') {
+    super(401, 'TOKEN_REVOKED', message, null, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+  }
+}
+
+export class PermissionDeniedError extends AppError {
+  constructor(permission: string, message?: string) {
+    super(403, 'PERMISSION_DENIED', message ?? `This needs the ${permission} permission.`, [{ permission }]);
+  }
+}
+
+export class PrivilegeEscalationError extends AppError {
+  constructor(permissions: string[], scope: string) {
+    super(403, 'PRIVILEGE_ESCALATION', `You cannot grant permissions you do not hold at ${scope}: ${permissions.join(', ')}.`, [
+      { permissions, scope },
+    ]);
+  }
+}

@@ -1,0 +1,73 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ClsService } from 'nestjs-cls';
+import passport from 'passport';
+import { AppError } from '../errors/app-error';
+import { AuthenticationRequiredError, InvalidCredentialsError, PermissionDeniedError, TokenExpiredError } from './auth.errors';
+import { AUTHENTICATED, AuthenticatedMetadata } from './authenticated.decorator';
+import { holds, Principal } from './principal';
+import { PRINCIPAL_RESOLVER, PrincipalResolver } from './principal-resolver';
+import { IS_PUBLIC } from './public.decorator';
+
+interface GuardedRequest {
+  headers: Record<string, string | string[] | undefined>;
+  principal?: Principal;
+}
+
+const API_KEY_PREFIX = 'csk_';
+
+/**
+ * The one global guard. A route is reachable only with `@Public()` or `@Authenticated(...)`; anything else is refused.
+ * Credentials are chosen by header: `X-API-Key` or `Bearer csk_…` → API key; other `Bearer` → JWT (passport-jwt).
+ * The principal is resolved fresh on every request, so revocations apply on the very next call, on every replica.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cls: ClsService,
+    @Inject(PRINCIPAL_RESOLVER) private readonly resolver: PrincipalResolver,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const access = this.reflector.getAllAndOverride<AuthenticatedMetadata>(AUTHENTICATED, targets);
+    if (!access) throw new AppError(500, 'INTERNAL_ERROR', 'This route declares no access rule and is refused.');
+
+    const req = context.switchToHttp().getRequest<GuardedRequest>();
+    const principal = await this.authenticate(req, context);
+    if (!access.principals.includes(principal.type)) {
+      throw new AppError(403, 'PERMISSION_DENIED', `This route is not available to ${principal.type.replace('_', ' ')} credentials.`, [
+        { principal_types: access.principals },
+      ]);
+    }
+    req.principal = principal;
+    this.cls.set('principal', principal);
+    if (access.permission && !holds(principal, access.permission)) throw new PermissionDeniedError(access.permission);
+    return true;
+  }
+
+  private async authenticate(req: GuardedRequest, context: ExecutionContext): Promise<Principal> {
+    const apiKeyHeader = req.headers['x-api-key'];
+    const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
+    const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (typeof apiKeyHeader === 'string' && apiKeyHeader) return this.resolver.fromApiKey(apiKeyHeader);
+    if (bearer?.startsWith(API_KEY_PREFIX)) return this.resolver.fromApiKey(bearer);
+    if (bearer) return this.jwt(req, context);
+    if (authorization) throw new InvalidCredentialsError('The Authorization header must be "Bearer <token>".');
+    throw new AuthenticationRequiredError();
+  }
+
+  private jwt(req: GuardedRequest, context: ExecutionContext): Promise<Principal> {
+    const res = context.switchToHttp().getResponse();
+    return new Promise((resolve, reject) => {
+      passport.authenticate('jwt', { session: false }, (err: unknown, principal: Principal | false, info?: { name?: string }) => {
+        if (err) return reject(err);
+        if (principal) return resolve(principal);
+        if (info?.name === 'TokenExpiredError') return reject(new TokenExpiredError());
+        reject(new InvalidCredentialsError('The access token is invalid.'));
+      })(req, res, (err: unknown) => reject(err ?? new AuthenticationRequiredError()));
+    });
+  }
+}

@@ -1,0 +1,38 @@
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorEnvelope } from '../errors/error-envelope.dto';
+import { Principal, PrincipalType } from './principal';
+
+export const AUTHENTICATED = 'countersign:authenticated';
+
+export interface AuthenticatedOptions {
+  /** Checked by the guard: the principal must hold it at some scope (object scope is checked by the service). */
+  permission?: string;
+  /** Who may call; default users and API keys. Agent routes say `['agent']`. */
+  principals?: PrincipalType[];
+}
+
+export interface AuthenticatedMetadata {
+  permission?: string;
+  principals: PrincipalType[];
+}
+
+/** The route needs credentials (and optionally a permission). Documents the security schemes and 401/403. */
+export function Authenticated(options: AuthenticatedOptions = {}) {
+  const metadata: AuthenticatedMetadata = { permission: options.permission, principals: options.principals ?? ['user', 'api_key'] };
+  const decorators = [
+    SetMetadata(AUTHENTICATED, metadata),
+    ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'Missing, invalid, expired or revoked credentials.' }),
+  ];
+  if (metadata.principals.includes('user') || metadata.principals.includes('api_key')) decorators.push(ApiBearerAuth('bearer'), ApiSecurity('api_key'));
+  if (metadata.principals.includes('agent')) decorators.push(ApiSecurity('agent_secret'));
+  if (metadata.permission) {
+    decorators.push(ApiForbiddenResponse({ type: ErrorEnvelope, description: `Needs \`${metadata.permission}\` (PERMISSION_DENIED).` }));
+  }
+  return applyDecorators(...decorators);
+}
+
+/** The authenticated caller, as resolved by the guard. */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
+  return ctx.switchToHttp().getRequest<{ principal: Principal }>().principal;
+});

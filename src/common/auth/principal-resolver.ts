@@ -1,0 +1,21 @@
+import { Principal } from './principal';
+
+export const PRINCIPAL_RESOLVER = Symbol('PRINCIPAL_RESOLVER');
+
+/** Claims of a Countersign access token. */
+export interface AccessTokenClaims {
+  sub: string;
+  tid: string;
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  iss: string;
+  aud: string;
+}
+
+/** Turns verified credentials into a principal, checking they are still valid (implemented by the auth module). */
+export interface PrincipalResolver {
+  fromAccessToken(claims: AccessTokenClaims): Promise<Principal>;
+  fromApiKey(key: string): Promise<Principal>;
+}

@@ -1,0 +1,70 @@
+import { PermissionDeniedError } from './auth.errors';
+
+export type ScopeType = 'tenant' | 'workspace' | 'environment';
+export type PrincipalType = 'user' | 'api_key' | 'agent';
+
+/** One permission held at one scope. */
+export interface Grant {
+  permission: string;
+  scopeType: ScopeType;
+  scopeId: string;
+}
+
+/** Where an object lives: checks pass when a grant covers the tenant, its workspace or its environment. */
+export interface ResourceScope {
+  workspaceId?: string | null;
+  environmentId?: string | null;
+}
+
+/** Who is calling, resolved fresh on every request (no permission cache: revocations apply on the next call). */
+export interface Principal {
+  type: PrincipalType;
+  /** User id, API key id or agent id. */
+  id: string;
+  tenantId: string;
+  /** Human label for logs and audit: email, key name, agent name. */
+  label: string;
+  /** The user behind the principal (the user, or an API key's creator). */
+  userId?: string;
+  sessionId?: string;
+  platformAdmin: boolean;
+  grants: Grant[];
+  /** For agents: the workspace (and environment) they are bound to. */
+  workspaceId?: string;
+  environmentId?: string | null;
+}
+
+/** True when the principal holds `permission` at the given scope, or anywhere when no scope is given. */
+export function holds(principal: Principal, permission: string, scope?: ResourceScope): boolean {
+  if (permission === 'tenant.manage' && principal.platformAdmin) return true;
+  return principal.grants.some((g) => {
+    if (g.permission !== permission) return false;
+    if (!scope || g.scopeType === 'tenant') return true;
+    if (g.scopeType === 'workspace') return g.scopeId === scope.workspaceId;
+    return g.scopeId === scope.environmentId;
+  });
+}
+
+/** True when the principal holds `permission` for the whole tenant. */
+export function holdsTenantWide(principal: Principal, permission: string): boolean {
+  if (permission === 'tenant.manage' && principal.platformAdmin) return true;
+  return principal.grants.some((g) => g.permission === permission && g.scopeType === 'tenant');
+}
+
+/** Workspaces where the principal holds `permission`; `'all'` when it holds it tenant-wide. */
+export function workspacesWith(principal: Principal, permission: string): 'all' | string[] {
+  if (holdsTenantWide(principal, permission)) return 'all';
+  return principal.grants.filter((g) => g.permission === permission && g.scopeType === 'workspace').map((g) => g.scopeId);
+}
+
+/** Expands role assignments into grants. */
+export function toGrants(rows: { permissions: string[]; scopeType: ScopeType; scopeId: string }[]): Grant[] {
+  return rows.flatMap((r) => r.permissions.map((permission) => ({ permission, scopeType: r.scopeType, scopeId: r.scopeId })));
+}
+
+/** Throws 403 PERMISSION_DENIED (naming the permission) unless the principal holds it at the scope. */
+export function requirePermission(principal: Principal, permission: string, scope?: ResourceScope): void {
+  if (!holds(principal, permission, scope)) {
+    throw new PermissionDeniedError(permission);
+  }
+}

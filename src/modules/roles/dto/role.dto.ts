@@ -1,0 +1,79 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { PaginationQueryDto } from '../../../common/api/pagination.dto';
+
+export class PermissionDto {
+  @ApiProperty({ example: 'request.approve' })
+  key: string;
+  description: string;
+  /** `core` or `plugin:<id>`. */
+  @ApiProperty({ example: 'core' })
+  source: string;
+}
+
+export class CreateRoleDto {
+  @Matches(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: 'must match ^[a-z0-9][a-z0-9._-]{0,62}$' })
+  name: string;
+
+  @IsOptional() @IsString() @MaxLength(500)
+  description?: string;
+
+  @IsArray() @ArrayMaxSize(200) @IsString({ each: true })
+  permissions: string[];
+}
+
+export class ReplaceRolePermissionsDto {
+  @IsArray() @ArrayMaxSize(200) @IsString({ each: true })
+  permissions: string[];
+}
+
+export class RoleDto {
+  @ApiProperty({ example: 'rol_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  /** Built-in roles cannot be changed or deleted. */
+  built_in: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export class CreateUserRoleDto {
+  @IsString() @MinLength(1) @MaxLength(64)
+  user_id: string;
+
+  @IsString() @MinLength(1) @MaxLength(64)
+  role_id: string;
+
+  @IsIn(['tenant', 'workspace', 'environment'])
+  scope_type: 'tenant' | 'workspace' | 'environment';
+
+  /** The tenant, workspace or environment id. */
+  @IsString() @MinLength(1) @MaxLength(64)
+  scope_id: string;
+}
+
+export class ListUserRolesQueryDto extends PaginationQueryDto {
+  @IsOptional() @IsString() @MaxLength(64)
+  user_id?: string;
+
+  @IsOptional() @IsString() @MaxLength(64)
+  role_id?: string;
+}
+
+export class UserRoleDto {
+  @ApiProperty({ example: 'ura_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  role_id: string;
+  role_name: string;
+  @ApiProperty({ enum: ['tenant', 'workspace', 'environment'] })
+  scope_type: 'tenant' | 'workspace' | 'environment';
+  scope_id: string;
+  @ApiProperty({ type: String, nullable: true })
+  created_by: string | null;
+  created_at: string;
+}

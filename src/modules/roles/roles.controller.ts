@@ -1,0 +1,109 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
+import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
+import { Principal } from '../../common/auth/principal';
+import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import { CreateRoleDto, CreateUserRoleDto, ListUserRolesQueryDto, PermissionDto, ReplaceRolePermissionsDto, RoleDto, UserRoleDto } from './dto/role.dto';
+import { RolesService } from './roles.service';
+
+@ApiTags('Permissions')
+@Controller('api/v1/permissions')
+export class PermissionsController {
+  constructor(private readonly roles: RolesService) {}
+
+  /** The permission catalog (core and plugin permissions). Cacheable: honours If-None-Match (ETag). */
+  @Get()
+  @Authenticated()
+  @Header('Cache-Control', 'private, max-age=60')
+  @ApiOkResponse({ type: [PermissionDto] })
+  list(): PermissionDto[] {
+    return this.roles.permissions();
+  }
+}
+
+@ApiTags('Roles')
+@ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such object in your tenant.' })
+@Controller('api/v1/roles')
+export class RolesController {
+  constructor(private readonly roles: RolesService) {}
+
+  /** Create a custom role. Its permissions must be known and held by the caller tenant-wide. */
+  @Post()
+  @Authenticated({ permission: 'role.edit' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'Name taken (CONFLICT).' })
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateRoleDto): Promise<RoleDto> {
+    return this.roles.create(principal, dto);
+  }
+
+  /** List the tenant's roles, built-in and custom. */
+  @Get()
+  @Authenticated({ permission: 'role.read' })
+  @ApiOkResponse({ type: PageOf(RoleDto) })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: PaginationQueryDto) {
+    return this.roles.list(principal, query);
+  }
+
+  /** Get a role. */
+  @Get(':id')
+  @Authenticated({ permission: 'role.read' })
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RoleDto> {
+    return this.roles.get(principal, id);
+  }
+
+  /** Replace a custom role's permissions (built-ins: 409). */
+  @Put(':id/permissions')
+  @Authenticated({ permission: 'role.edit' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'Built-in role (CONFLICT).' })
+  replacePermissions(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: ReplaceRolePermissionsDto): Promise<RoleDto> {
+    return this.roles.replacePermissions(principal, id, dto);
+  }
+
+  /** Delete a custom role (409 IN_USE while assigned). */
+  @Delete(':id')
+  @HttpCode(204)
+  @Authenticated({ permission: 'role.edit' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'Built-in (CONFLICT) or assigned (IN_USE).' })
+  remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    return this.roles.remove(principal, id);
+  }
+}
+
+@ApiTags('UserRoles')
+@ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such object in your tenant.' })
+@Controller('api/v1')
+export class UserRolesController {
+  constructor(private readonly roles: RolesService) {}
+
+  /** Give a user a role at tenant, workspace or environment scope (never more than the caller holds there). */
+  @Post('user-roles')
+  @Authenticated({ permission: 'user_role.edit' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'Already assigned (CONFLICT).' })
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateUserRoleDto): Promise<UserRoleDto> {
+    return this.roles.assign(principal, dto);
+  }
+
+  /** List role assignments. */
+  @Get('user-roles')
+  @Authenticated({ permission: 'role.read' })
+  @ApiOkResponse({ type: PageOf(UserRoleDto) })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListUserRolesQueryDto) {
+    return this.roles.listAssignments(principal, query);
+  }
+
+  /** Remove a role assignment; effective on the next request. */
+  @Delete('user-roles/:id')
+  @HttpCode(204)
+  @Authenticated({ permission: 'user_role.edit' })
+  remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    return this.roles.removeAssignment(principal, id);
+  }
+
+  /** A user's role assignments. */
+  @Get('users/:id/roles')
+  @Authenticated({ permission: 'user.read' })
+  @ApiOkResponse({ type: PageOf(UserRoleDto) })
+  listForUser(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: PaginationQueryDto) {
+    return this.roles.assignmentsOfUser(principal, id, query);
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { UsersModule } from '../users/users.module';
+import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { PermissionsController, RolesController, UserRolesController } from './roles.controller';
+import { RolesRepository } from './roles.repository';
+import { RolesService } from './roles.service';
+
+@Module({
+  imports: [UsersModule, WorkspacesModule],
+  controllers: [PermissionsController, RolesController, UserRolesController],
+  providers: [RolesService, RolesRepository],
+  exports: [RolesService],
+})
+export class RolesModule {}

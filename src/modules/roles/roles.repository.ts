@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { PageRequest } from '../../common/api/pagination';
+import { ScopeType } from '../../common/auth/principal';
+import { BaseRepository } from '../../common/db/base.repository';
+import { RoleRow, UserRoleRow } from './role.entity';
+
+@Injectable()
+export class RolesRepository extends BaseRepository {
+  insert(tenantId: string, r: Pick<RoleRow, 'id' | 'name' | 'description' | 'permissions' | 'built_in'>): Promise<RoleRow | undefined> {
+    return this.one<RoleRow>(
+      `INSERT INTO roles (id, tenant_id, name, description, permissions, built_in) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (tenant_id, name) DO NOTHING RETURNING *`,
+      [r.id, tenantId, r.name, r.description, r.permissions, r.built_in],
+    );
+  }
+
+  list(tenantId: string, page: PageRequest): Promise<RoleRow[]> {
+    return this.rows<RoleRow>(`SELECT * FROM roles WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`, [
+      tenantId,
+      page.after ?? null,
+      page.limit + 1,
+    ]);
+  }
+
+  find(tenantId: string, id: string): Promise<RoleRow | undefined> {
+    return this.one<RoleRow>(`SELECT * FROM roles WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  }
+
+  findByName(tenantId: string, name: string): Promise<RoleRow | undefined> {
+    return this.one<RoleRow>(`SELECT * FROM roles WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
+  }
+
+  replacePermissions(tenantId: string, id: string, permissions: string[]): Promise<RoleRow | undefined> {
+    return this.one<RoleRow>(`UPDATE roles SET permissions = $3 WHERE tenant_id = $1 AND id = $2 AND NOT built_in RETURNING *`, [tenantId, id, permissions]);
+  }
+
+  /** Deletes an unassigned custom role; the NOT EXISTS makes the check and the delete one statement. */
+  deleteUnassigned(tenantId: string, id: string): Promise<RoleRow | undefined> {
+    return this.one<RoleRow>(
+      `DELETE FROM roles r WHERE r.tenant_id = $1 AND r.id = $2 AND NOT r.built_in
+         AND NOT EXISTS (SELECT 1 FROM user_roles ur WHERE ur.role_id = r.id) RETURNING *`,
+      [tenantId, id],
+    );
+  }
+
+  insertAssignment(tenantId: string, a: Pick<UserRoleRow, 'id' | 'user_id' | 'role_id' | 'scope_type' | 'scope_id' | 'created_by'>): Promise<UserRoleRow | undefined> {
+    return this.one<UserRoleRow>(
+      `INSERT INTO user_roles (id, tenant_id, user_id, role_id, scope_type, scope_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (tenant_id, user_id, role_id, scope_type, scope_id) DO NOTHING RETURNING *`,
+      [a.id, tenantId, a.user_id, a.role_id, a.scope_type, a.scope_id, a.created_by],
+    );
+  }
+
+  listAssignments(tenantId: string, filter: { userId?: string; roleId?: string }, page: PageRequest): Promise<UserRoleRow[]> {
+    return this.rows<UserRoleRow>(
+      `SELECT ur.*, r.name AS role_name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+        WHERE ur.tenant_id = $1 AND ($2::text IS NULL OR ur.user_id = $2) AND ($3::text IS NULL OR ur.role_id = $3)
+          AND ($4::text IS NULL OR ur.id > $4) ORDER BY ur.id LIMIT $5`,
+      [tenantId, filter.userId ?? null, filter.roleId ?? null, page.after ?? null, page.limit + 1],
+    );
+  }
+
+  findAssignment(tenantId: string, id: string): Promise<UserRoleRow | undefined> {
+    return this.one<UserRoleRow>(
+      `SELECT ur.*, r.name AS role_name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.id = $2`,
+      [tenantId, id],
+    );
+  }
+
+  deleteAssignment(tenantId: string, id: string): Promise<UserRoleRow | undefined> {
+    return this.one<UserRoleRow>(`DELETE FROM user_roles WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id]);
+  }
+
+  /** Every (role permissions, scope) a user holds in the tenant: the input of the principal's grants. */
+  grantRows(tenantId: string, userId: string): Promise<{ permissions: string[]; scope_type: ScopeType; scope_id: string; role_id: string; role_name: string; assignment_id: string }[]> {
+    return this.rows(
+      `SELECT r.permissions, ur.scope_type, ur.scope_id, r.id AS role_id, r.name AS role_name, ur.id AS assignment_id
+         FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.user_id = $2`,
+      [tenantId, userId],
+    );
+  }
+}

@@ -1,0 +1,199 @@
+import { Injectable } from '@nestjs/common';
+import { Transactional } from '@nestjs-cls/transactional';
+import { Page, toPage, toPageRequest } from '../../common/api/pagination';
+import { PaginationQueryDto } from '../../common/api/pagination.dto';
+import { isoRequired } from '../../common/api/time';
+import { PrivilegeEscalationError } from '../../common/auth/auth.errors';
+import { notHeldAt, TargetScope } from '../../common/auth/escalation';
+import { BUILT_IN_ROLES, CORE_PERMISSIONS } from '../../common/auth/permission-catalog';
+import { Grant, Principal, requirePermission, toGrants } from '../../common/auth/principal';
+import { newId } from '../../common/crypto/ids';
+import { UsersService } from '../users/users.service';
+import { WorkspacesService } from '../workspaces/workspaces.service';
+import { CreateRoleDto, CreateUserRoleDto, ListUserRolesQueryDto, PermissionDto, ReplaceRolePermissionsDto, RoleDto, UserRoleDto } from './dto/role.dto';
+import { RoleRow, UserRoleRow } from './role.entity';
+import {
+  AssignmentExistsError,
+  AssignmentNotFoundError,
+  BuiltInRoleError,
+  RoleInUseError,
+  RoleNameTakenError,
+  RoleNotFoundError,
+  UnknownPermissionError,
+} from './roles.errors';
+import { RolesRepository } from './roles.repository';
+import { NotFoundError } from '../../common/errors/app-error';
+
+const toRoleDto = (r: RoleRow): RoleDto => ({
+  id: r.id,
+  tenant_id: r.tenant_id,
+  name: r.name,
+  description: r.description,
+  permissions: r.permissions,
+  built_in: r.built_in,
+  created_at: isoRequired(r.created_at),
+  updated_at: isoRequired(r.updated_at),
+});
+
+const toUserRoleDto = (a: UserRoleRow): UserRoleDto => ({
+  id: a.id,
+  tenant_id: a.tenant_id,
+  user_id: a.user_id,
+  role_id: a.role_id,
+  role_name: a.role_name ?? '',
+  scope_type: a.scope_type,
+  scope_id: a.scope_id,
+  created_by: a.created_by,
+  created_at: isoRequired(a.created_at),
+});
+
+export interface GrantSource {
+  assignment_id: string;
+  role_id: string;
+  role_name: string;
+  scope_type: string;
+  scope_id: string;
+  permissions: string[];
+}
+
+@Injectable()
+export class RolesService {
+  constructor(
+    private readonly repo: RolesRepository,
+    private readonly users: UsersService,
+    private readonly workspaces: WorkspacesService,
+  ) {}
+
+  permissions(): PermissionDto[] {
+    return Object.entries(CORE_PERMISSIONS).map(([key, description]) => ({ key, description, source: 'core' }));
+  }
+
+  /** The built-in roles of a new tenant (same transaction as the tenant). Returns their ids by name. */
+  async createBuiltIns(tenantId: string): Promise<Record<string, string>> {
+    const ids: Record<string, string> = {};
+    for (const role of BUILT_IN_ROLES) {
+      const row = await this.repo.insert(tenantId, { id: newId('role'), name: role.name, description: role.description, permissions: role.permissions, built_in: true });
+      ids[role.name] = row!.id;
+    }
+    return ids;
+  }
+
+  /** Gives a user a role at tenant scope without a caller (tenant bootstrap: setup, tenant creation). */
+  async assignSystem(tenantId: string, userId: string, roleId: string): Promise<void> {
+    await this.repo.insertAssignment(tenantId, { id: newId('userRole'), user_id: userId, role_id: roleId, scope_type: 'tenant', scope_id: tenantId, created_by: null });
+  }
+
+  async grantsFor(tenantId: string, userId: string): Promise<Grant[]> {
+    const rows = await this.repo.grantRows(tenantId, userId);
+    return toGrants(rows.map((r) => ({ permissions: r.permissions, scopeType: r.scope_type, scopeId: r.scope_id })));
+  }
+
+  /** The assignments behind a user's grants, for explanations. */
+  grantSources(tenantId: string, userId: string): Promise<GrantSource[]> {
+    return this.repo.grantRows(tenantId, userId);
+  }
+
+  @Transactional()
+  async create(principal: Principal, dto: CreateRoleDto): Promise<RoleDto> {
+    requirePermission(principal, 'role.edit');
+    const permissions = this.known(dto.permissions, 'permissions');
+    this.assertCanGrant(principal, permissions, { type: 'tenant' });
+    const row = await this.repo.insert(principal.tenantId, { id: newId('role'), name: dto.name, description: dto.description ?? '', permissions, built_in: false });
+    if (!row) throw new RoleNameTakenError(dto.name);
+    return toRoleDto(row);
+  }
+
+  async list(principal: Principal, query: PaginationQueryDto): Promise<Page<RoleDto>> {
+    const page = toPageRequest(query);
+    return toPage(await this.repo.list(principal.tenantId, page), page, toRoleDto);
+  }
+
+  async get(principal: Principal, id: string): Promise<RoleDto> {
+    return toRoleDto(await this.find(principal.tenantId, id));
+  }
+
+  @Transactional()
+  async replacePermissions(principal: Principal, id: string, dto: ReplaceRolePermissionsDto): Promise<RoleDto> {
+    const role = await this.find(principal.tenantId, id);
+    if (role.built_in) throw new BuiltInRoleError();
+    const permissions = this.known(dto.permissions, 'permissions');
+    this.assertCanGrant(principal, permissions.filter((p) => !role.permissions.includes(p)), { type: 'tenant' });
+    return toRoleDto((await this.repo.replacePermissions(principal.tenantId, id, permissions))!);
+  }
+
+  @Transactional()
+  async remove(principal: Principal, id: string): Promise<void> {
+    const role = await this.find(principal.tenantId, id);
+    if (role.built_in) throw new BuiltInRoleError();
+    if (!(await this.repo.deleteUnassigned(principal.tenantId, id))) throw new RoleInUseError();
+  }
+
+  @Transactional()
+  async assign(principal: Principal, dto: CreateUserRoleDto): Promise<UserRoleDto> {
+    const role = await this.find(principal.tenantId, dto.role_id);
+    await this.users.assertMember(principal.tenantId, dto.user_id);
+    const scope = await this.resolveTarget(principal.tenantId, dto.scope_type, dto.scope_id);
+    requirePermission(principal, 'user_role.edit', scope.type === 'tenant' ? undefined : scope);
+    if (scope.type === 'tenant') this.assertCanGrant(principal, ['user_role.edit'], scope);
+    this.assertCanGrant(principal, role.permissions, scope);
+    const row = await this.repo.insertAssignment(principal.tenantId, {
+      id: newId('userRole'),
+      user_id: dto.user_id,
+      role_id: role.id,
+      scope_type: dto.scope_type,
+      scope_id: dto.scope_id,
+      created_by: principal.userId ?? null,
+    });
+    if (!row) throw new AssignmentExistsError();
+    return toUserRoleDto({ ...row, role_name: role.name });
+  }
+
+  async listAssignments(principal: Principal, query: ListUserRolesQueryDto): Promise<Page<UserRoleDto>> {
+    const page = toPageRequest(query);
+    return toPage(await this.repo.listAssignments(principal.tenantId, { userId: query.user_id, roleId: query.role_id }, page), page, toUserRoleDto);
+  }
+
+  async assignmentsOfUser(principal: Principal, userId: string, query: PaginationQueryDto): Promise<Page<UserRoleDto>> {
+    await this.users.assertMember(principal.tenantId, userId);
+    return this.listAssignments(principal, { ...query, user_id: userId });
+  }
+
+  @Transactional()
+  async removeAssignment(principal: Principal, id: string): Promise<void> {
+    const assignment = await this.repo.findAssignment(principal.tenantId, id);
+    if (!assignment) throw new AssignmentNotFoundError(id);
+    const scope = await this.resolveTarget(principal.tenantId, assignment.scope_type, assignment.scope_id).catch(() => undefined);
+    requirePermission(principal, 'user_role.edit', scope && scope.type !== 'tenant' ? scope : undefined);
+    if (!scope || scope.type === 'tenant') this.assertCanGrant(principal, ['user_role.edit'], { type: 'tenant' });
+    await this.repo.deleteAssignment(principal.tenantId, id);
+  }
+
+  /** A scope of the caller's tenant; ids of other tenants (or unknown ones) are 404. */
+  async resolveTarget(tenantId: string, type: 'tenant' | 'workspace' | 'environment', id: string): Promise<TargetScope> {
+    if (type === 'tenant') {
+      if (id !== tenantId) throw new NotFoundError('Tenant', id);
+      return { type };
+    }
+    const ref = await this.workspaces.resolveScope(tenantId, type, id);
+    if (!ref) throw new NotFoundError(type === 'workspace' ? 'Workspace' : 'Environment', id);
+    return { type, ...ref };
+  }
+
+  private async find(tenantId: string, id: string): Promise<RoleRow> {
+    const role = await this.repo.find(tenantId, id);
+    if (!role) throw new RoleNotFoundError(id);
+    return role;
+  }
+
+  private known(permissions: string[], field: string): string[] {
+    const unique = [...new Set(permissions)];
+    const unknown = unique.filter((p) => !(p in CORE_PERMISSIONS));
+    if (unknown.length) throw new UnknownPermissionError(field, unknown);
+    return unique.sort();
+  }
+
+  private assertCanGrant(principal: Principal, permissions: string[], scope: TargetScope): void {
+    const missing = notHeldAt(principal, permissions, scope);
+    if (missing.length) throw new PrivilegeEscalationError(missing, scope.type === 'tenant' ? 'tenant scope' : `${scope.type} scope`);
+  }
+}

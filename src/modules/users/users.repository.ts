@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import { PageRequest } from '../../common/api/pagination';
+import { BaseRepository } from '../../common/db/base.repository';
+import { MemberRow, SessionContextRow, SessionRow, UserRow } from './user.entity';
+
+/** Users and their tenant memberships, invitations, sessions and refresh tokens (the identity store). */
+@Injectable()
+export class UsersRepository extends BaseRepository {
+  countUsers(): Promise<number> {
+    return this.one<{ n: string }>(`SELECT count(*) AS n FROM users`).then((r) => Number(r?.n ?? 0));
+  }
+
+  /** Serialises first-run setup across replicas for the rest of the transaction. */
+  async lockSetup(): Promise<void> {
+    await this.rows(`SELECT pg_advisory_xact_lock(7301002)`);
+  }
+
+  insertUser(u: Pick<UserRow, 'id' | 'email' | 'name' | 'password_hash' | 'status' | 'is_platform_admin'>): Promise<UserRow | undefined> {
+    return this.one<UserRow>(
+      `INSERT INTO users (id, email, name, password_hash, status, is_platform_admin) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (lower(email)) DO NOTHING RETURNING *`,
+      [u.id, u.email, u.name, u.password_hash, u.status, u.is_platform_admin],
+    );
+  }
+
+  findByEmail(email: string): Promise<UserRow | undefined> {
+    return this.one<UserRow>(`SELECT * FROM users WHERE lower(email) = lower($1)`, [email]);
+  }
+
+  findUser(id: string): Promise<UserRow | undefined> {
+    return this.one<UserRow>(`SELECT * FROM users WHERE id = $1`, [id]);
+  }
+
+  activate(id: string, passwordHash: string, name?: string): Promise<UserRow | undefined> {
+    return this.one<UserRow>(`UPDATE users SET password_hash = $2, status = 'active', name = COALESCE($3, name) WHERE id = $1 RETURNING *`, [
+      id,
+      passwordHash,
+      name ?? null,
+    ]);
+  }
+
+  addMember(tenantId: string, userId: string): Promise<boolean> {
+    return this.rows(`INSERT INTO tenant_members (tenant_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [tenantId, userId]).then(
+      (r) => r.length > 0,
+    );
+  }
+
+  findMember(tenantId: string, userId: string): Promise<MemberRow | undefined> {
+    return this.one<MemberRow>(
+      `SELECT u.*, m.tenant_id, m.status AS member_status FROM tenant_members m JOIN users u ON u.id = m.user_id
+        WHERE m.tenant_id = $1 AND m.user_id = $2`,
+      [tenantId, userId],
+    );
+  }
+
+  listMembers(tenantId: string, filter: { status?: string; email?: string }, page: PageRequest): Promise<MemberRow[]> {
+    return this.rows<MemberRow>(
+      `SELECT u.*, m.tenant_id, m.status AS member_status FROM tenant_members m JOIN users u ON u.id = m.user_id
+        WHERE m.tenant_id = $1
+          AND ($2::text IS NULL OR (CASE WHEN u.status = 'invited' THEN 'invited' ELSE m.status END) = $2)
+          AND ($3::text IS NULL OR lower(u.email) = lower($3))
+          AND ($4::text IS NULL OR u.id > $4)
+        ORDER BY u.id LIMIT $5`,
+      [tenantId, filter.status ?? null, filter.email ?? null, page.after ?? null, page.limit + 1],
+    );
+  }
+
+  setMemberStatus(tenantId: string, userId: string, status: 'active' | 'disabled'): Promise<boolean> {
+    return this.rows(`UPDATE tenant_members SET status = $3 WHERE tenant_id = $1 AND user_id = $2 RETURNING 1`, [tenantId, userId, status]).then(
+      (r) => r.length > 0,
+    );
+  }
+
+  rename(id: string, name: string): Promise<void> {
+    return this.rows(`UPDATE users SET name = $2 WHERE id = $1`, [id, name]).then(() => undefined);
+  }
+
+  /** Tenants the user may switch to (active membership, active tenant), oldest membership first. */
+  memberships(userId: string): Promise<{ tenant_id: string; slug: string; display_name: string }[]> {
+    return this.rows(
+      `SELECT t.id AS tenant_id, t.slug, t.display_name FROM tenant_members m JOIN tenants t ON t.id = m.tenant_id
+        WHERE m.user_id = $1 AND m.status = 'active' AND t.status = 'active' ORDER BY m.created_at, t.id`,
+      [userId],
+    );
+  }
+
+  insertInvitation(i: { id: string; tenant_id: string; user_id: string; token_hash: string; expires_at: Date; created_by: string | null }): Promise<void> {
+    return this.rows(
+      `INSERT INTO invitations (id, tenant_id, user_id, token_hash, expires_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [i.id, i.tenant_id, i.user_id, i.token_hash, i.expires_at, i.created_by],
+    ).then(() => undefined);
+  }
+
+  /** Claims an open invitation once (row lock), returning it. */
+  claimInvitation(tokenHash: string): Promise<{ id: string; tenant_id: string; user_id: string } | undefined> {
+    return this.one(
+      `UPDATE invitations SET accepted_at = now() WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > now()
+        RETURNING id, tenant_id, user_id`,
+      [tokenHash],
+    );
+  }
+
+  insertSession(s: { id: string; tenant_id: string; user_id: string; expires_at: Date; ip?: string; user_agent?: string }): Promise<SessionRow> {
+    return this.one<SessionRow>(
+      `INSERT INTO sessions (id, tenant_id, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+      [s.id, s.tenant_id, s.user_id, s.expires_at, s.ip ?? null, s.user_agent ?? null],
+    ).then((r) => r!);
+  }
+
+  sessionContext(sessionId: string): Promise<SessionContextRow | undefined> {
+    return this.one<SessionContextRow>(
+      `SELECT s.id AS session_id, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at,
+              t.id AS tenant_id, t.status AS tenant_status,
+              u.id AS user_id, u.email, u.name, u.status AS user_status, u.is_platform_admin, m.status AS member_status
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id
+         LEFT JOIN tenant_members m ON m.tenant_id = s.tenant_id AND m.user_id = s.user_id
+        WHERE s.id = $1`,
+      [sessionId],
+    );
+  }
+
+  revokeSession(sessionId: string, reason: string): Promise<void> {
+    return this.rows(`UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL`, [sessionId, reason]).then(
+      () => undefined,
+    );
+  }
+
+  revokeUserSessions(tenantId: string, userId: string, reason: string): Promise<void> {
+    return this.rows(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = $3 WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL`,
+      [tenantId, userId, reason],
+    ).then(() => undefined);
+  }
+
+  insertRefreshToken(id: string, sessionId: string, tokenHash: string): Promise<void> {
+    return this.rows(`INSERT INTO refresh_tokens (id, session_id, token_hash) VALUES ($1, $2, $3)`, [id, sessionId, tokenHash]).then(() => undefined);
+  }
+
+  /** The refresh token and its session, row-locked so two concurrent refreshes serialise. */
+  lockRefreshToken(tokenHash: string): Promise<{ id: string; session_id: string; used_at: Date | null } | undefined> {
+    return this.one(`SELECT id, session_id, used_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [tokenHash]);
+  }
+
+  markRefreshTokenUsed(id: string): Promise<void> {
+    return this.rows(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [id]).then(() => undefined);
+  }
+}

@@ -1,0 +1,25 @@
+import { ConflictError, NotFoundError } from '../../common/errors/app-error';
+
+export class WorkspaceNotFoundError extends NotFoundError {
+  constructor(id: string) {
+    super('Workspace', id);
+  }
+}
+
+export class EnvironmentNotFoundError extends NotFoundError {
+  constructor(id: string) {
+    super('Environment', id);
+  }
+}
+
+export class WorkspaceSlugTakenError extends ConflictError {
+  constructor(slug: string) {
+    super(`A workspace with slug "${slug}" already exists.`, 'CONFLICT', [{ field: 'slug', issue: 'is taken' }]);
+  }
+}
+
+export class EnvironmentNameTakenError extends ConflictError {
+  constructor(name: string) {
+    super(`An environment named "${name}" already exists in this workspace.`, 'CONFLICT', [{ field: 'name', issue: 'is taken' }]);
+  }
+}

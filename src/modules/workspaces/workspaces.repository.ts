@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { PageRequest } from '../../common/api/pagination';
+import { BaseRepository } from '../../common/db/base.repository';
+import { EnvironmentRow, WorkspaceRow } from './workspace.entity';
+
+@Injectable()
+export class WorkspacesRepository extends BaseRepository {
+  insert(tenantId: string, w: Pick<WorkspaceRow, 'id' | 'slug' | 'display_name' | 'capabilities'>): Promise<WorkspaceRow | undefined> {
+    return this.one<WorkspaceRow>(
+      `INSERT INTO workspaces (id, tenant_id, slug, display_name, capabilities) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+      [w.id, tenantId, w.slug, w.display_name, w.capabilities],
+    );
+  }
+
+  slugTaken(tenantId: string, slug: string, exceptId?: string): Promise<boolean> {
+    return this.one(`SELECT 1 FROM workspaces WHERE tenant_id = $1 AND slug = $2 AND status <> 'deleted' AND id IS DISTINCT FROM $3`, [
+      tenantId,
+      slug,
+      exceptId ?? null,
+    ]).then(Boolean);
+  }
+
+  list(tenantId: string, filter: { status: 'active' | 'deleted'; ids?: string[] }, page: PageRequest): Promise<WorkspaceRow[]> {
+    return this.rows<WorkspaceRow>(
+      `SELECT * FROM workspaces WHERE tenant_id = $1 AND status = $2 AND ($3::text[] IS NULL OR id = ANY($3))
+         AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5`,
+      [tenantId, filter.status, filter.ids ?? null, page.after ?? null, page.limit + 1],
+    );
+  }
+
+  find(tenantId: string, id: string, includeDeleted = false): Promise<WorkspaceRow | undefined> {
+    return this.one<WorkspaceRow>(`SELECT * FROM workspaces WHERE tenant_id = $1 AND id = $2 AND ($3 OR status <> 'deleted')`, [
+      tenantId,
+      id,
+      includeDeleted,
+    ]);
+  }
+
+  update(tenantId: string, id: string, patch: Partial<Pick<WorkspaceRow, 'display_name' | 'capabilities'>>): Promise<WorkspaceRow | undefined> {
+    return this.one<WorkspaceRow>(
+      `UPDATE workspaces SET display_name = COALESCE($3, display_name), capabilities = COALESCE($4, capabilities)
+         WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted' RETURNING *`,
+      [tenantId, id, patch.display_name ?? null, patch.capabilities ?? null],
+    );
+  }
+
+  softDelete(tenantId: string, id: string): Promise<WorkspaceRow | undefined> {
+    return this.one<WorkspaceRow>(
+      `UPDATE workspaces SET status = 'deleted', deleted_at = now() WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted' RETURNING *`,
+      [tenantId, id],
+    );
+  }
+
+  insertEnvironment(tenantId: string, e: Pick<EnvironmentRow, 'id' | 'workspace_id' | 'name' | 'protected'>): Promise<EnvironmentRow | undefined> {
+    return this.one<EnvironmentRow>(
+      `INSERT INTO environments (id, tenant_id, workspace_id, name, protected) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (workspace_id, name) DO NOTHING RETURNING *`,
+      [e.id, tenantId, e.workspace_id, e.name, e.protected],
+    );
+  }
+
+  listEnvironments(tenantId: string, workspaceId: string, page: PageRequest): Promise<EnvironmentRow[]> {
+    return this.rows<EnvironmentRow>(
+      `SELECT * FROM environments WHERE tenant_id = $1 AND workspace_id = $2 AND ($3::text IS NULL OR id > $3) ORDER BY id LIMIT $4`,
+      [tenantId, workspaceId, page.after ?? null, page.limit + 1],
+    );
+  }
+
+  findEnvironment(tenantId: string, id: string): Promise<EnvironmentRow | undefined> {
+    return this.one<EnvironmentRow>(
+      `SELECT e.* FROM environments e JOIN workspaces w ON w.id = e.workspace_id AND w.status <> 'deleted'
+        WHERE e.tenant_id = $1 AND e.id = $2`,
+      [tenantId, id],
+    );
+  }
+
+  deleteEnvironment(tenantId: string, id: string): Promise<EnvironmentRow | undefined> {
+    return this.one<EnvironmentRow>(`DELETE FROM environments WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id]);
+  }
+}

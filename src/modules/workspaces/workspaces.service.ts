@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { Transactional } from '@nestjs-cls/transactional';
+import { Page, toPage, toPageRequest } from '../../common/api/pagination';
+import { isoRequired } from '../../common/api/time';
+import { Principal, requirePermission, workspacesWith } from '../../common/auth/principal';
+import { newId } from '../../common/crypto/ids';
+import { CreateEnvironmentDto, CreateWorkspaceDto, EnvironmentDto, ListWorkspacesQueryDto, UpdateWorkspaceDto, WorkspaceDto } from './dto/workspace.dto';
+import { EnvironmentRow, WorkspaceRow } from './workspace.entity';
+import { EnvironmentNameTakenError, EnvironmentNotFoundError, WorkspaceNotFoundError, WorkspaceSlugTakenError } from './workspaces.errors';
+import { WorkspacesRepository } from './workspaces.repository';
+import { PaginationQueryDto } from '../../common/api/pagination.dto';
+
+export const toWorkspaceDto = (w: WorkspaceRow): WorkspaceDto => ({
+  id: w.id,
+  tenant_id: w.tenant_id,
+  slug: w.slug,
+  display_name: w.display_name,
+  capabilities: w.capabilities,
+  status: w.status,
+  created_at: isoRequired(w.created_at),
+  updated_at: isoRequired(w.updated_at),
+});
+
+export const toEnvironmentDto = (e: EnvironmentRow): EnvironmentDto => ({
+  id: e.id,
+  tenant_id: e.tenant_id,
+  workspace_id: e.workspace_id,
+  name: e.name,
+  protected: e.protected,
+  created_at: isoRequired(e.created_at),
+});
+
+/** Where a scope id points, for role assignments and authorization checks. */
+export interface ScopeRef {
+  workspaceId: string;
+  environmentId: string | null;
+}
+
+@Injectable()
+export class WorkspacesService {
+  constructor(private readonly repo: WorkspacesRepository) {}
+
+  @Transactional()
+  async create(principal: Principal, dto: CreateWorkspaceDto): Promise<WorkspaceDto> {
+    requirePermission(principal, 'workspace.manage', {});
+    if (await this.repo.slugTaken(principal.tenantId, dto.slug)) throw new WorkspaceSlugTakenError(dto.slug);
+    const row = await this.repo.insert(principal.tenantId, { id: newId('workspace'), slug: dto.slug, display_name: dto.display_name, capabilities: dto.capabilities ?? [] });
+    return toWorkspaceDto(row!);
+  }
+
+  async list(principal: Principal, query: ListWorkspacesQueryDto): Promise<Page<WorkspaceDto>> {
+    const visible = workspacesWith(principal, 'workspace.read');
+    const page = toPageRequest(query);
+    const rows = await this.repo.list(principal.tenantId, { status: query.status ?? 'active', ids: visible === 'all' ? undefined : visible }, page);
+    return toPage(rows, page, toWorkspaceDto);
+  }
+
+  async get(principal: Principal, id: string): Promise<WorkspaceDto> {
+    return toWorkspaceDto(await this.readable(principal, id, 'workspace.read'));
+  }
+
+  @Transactional()
+  async update(principal: Principal, id: string, dto: UpdateWorkspaceDto): Promise<WorkspaceDto> {
+    await this.readable(principal, id, 'workspace.manage');
+    const row = await this.repo.update(principal.tenantId, id, dto);
+    if (!row) throw new WorkspaceNotFoundError(id);
+    return toWorkspaceDto(row);
+  }
+
+  @Transactional()
+  async remove(principal: Principal, id: string): Promise<WorkspaceDto> {
+    await this.readable(principal, id, 'workspace.manage');
+    const row = await this.repo.softDelete(principal.tenantId, id);
+    if (!row) throw new WorkspaceNotFoundError(id);
+    return toWorkspaceDto(row);
+  }
+
+  @Transactional()
+  async createEnvironment(principal: Principal, workspaceId: string, dto: CreateEnvironmentDto): Promise<EnvironmentDto> {
+    await this.readable(principal, workspaceId, 'workspace.manage');
+    const row = await this.repo.insertEnvironment(principal.tenantId, { id: newId('environment'), workspace_id: workspaceId, name: dto.name, protected: dto.protected ?? false });
+    if (!row) throw new EnvironmentNameTakenError(dto.name);
+    return toEnvironmentDto(row);
+  }
+
+  async listEnvironments(principal: Principal, workspaceId: string, query: PaginationQueryDto): Promise<Page<EnvironmentDto>> {
+    await this.readable(principal, workspaceId, 'workspace.read');
+    const page = toPageRequest(query);
+    return toPage(await this.repo.listEnvironments(principal.tenantId, workspaceId, page), page, toEnvironmentDto);
+  }
+
+  @Transactional()
+  async removeEnvironment(principal: Principal, id: string): Promise<void> {
+    const env = await this.repo.findEnvironment(principal.tenantId, id);
+    if (!env) throw new EnvironmentNotFoundError(id);
+    requirePermission(principal, 'workspace.manage', { workspaceId: env.workspace_id, environmentId: env.id });
+    await this.repo.deleteEnvironment(principal.tenantId, id);
+  }
+
+  /** Resolves a workspace or environment id of the tenant to its scope, or undefined when it does not exist. */
+  async resolveScope(tenantId: string, type: 'workspace' | 'environment', id: string): Promise<ScopeRef | undefined> {
+    if (type === 'workspace') {
+      const w = await this.repo.find(tenantId, id);
+      return w ? { workspaceId: w.id, environmentId: null } : undefined;
+    }
+    const e = await this.repo.findEnvironment(tenantId, id);
+    return e ? { workspaceId: e.workspace_id, environmentId: e.id } : undefined;
+  }
+
+  /** The workspace if it exists in the caller's tenant (else 404) and the caller holds `permission` on it (else 403). */
+  private async readable(principal: Principal, id: string, permission: string): Promise<WorkspaceRow> {
+    const row = await this.repo.find(principal.tenantId, id);
+    if (!row) throw new WorkspaceNotFoundError(id);
+    requirePermission(principal, permission, { workspaceId: row.id });
+    return row;
+  }
+}
