@@ -35,7 +35,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^\\.\\./(\\.\\./)*[a-z-]+/.*\\.repository$',
+              regex: '^(?!.*common/)\\.\\./(\\.\\./)*[a-z-]+/.*\\.repository$',
               message: "Use the other module's exported service, not its repository.",
             },
             { regex: '^.*/modules/[a-z-]+/.*\\.repository$', message: "Use the other module's exported service, not its repository." },

@@ -5,14 +5,34 @@ import { ObservabilityModule } from './common/observability/observability.module
 import { RedisModule } from './common/redis/redis.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { AuthzModule } from './modules/authz/authz.module';
 import { HealthModule } from './modules/health/health.module';
+import { RolesModule } from './modules/roles/roles.module';
+import { TenantsModule } from './modules/tenants/tenants.module';
+import { UsersModule } from './modules/users/users.module';
+import { WorkspacesModule } from './modules/workspaces/workspaces.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, rootLogger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(rootLogger), DatabaseModule, RedisModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(rootLogger),
+        DatabaseModule,
+        RedisModule,
+        HealthModule,
+        AuthModule,
+        UsersModule,
+        TenantsModule,
+        WorkspacesModule,
+        RolesModule,
+        AuthzModule,
+        ApiKeysModule,
+      ],
     };
   }
 }

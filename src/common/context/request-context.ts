@@ -1,4 +1,5 @@
 import { ClsStore } from 'nestjs-cls';
+import { Principal } from '../auth/principal';
 
 /** What every request carries through its async calls (nestjs-cls): logs, errors, audit events and jobs read it. */
 export interface RequestContextStore extends ClsStore {
@@ -6,6 +7,8 @@ export interface RequestContextStore extends ClsStore {
   correlationId: string;
   ip?: string;
   userAgent?: string;
+  /** Set by the auth guard once the caller is known. */
+  principal?: Principal;
 }
 
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;

@@ -71,6 +71,11 @@ export class UsersService {
     return { user, invitationToken };
   }
 
+  /** Adds an existing user (by id) to a tenant; no-op when already a member. */
+  async addToTenantById(tenantId: string, userId: string): Promise<void> {
+    await this.repo.addMember(tenantId, userId);
+  }
+
   /** First run only (the caller holds the setup lock): the platform admin. */
   async createPlatformAdmin(email: string, name: string, password: string): Promise<UserRow> {
     const user = await this.repo.insertUser({ id: newId('user'), email: email.trim(), name, password_hash: await this.passwords.hash(password), status: 'active', is_platform_admin: true });

@@ -1,0 +1,53 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
+import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
+import { Principal } from '../../common/auth/principal';
+import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+
+@ApiTags('ApiKeys')
+@ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such key in your tenant.' })
+@Controller('api/v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  /** Mint an API key (shown once) with a subset of your tenant-wide permissions. */
+  @Post()
+  @Authenticated({ permission: 'apikey.manage' })
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    return this.apiKeys.create(principal, dto);
+  }
+
+  /** List API keys (never the key itself). */
+  @Get()
+  @Authenticated({ permission: 'apikey.manage' })
+  @ApiOkResponse({ type: PageOf(ApiKeyDto) })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: PaginationQueryDto) {
+    return this.apiKeys.list(principal, query);
+  }
+
+  /** Get an API key's metadata. */
+  @Get(':id')
+  @Authenticated({ permission: 'apikey.manage' })
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ApiKeyDto> {
+    return this.apiKeys.get(principal, id);
+  }
+
+  /** Revoke an API key; refused on its very next use. */
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @Authenticated({ permission: 'apikey.manage' })
+  revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ApiKeyDto> {
+    return this.apiKeys.revoke(principal, id);
+  }
+
+  /** Delete an API key permanently. */
+  @Delete(':id')
+  @HttpCode(204)
+  @Authenticated({ permission: 'apikey.manage' })
+  remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    return this.apiKeys.remove(principal, id);
+  }
+}

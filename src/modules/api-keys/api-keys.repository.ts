@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { PageRequest } from '../../common/api/pagination';
+import { BaseRepository } from '../../common/db/base.repository';
+import { ApiKeyContextRow, ApiKeyRow } from './api-key.entity';
+
+@Injectable()
+export class ApiKeysRepository extends BaseRepository {
+  insert(tenantId: string, k: Pick<ApiKeyRow, 'id' | 'name' | 'prefix' | 'key_hash' | 'permissions' | 'created_by' | 'expires_at'>): Promise<ApiKeyRow> {
+    return this.one<ApiKeyRow>(
+      `INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, permissions, created_by, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+      [k.id, tenantId, k.name, k.prefix, k.key_hash, k.permissions, k.created_by, k.expires_at],
+    ).then((r) => r!);
+  }
+
+  list(tenantId: string, page: PageRequest): Promise<ApiKeyRow[]> {
+    return this.rows<ApiKeyRow>(`SELECT * FROM api_keys WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`, [
+      tenantId,
+      page.after ?? null,
+      page.limit + 1,
+    ]);
+  }
+
+  find(tenantId: string, id: string): Promise<ApiKeyRow | undefined> {
+    return this.one<ApiKeyRow>(`SELECT * FROM api_keys WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  }
+
+  revoke(tenantId: string, id: string): Promise<ApiKeyRow | undefined> {
+    return this.one<ApiKeyRow>(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 RETURNING *`, [
+      tenantId,
+      id,
+    ]);
+  }
+
+  delete(tenantId: string, id: string): Promise<ApiKeyRow | undefined> {
+    return this.one<ApiKeyRow>(`DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id]);
+  }
+
+  /** Lookup by HMAC (unique index): the credential path, before any tenant is known. */
+  findContextByHash(keyHash: string): Promise<ApiKeyContextRow | undefined> {
+    return this.one<ApiKeyContextRow>(
+      `SELECT k.*, t.status AS tenant_status, m.status AS creator_member_status, u.is_platform_admin AS creator_is_platform_admin
+         FROM api_keys k JOIN tenants t ON t.id = k.tenant_id JOIN users u ON u.id = k.created_by
+         LEFT JOIN tenant_members m ON m.tenant_id = k.tenant_id AND m.user_id = k.created_by
+        WHERE k.key_hash = $1`,
+      [keyHash],
+    );
+  }
+
+  /** Batched `last_used_at` bumps (one statement for many keys). */
+  touch(ids: string[]): Promise<void> {
+    return this.rows(`UPDATE api_keys SET last_used_at = now() WHERE id = ANY($1)`, [ids]).then(() => undefined);
+  }
+}

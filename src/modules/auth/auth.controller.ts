@@ -1,0 +1,84 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
+import { Principal } from '../../common/auth/principal';
+import { Public } from '../../common/auth/public.decorator';
+import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import { AuthService } from './auth.service';
+import { AcceptInvitationDto, LoginDto, MeDto, RefreshDto, SetupDto, SetupResultDto, SetupStatusDto, SwitchTenantDto, TokenPairDto } from './dto/auth.dto';
+
+@ApiTags('Auth')
+@Controller('api/v1/auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  /** Whether first-run setup is still needed. */
+  @Get('setup-status')
+  @Public()
+  setupStatus(): Promise<SetupStatusDto> {
+    return this.auth.setupStatus();
+  }
+
+  /** First run: create the platform admin and the `default` tenant. */
+  @Post('setup')
+  @Public()
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'SETUP_ALREADY_COMPLETED' })
+  setup(@Body() dto: SetupDto): Promise<SetupResultDto> {
+    return this.auth.setup(dto);
+  }
+
+  /** Sign in with email and password: an access token and a rotating refresh token. */
+  @Post('login')
+  @Public()
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'INVALID_CREDENTIALS' })
+  login(@Body() dto: LoginDto): Promise<TokenPairDto> {
+    return this.auth.login(dto);
+  }
+
+  /** Exchange a refresh token for a new pair (each refresh token works once; reuse revokes the session). */
+  @Post('refresh')
+  @Public()
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'INVALID_CREDENTIALS or TOKEN_REVOKED' })
+  refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
+    return this.auth.refresh(dto.refresh_token);
+  }
+
+  /** Revoke the current session: its refresh token and every access token carrying its `sid`. */
+  @Post('logout')
+  @HttpCode(204)
+  @Authenticated({ principals: ['user'] })
+  logout(@CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.auth.logout(principal);
+  }
+
+  /** The caller, the active tenant, memberships and effective permissions per scope. */
+  @Get('me')
+  @Authenticated({ principals: ['user'] })
+  me(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
+    return this.auth.me(principal);
+  }
+
+  /** A new token pair for another tenant the user belongs to. */
+  @Post('switch-tenant')
+  @HttpCode(200)
+  @Authenticated({ principals: ['user'] })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'Not a member of that tenant.' })
+  switchTenant(@CurrentPrincipal() principal: Principal, @Body() dto: SwitchTenantDto): Promise<TokenPairDto> {
+    return this.auth.switchTenant(principal, dto.tenant_id);
+  }
+
+  /** Set a password with an invitation token; returns a token pair. */
+  @Post('accept-invitation')
+  @Public()
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'Invalid, expired or used invitation (INVALID_CREDENTIALS).' })
+  acceptInvitation(@Body() dto: AcceptInvitationDto): Promise<TokenPairDto> {
+    return this.auth.acceptInvitation(dto);
+  }
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { AuthGuard } from '../../common/auth/auth.guard';
+import { JwtStrategy } from '../../common/auth/jwt.strategy';
+import { PRINCIPAL_RESOLVER } from '../../common/auth/principal-resolver';
+import { RouteAccessInventory } from '../../common/auth/route-access';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { RolesModule } from '../roles/roles.module';
+import { TenantsModule } from '../tenants/tenants.module';
+import { UsersModule } from '../users/users.module';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { PrincipalResolverService } from './principal-resolver.service';
+import { TokenService } from './token.service';
+
+/** Sign-in flows, token issuing, and the wiring of the one global guard to the principal resolver. */
+@Module({
+  imports: [PassportModule, JwtModule.register({}), DiscoveryModule, UsersModule, TenantsModule, RolesModule, ApiKeysModule],
+  controllers: [AuthController],
+  providers: [
+    AuthService,
+    TokenService,
+    JwtStrategy,
+    RouteAccessInventory,
+    { provide: PRINCIPAL_RESOLVER, useClass: PrincipalResolverService },
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [RouteAccessInventory],
+})
+export class AuthModule {}

@@ -1,0 +1,131 @@
+import { Injectable } from '@nestjs/common';
+import { Transactional } from '@nestjs-cls/transactional';
+import { ClsService } from 'nestjs-cls';
+import { InvalidCredentialsError, TokenRevokedError } from '../../common/auth/auth.errors';
+import { Principal } from '../../common/auth/principal';
+import { RequestContextStore } from '../../common/context/request-context';
+import { newId } from '../../common/crypto/ids';
+import { sha256Hex } from '../../common/crypto/tokens';
+import { NotFoundError } from '../../common/errors/app-error';
+import { AppConfig } from '../../config/app-config';
+import { TenantsService, toTenantDto } from '../tenants/tenants.service';
+import { SessionsService } from '../users/sessions.service';
+import { UsersService, toUserDto } from '../users/users.service';
+import { SetupAlreadyCompletedError } from './auth.errors';
+import { AcceptInvitationDto, LoginDto, MeDto, SetupDto, SetupResultDto, SetupStatusDto, TokenPairDto } from './dto/auth.dto';
+import { TokenService } from './token.service';
+
+type RotateOutcome = { kind: 'ok'; pair: TokenPairDto } | { kind: 'reused' } | { kind: 'invalid' } | { kind: 'revoked' };
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly tenants: TenantsService,
+    private readonly tokens: TokenService,
+    private readonly config: AppConfig,
+    private readonly cls: ClsService<RequestContextStore>,
+  ) {}
+
+  async setupStatus(): Promise<SetupStatusDto> {
+    return { setup_required: (await this.users.countUsers()) === 0 };
+  }
+
+  /** First run: the platform admin and the `default` tenant (owner). The lock makes concurrent setups serialise. */
+  @Transactional()
+  async setup(dto: SetupDto): Promise<SetupResultDto> {
+    await this.users.lockSetup();
+    if ((await this.users.countUsers()) > 0) throw new SetupAlreadyCompletedError();
+    const user = await this.users.createPlatformAdmin(dto.email, dto.name, dto.password);
+    const { tenant } = await this.tenants.createWithOwner({ slug: 'default', display_name: 'Default', plan: 'free' }, { userId: user.id });
+    return { user: toUserDto(user), tenant: toTenantDto(tenant) };
+  }
+
+  /** Same 401 for an unknown email and a wrong password, after one bcrypt comparison either way. */
+  @Transactional()
+  async login(dto: LoginDto): Promise<TokenPairDto> {
+    const user = await this.users.verifyPassword(dto.email, dto.password);
+    if (!user) throw new InvalidCredentialsError('The email or password is wrong.');
+    const memberships = await this.users.memberships(user.id);
+    const tenant = dto.tenant_id ? memberships.find((m) => m.tenant_id === dto.tenant_id) : memberships[0];
+    if (!tenant) throw new InvalidCredentialsError('The email or password is wrong, or the user has no active tenant.');
+    return this.openSession(user.id, tenant.tenant_id);
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPairDto> {
+    const outcome = await this.rotate(refreshToken);
+    if (outcome.kind === 'ok') return outcome.pair;
+    if (outcome.kind === 'invalid') throw new InvalidCredentialsError('The refresh token is invalid.');
+    throw new TokenRevokedError(outcome.kind === 'reused' ? 'The refresh token was already used; the session has been revoked.' : 'The session has been revoked.');
+  }
+
+  /**
+   * One transaction, token row locked: a used token means someone replayed it, so the whole session (the token family)
+   * is revoked and that revocation commits even though the call answers 401.
+   */
+  @Transactional()
+  private async rotate(refreshToken: string): Promise<RotateOutcome> {
+    const token = await this.sessions.lockRefreshToken(sha256Hex(refreshToken));
+    if (!token) return { kind: 'invalid' };
+    if (token.used_at) {
+      await this.sessions.revoke(token.session_id, 'refresh_token_reuse');
+      return { kind: 'reused' };
+    }
+    const ctx = await this.sessions.context(token.session_id);
+    if (!ctx || ctx.session_revoked_at || ctx.session_expires_at.getTime() <= Date.now()) return { kind: 'revoked' };
+    if (ctx.tenant_status !== 'active' || ctx.user_status !== 'active' || ctx.member_status !== 'active') return { kind: 'revoked' };
+    await this.sessions.markRefreshTokenUsed(token.id);
+    const user = await this.users.findMember(ctx.tenant_id, ctx.user_id);
+    const tokens = await this.tokens.issue({ id: ctx.session_id, tenant_id: ctx.tenant_id, user_id: ctx.user_id, expires_at: ctx.session_expires_at });
+    return { kind: 'ok', pair: { ...tokens, user: toUserDto(user!, user!.member_status) } };
+  }
+
+  @Transactional()
+  async logout(principal: Principal): Promise<void> {
+    if (principal.sessionId) await this.sessions.revoke(principal.sessionId, 'logout');
+  }
+
+  async me(principal: Principal): Promise<MeDto> {
+    const user = await this.users.findMember(principal.tenantId, principal.id);
+    const tenant = await this.tenants.findById(principal.tenantId);
+    const byScope = new Map<string, { scope_type: string; scope_id: string; permissions: Set<string> }>();
+    for (const g of principal.grants) {
+      const key = `${g.scopeType}:${g.scopeId}`;
+      if (!byScope.has(key)) byScope.set(key, { scope_type: g.scopeType, scope_id: g.scopeId, permissions: new Set() });
+      byScope.get(key)!.permissions.add(g.permission);
+    }
+    const permissions = [...byScope.values()].map((s) => ({ scope_type: s.scope_type, scope_id: s.scope_id, permissions: [...s.permissions].sort() }));
+    if (principal.platformAdmin) permissions.unshift({ scope_type: 'platform', scope_id: 'platform', permissions: ['tenant.manage'] });
+    return { user: toUserDto(user!, user!.member_status), tenant: toTenantDto(tenant!), memberships: await this.users.memberships(principal.id), permissions };
+  }
+
+  /** A new session in another tenant the user belongs to; other tenants are 404. */
+  @Transactional()
+  async switchTenant(principal: Principal, tenantId: string): Promise<TokenPairDto> {
+    const memberships = await this.users.memberships(principal.id);
+    if (!memberships.some((m) => m.tenant_id === tenantId)) throw new NotFoundError('Tenant', tenantId);
+    return this.openSession(principal.id, tenantId);
+  }
+
+  @Transactional()
+  async acceptInvitation(dto: AcceptInvitationDto): Promise<TokenPairDto> {
+    const accepted = await this.users.acceptInvitation(dto.token, dto.password, dto.name);
+    if (!accepted) throw new InvalidCredentialsError('The invitation is invalid, expired or already used.');
+    return this.openSession(accepted.user.id, accepted.tenantId);
+  }
+
+  private async openSession(userId: string, tenantId: string): Promise<TokenPairDto> {
+    const session = await this.sessions.create({
+      id: newId('session'),
+      tenant_id: tenantId,
+      user_id: userId,
+      expires_at: new Date(Date.now() + this.config.jwt.refreshTtlSeconds * 1000),
+      ip: this.cls.get('ip'),
+      user_agent: this.cls.get('userAgent'),
+    });
+    const member = await this.users.findMember(tenantId, userId);
+    const tokens = await this.tokens.issue(session);
+    return { ...tokens, user: toUserDto(member!, member!.member_status) };
+  }
+}

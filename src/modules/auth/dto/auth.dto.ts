@@ -1,0 +1,96 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { TenantDto } from '../../tenants/dto/tenant.dto';
+import { UserDto } from '../../users/dto/user.dto';
+
+export class SetupStatusDto {
+  /** True while no user exists: `POST /auth/setup` creates the first platform admin. */
+  setup_required: boolean;
+}
+
+export class SetupDto {
+  @IsEmail() @MaxLength(254)
+  email: string;
+
+  /** At least 12 characters. */
+  @IsString() @MinLength(12) @MaxLength(256)
+  password: string;
+
+  @IsString() @MinLength(1) @MaxLength(200)
+  name: string;
+}
+
+export class SetupResultDto {
+  user: UserDto;
+  tenant: TenantDto;
+}
+
+export class LoginDto {
+  @IsEmail() @MaxLength(254)
+  email: string;
+
+  @IsString() @MinLength(1) @MaxLength(256)
+  password: string;
+
+  /** Tenant to sign in to; default: the user's first active membership. */
+  @IsOptional() @IsString() @MaxLength(64)
+  tenant_id?: string;
+}
+
+export class RefreshDto {
+  /** The `csr_…` token of the last pair; each one works once. */
+  @IsString() @MinLength(1) @MaxLength(256)
+  refresh_token: string;
+}
+
+export class SwitchTenantDto {
+  @IsString() @MinLength(1) @MaxLength(64)
+  tenant_id: string;
+}
+
+export class AcceptInvitationDto {
+  /** The `csi_…` invitation token. */
+  @IsString() @MinLength(1) @MaxLength(256)
+  token: string;
+
+  /** At least 12 characters. */
+  @IsString() @MinLength(12) @MaxLength(256)
+  password: string;
+
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(200)
+  name?: string;
+}
+
+export class TokenPairDto {
+  /** JWT (HS256) with `sub`, `tid`, `sid`, `iss`, `aud`, `iat`, `exp`, `jti`. */
+  access_token: string;
+  @ApiProperty({ enum: ['bearer'] })
+  token_type: 'bearer';
+  /** Seconds until the access token expires. */
+  expires_in: number;
+  /** Opaque `csr_…`; rotates on every use. */
+  refresh_token: string;
+  refresh_expires_in: number;
+  user: UserDto;
+}
+
+export class MembershipDto {
+  tenant_id: string;
+  slug: string;
+  display_name: string;
+}
+
+export class ScopePermissionsDto {
+  @ApiProperty({ enum: ['platform', 'tenant', 'workspace', 'environment'] })
+  scope_type: string;
+  scope_id: string;
+  permissions: string[];
+}
+
+export class MeDto {
+  user: UserDto;
+  tenant: TenantDto;
+  memberships: MembershipDto[];
+  /** Effective permissions, grouped by the scope they hold at. */
+  permissions: ScopePermissionsDto[];
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { TargetScope } from '../../common/auth/escalation';
+import { CORE_PERMISSIONS } from '../../common/auth/permission-catalog';
+import { ValidationFailedError } from '../../common/errors/app-error';
+import { Principal } from '../../common/auth/principal';
+import { ApiKeysService } from '../api-keys/api-keys.service';
+import { RolesService } from '../roles/roles.service';
+import { UsersService } from '../users/users.service';
+import { AuthzCheckDto, AuthzDecisionDto, AuthzExplanationDto, AuthzSourceDto } from './dto/authz.dto';
+
+const covers = (source: { scope_type: string; scope_id: string }, target: TargetScope, tenantId: string): boolean => {
+  if (source.scope_type === 'tenant') return source.scope_id === tenantId;
+  if (target.type === 'tenant') return false;
+  if (source.scope_type === 'workspace') return source.scope_id === target.workspaceId;
+  return target.type === 'environment' && source.scope_id === target.environmentId;
+};
+
+/** Answers "may this user or key do P on R?" from the same assignments the guard uses, and shows why. */
+@Injectable()
+export class AuthzService {
+  constructor(
+    private readonly roles: RolesService,
+    private readonly users: UsersService,
+    private readonly apiKeys: ApiKeysService,
+  ) {}
+
+  async check(caller: Principal, dto: AuthzCheckDto): Promise<AuthzDecisionDto> {
+    const { allowed, reason } = await this.explain(caller, dto);
+    return { allowed, reason };
+  }
+
+  async explain(caller: Principal, dto: AuthzCheckDto): Promise<AuthzExplanationDto> {
+    if (!(dto.permission in CORE_PERMISSIONS)) throw new ValidationFailedError([{ field: 'permission', issue: `unknown permission "${dto.permission}"` }]);
+    const tenantId = caller.tenantId;
+    const target = await this.roles.resolveTarget(tenantId, dto.resource.type, dto.resource.id);
+    const { sources, inactive } = await this.sourcesOf(tenantId, dto);
+    const decisive = sources.find((s) => s.grants_permission && s.covers_resource);
+    const allowed = !inactive && !!decisive;
+    let reason: string;
+    if (inactive) reason = inactive;
+    else if (decisive) reason = `granted by ${decisive.role_name} at ${decisive.scope_type} ${decisive.scope_id}`;
+    else reason = `no ${dto.principal.type === 'user' ? 'role assignment' : 'key permission'} grants ${dto.permission} at ${dto.resource.type} ${dto.resource.id}`;
+    for (const s of sources) s.covers_resource = covers(s, target, tenantId);
+    return { allowed, reason, permission: dto.permission, resource: dto.resource, principal: dto.principal, sources };
+  }
+
+  private async sourcesOf(tenantId: string, dto: AuthzCheckDto): Promise<{ sources: AuthzSourceDto[]; inactive?: string }> {
+    const target = await this.roles.resolveTarget(tenantId, dto.resource.type, dto.resource.id);
+    if (dto.principal.type === 'user') {
+      const member = await this.users.assertMember(tenantId, dto.principal.id);
+      const rows = await this.roles.grantSources(tenantId, member.id);
+      const sources = rows.map((r) => ({
+        assignment_id: r.assignment_id,
+        role_id: r.role_id,
+        role_name: r.role_name,
+        scope_type: r.scope_type,
+        scope_id: r.scope_id,
+        grants_permission: r.permissions.includes(dto.permission),
+        covers_resource: covers(r, target, tenantId),
+      }));
+      const inactive = member.status !== 'active' || member.member_status !== 'active' ? 'the user is not active in this tenant' : undefined;
+      return { sources, inactive };
+    }
+    const key = await this.apiKeys.getRow(tenantId, dto.principal.id);
+    const creatorGrants = await this.roles.grantsFor(tenantId, key.created_by);
+    const effective = new Set(this.apiKeys.effectiveGrants(key, creatorGrants).map((g) => g.permission));
+    const inactive = key.revoked_at ? 'the API key is revoked' : key.expires_at && key.expires_at.getTime() <= Date.now() ? 'the API key has expired' : undefined;
+    return {
+      sources: [
+        { assignment_id: null, role_id: null, role_name: `api key ${key.name}`, scope_type: 'tenant', scope_id: tenantId, grants_permission: effective.has(dto.permission), covers_resource: true },
+      ],
+      inactive,
+    };
+  }
+}
