@@ -40,6 +40,7 @@ export default async function globalSetup(): Promise<void> {
     CS_TEST_ADMIN_URL: adminUrl,
     CS_TEST_TEMPLATE_DB: template,
     NODE_ENV: 'test',
+    BCRYPT_COST: '4',
     JWT_SECRET: randomBytes(48).toString('base64url'),
     KMS_MASTER_KEY: randomBytes(32).toString('base64'),
     API_KEY_PEPPER: randomBytes(32).toString('base64url'),
