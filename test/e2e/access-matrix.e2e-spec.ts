@@ -1,0 +1,194 @@
+import request, { Response } from 'supertest';
+import { RouteAccess, RouteAccessInventory } from '../../src/common/auth/route-access';
+import { auth, createMember, createTenant, Session, setupPlatform } from '../helpers/identity';
+import { createTestApp, TestApp } from '../helpers/test-app';
+
+/** Which tenant-A object an `:id` in the path stands for. */
+type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey';
+
+interface MatrixEntry {
+  /** Required for every route with a path parameter. */
+  target?: Target;
+  /** A body that passes validation, so a lookup (not a 400) decides the 404. */
+  body?: object;
+}
+
+/**
+ * Every @Authenticated route, keyed `METHOD path` as RouteAccessInventory lists it.
+ * A new authenticated route fails the "covers every route" test until it is added here.
+ */
+const MATRIX: Record<string, MatrixEntry> = {
+  'POST /api/v1/auth/logout': {},
+  'GET /api/v1/auth/me': {},
+  'POST /api/v1/auth/switch-tenant': { body: { tenant_id: 'ten_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
+  'GET /api/v1/permissions': {},
+
+  'POST /api/v1/tenants': { body: { slug: 'matrix-new', display_name: 'Matrix', plan: 'team', admin_email: 'new@matrix.example' } },
+  'GET /api/v1/tenants': {},
+  'GET /api/v1/tenants/:id': { target: 'tenant' },
+  'PATCH /api/v1/tenants/:id': { target: 'tenant', body: { display_name: 'Hijacked', status: 'suspended' } },
+  'DELETE /api/v1/tenants/:id': { target: 'tenant' },
+
+  'POST /api/v1/users': { body: { email: 'new@matrix.example', name: 'New', password: 'new password 1234' } },
+  'GET /api/v1/users': {},
+  'GET /api/v1/users/:id': { target: 'user' },
+  'PATCH /api/v1/users/:id': { target: 'user', body: { name: 'Hijacked', status: 'disabled' } },
+  'GET /api/v1/users/:id/roles': { target: 'user' },
+
+  'POST /api/v1/workspaces': { body: { slug: 'matrix-ws', display_name: 'Matrix', capabilities: [] } },
+  'GET /api/v1/workspaces': {},
+  'GET /api/v1/workspaces/:id': { target: 'workspace' },
+  'PATCH /api/v1/workspaces/:id': { target: 'workspace', body: { display_name: 'Hijacked' } },
+  'DELETE /api/v1/workspaces/:id': { target: 'workspace' },
+  'POST /api/v1/workspaces/:id/environments': { target: 'workspace', body: { name: 'hijacked', protected: false } },
+  'GET /api/v1/workspaces/:id/environments': { target: 'workspace' },
+  'DELETE /api/v1/environments/:id': { target: 'environment' },
+
+  'POST /api/v1/roles': { body: { name: 'matrix-role', description: 'x', permissions: ['workspace.read'] } },
+  'GET /api/v1/roles': {},
+  'GET /api/v1/roles/:id': { target: 'role' },
+  'PUT /api/v1/roles/:id/permissions': { target: 'role', body: { permissions: ['workspace.read', 'role.read'] } },
+  'DELETE /api/v1/roles/:id': { target: 'role' },
+  'POST /api/v1/user-roles': { body: { user_id: 'usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', role_id: 'rol_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', scope_type: 'tenant', scope_id: 'ten_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
+  'GET /api/v1/user-roles': {},
+  'DELETE /api/v1/user-roles/:id': { target: 'assignment' },
+
+  'POST /api/v1/authz/check': { body: { principal: { type: 'user', id: 'usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' }, permission: 'workspace.read', resource: { type: 'tenant', id: 'ten_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } } },
+  'POST /api/v1/authz/explain': { body: { principal: { type: 'user', id: 'usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' }, permission: 'workspace.read', resource: { type: 'tenant', id: 'ten_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } } },
+
+  'POST /api/v1/api-keys': { body: { name: 'matrix', permissions: ['workspace.read'] } },
+  'GET /api/v1/api-keys': {},
+  'GET /api/v1/api-keys/:id': { target: 'apiKey' },
+  'POST /api/v1/api-keys/:id/revoke': { target: 'apiKey' },
+  'DELETE /api/v1/api-keys/:id': { target: 'apiKey' },
+};
+
+const PARAM = /:[A-Za-z_]+/g;
+const hasParam = (path: string) => /:[A-Za-z_]+/.test(path);
+const keyOf = (r: RouteAccess) => `${r.method} ${r.path}`;
+const MATRIX_ROUTES = Object.keys(MATRIX).length;
+const MATRIX_ID_ROUTES = Object.values(MATRIX).filter((e) => e.target).length;
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', () => {
+  let t: TestApp;
+  let routes: RouteAccess[];
+  let ownerA: Session;
+  let ownerB: Session;
+  let noRoles: Session;
+  let ids: Record<Target, string>;
+  const counts = { unauthenticated: 0, denied: 0, notFound: 0 };
+
+  const created = (res: Response, what: string): string => {
+    if (res.status !== 201) throw new Error(`create ${what}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
+  };
+
+  const call = (route: RouteAccess, path: string, headers: Record<string, string>) => {
+    const req = request(t.http)[route.method.toLowerCase() as Method](path).set(headers);
+    const body = MATRIX[keyOf(route)]?.body;
+    return body === undefined ? req : req.send(body);
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    routes = t.app.get(RouteAccessInventory).list().filter((r) => r.access === 'authenticated');
+    const admin = await setupPlatform(t);
+    const a = await createTenant(t, admin, 'tenant-a');
+    const b = await createTenant(t, admin, 'tenant-b');
+    ownerA = a.owner;
+    ownerB = b.owner;
+    noRoles = await createMember(t, ownerA, 'noroles@tenant-a.example');
+
+    const as = auth(ownerA.token);
+    const workspace = created(await request(t.http).post('/api/v1/workspaces').set(as).send({ slug: 'payments', display_name: 'Payments' }), 'workspace');
+    const environment = created(await request(t.http).post(`/api/v1/workspaces/${workspace}/environments`).set(as).send({ name: 'prod', protected: true }), 'environment');
+    const role = created(await request(t.http).post('/api/v1/roles').set(as).send({ name: 'payments-reader', permissions: ['workspace.read'] }), 'role');
+    const user = created(await request(t.http).post('/api/v1/users').set(as).send({ email: 'member@tenant-a.example', name: 'Member', password: 'member password 123' }), 'user');
+    const assignment = created(
+      await request(t.http).post('/api/v1/user-roles').set(as).send({ user_id: user, role_id: role, scope_type: 'workspace', scope_id: workspace }),
+      'assignment',
+    );
+    const apiKey = created(await request(t.http).post('/api/v1/api-keys').set(as).send({ name: 'ci', permissions: ['workspace.read'] }), 'api key');
+    ids = { tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey };
+  });
+  afterAll(() => t.close());
+
+  /** The route's path with its parameters replaced by the tenant-A object it targets (or any id when it has none). */
+  const pathOf = (route: RouteAccess) => {
+    const target = MATRIX[keyOf(route)]?.target;
+    return route.path.replace(PARAM, target ? ids[target] : 'x');
+  };
+
+  it('covers every authenticated route, and every route with a path parameter names its target', () => {
+    expect(routes.length).toBeGreaterThan(0);
+    expect(routes.map(keyOf).sort()).toEqual(Object.keys(MATRIX).sort());
+    expect(routes.filter((r) => hasParam(r.path) !== Boolean(MATRIX[keyOf(r)].target)).map(keyOf)).toEqual([]);
+  });
+
+  it(`401 AUTHENTICATION_REQUIRED without credentials (${MATRIX_ROUTES} routes), with the request id in the body`, async () => {
+    const expected: object[] = [];
+    const observed: object[] = [];
+    for (const route of routes) {
+      const res = await call(route, pathOf(route), {});
+      counts.unauthenticated++;
+      expected.push({ route: keyOf(route), status: 401, code: 'AUTHENTICATION_REQUIRED', request_id: expect.stringMatching(/.{8,}/), same_id: true });
+      observed.push({
+        route: keyOf(route),
+        status: res.status,
+        code: res.body?.error?.code,
+        request_id: res.body?.error?.request_id,
+        same_id: res.body?.error?.request_id === res.headers['x-request-id'],
+      });
+    }
+    expect(observed).toEqual(expected);
+  });
+
+  it('403 PERMISSION_DENIED naming the declared permission, for a tenant member with no roles', async () => {
+    const expected: object[] = [];
+    const observed: object[] = [];
+    for (const route of routes.filter((r) => r.permission)) {
+      const res = await call(route, pathOf(route), auth(noRoles.token));
+      counts.denied++;
+      expected.push({ route: keyOf(route), status: 403, code: 'PERMISSION_DENIED', permission: route.permission });
+      observed.push({ route: keyOf(route), status: res.status, code: res.body?.error?.code, permission: res.body?.error?.details?.[0]?.permission });
+    }
+    expect(observed).toEqual(expected);
+  });
+
+  it(`404 NOT_FOUND when tenant B's owner targets tenant A's objects (${MATRIX_ID_ROUTES} routes with an :id)`, async () => {
+    const expected: object[] = [];
+    const observed: object[] = [];
+    for (const route of routes.filter((r) => MATRIX[keyOf(r)].target)) {
+      const res = await call(route, pathOf(route), auth(ownerB.token));
+      counts.notFound++;
+      expected.push({ route: keyOf(route), status: 404, code: 'NOT_FOUND' });
+      observed.push({ route: keyOf(route), status: res.status, code: res.body?.error?.code });
+    }
+    expect(observed).toEqual(expected);
+  });
+
+  it("leaves tenant A's objects untouched after tenant B's attempts", async () => {
+    const as = auth(ownerA.token);
+    const get = (path: string) => request(t.http).get(path).set(as);
+    expect((await get(`/api/v1/tenants/${ids.tenant}`)).body).toMatchObject({ status: 'active', display_name: 'TENANT-A' });
+    expect((await get(`/api/v1/users/${ids.user}`)).body).toMatchObject({ name: 'Member', status: 'active' });
+    expect((await get(`/api/v1/users/${ids.user}/roles`)).body.data).toContainEqual(expect.objectContaining({ id: ids.assignment }));
+    expect((await get(`/api/v1/workspaces/${ids.workspace}`)).body).toMatchObject({ status: 'active', display_name: 'Payments' });
+    const envs = (await get(`/api/v1/workspaces/${ids.workspace}/environments`)).body.data as { id: string; name: string }[];
+    expect(envs.map((e) => e.name)).toEqual(['prod']);
+    expect(envs[0].id).toBe(ids.environment);
+    expect((await get(`/api/v1/roles/${ids.role}`)).body).toMatchObject({ permissions: ['workspace.read'] });
+    expect((await get(`/api/v1/api-keys/${ids.apiKey}`)).body).toMatchObject({ revoked_at: null });
+  });
+
+  it('ran a 401, 403 and 404 case for every route that calls for one', () => {
+    expect(counts.unauthenticated).toBeGreaterThan(0);
+    expect(counts.denied).toBeGreaterThan(0);
+    expect(counts.notFound).toBeGreaterThan(0);
+    expect(counts.unauthenticated).toBe(MATRIX_ROUTES);
+    expect(counts.denied).toBe(routes.filter((r) => r.permission).length);
+    expect(counts.notFound).toBe(MATRIX_ID_ROUTES);
+  });
+});
