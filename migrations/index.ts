@@ -1,5 +1,6 @@
 import { Baseline1764000000000 } from './1764000000000-baseline';
 import { Identity1764000100000 } from './1764000100000-identity';
+import { AuditIdempotency1764000200000 } from './1764000200000-audit-idempotency';
 
 /** Every migration, oldest first. A new migration file is added here as well (the list is explicit on purpose). */
-export const migrations = [Baseline1764000000000, Identity1764000100000];
+export const migrations = [Baseline1764000000000, Identity1764000100000, AuditIdempotency1764000200000];

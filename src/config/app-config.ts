@@ -26,6 +26,10 @@ export class AppConfig {
   readonly bcryptCost: number;
   readonly auditSigningKey: string;
   readonly exposeDocs: boolean;
+  /** Requests per minute per class (SPEC §1). */
+  readonly rateLimits: { auth: number; agent: number; default: number };
+  readonly idempotencyTtlSeconds: number;
+  readonly auditSealIntervalMs: number;
   readonly build: { commit?: string; date?: string };
   /** Names of the keys generated under DATA_DIR because they were not configured. */
   readonly generatedSecrets: string[];
@@ -101,6 +105,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bcryptCost: raw.BCRYPT_COST,
     auditSigningKey: secrets.AUDIT_SIGNING_KEY!,
     exposeDocs: raw.EXPOSE_DOCS ?? true,
+    rateLimits: { auth: raw.RATE_LIMIT_AUTH, agent: raw.RATE_LIMIT_AGENT, default: raw.RATE_LIMIT_DEFAULT },
+    idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_SECONDS,
+    auditSealIntervalMs: raw.AUDIT_SEAL_INTERVAL_MS,
     build: { commit: raw.GIT_COMMIT, date: raw.BUILD_DATE },
     generatedSecrets: generated,
   });

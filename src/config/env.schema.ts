@@ -81,6 +81,21 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toBool) @IsBoolean()
   EXPOSE_DOCS?: boolean;
 
+  @IsInt() @Min(1) @Max(1000000)
+  RATE_LIMIT_AUTH: number = 10;
+
+  @IsInt() @Min(1) @Max(1000000)
+  RATE_LIMIT_AGENT: number = 600;
+
+  @IsInt() @Min(1) @Max(1000000)
+  RATE_LIMIT_DEFAULT: number = 100;
+
+  @IsInt() @Min(60) @Max(2592000)
+  IDEMPOTENCY_TTL_SECONDS: number = 86400;
+
+  @IsInt() @Min(50) @Max(600000)
+  AUDIT_SEAL_INTERVAL_MS: number = 1000;
+
   @IsOptional() @Transform(emptyToUndefined) @IsString()
   GIT_COMMIT?: string;
 
