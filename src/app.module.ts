@@ -6,6 +6,7 @@ import { RedisModule } from './common/redis/redis.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { AuthzModule } from './modules/authz/authz.module';
 import { HealthModule } from './modules/health/health.module';
@@ -25,6 +26,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         HealthModule,
+        AuditModule,
         AuthModule,
         UsersModule,
         TenantsModule,

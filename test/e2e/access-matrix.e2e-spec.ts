@@ -4,7 +4,7 @@ import { auth, createMember, createTenant, Session, setupPlatform } from '../hel
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /** Which tenant-A object an `:id` in the path stands for. */
-type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey';
+type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent';
 
 interface MatrixEntry {
   /** Required for every route with a path parameter. */
@@ -61,6 +61,12 @@ const MATRIX: Record<string, MatrixEntry> = {
   'GET /api/v1/api-keys/:id': { target: 'apiKey' },
   'POST /api/v1/api-keys/:id/revoke': { target: 'apiKey' },
   'DELETE /api/v1/api-keys/:id': { target: 'apiKey' },
+
+  'GET /api/v1/audit-events': {},
+  'GET /api/v1/audit-events/export': {},
+  'GET /api/v1/audit-events/verify': {},
+  'GET /api/v1/audit-events/checkpoints': {},
+  'GET /api/v1/audit-events/:id': { target: 'auditEvent' },
 };
 
 const PARAM = /:[A-Za-z_]+/g;
@@ -111,7 +117,9 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
       'assignment',
     );
     const apiKey = created(await request(t.http).post('/api/v1/api-keys').set(as).send({ name: 'ci', permissions: ['workspace.read'] }), 'api key');
-    ids = { tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey };
+    const events = await request(t.http).get('/api/v1/audit-events?limit=1').set(as);
+    if (events.status !== 200 || !events.body.data[0]) throw new Error(`audit events: ${events.status} ${JSON.stringify(events.body)}`);
+    ids = { tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id };
   });
   afterAll(() => t.close());
 

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'pino';
 import { AppConfig } from '../../config/app-config';
+import { AUDIT_SINK, AuditSink } from '../audit/audit.types';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 import { MetricsService } from '../observability/metrics.service';
 import { jsonBody, requireJsonBody } from './body-parsing';
@@ -18,6 +19,14 @@ function trustProxySetting(value: string | undefined): boolean | number | string
   if (!value) return false;
   if (/^\d+$/.test(value)) return Number(value);
   return value; // e.g. "loopback, 10.0.0.0/8"
+}
+
+function optional<T>(app: INestApplication, token: symbol): T | undefined {
+  try {
+    return app.get<T>(token, { strict: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -41,7 +50,7 @@ export async function configureHttpApp(
 
   const routes = new RouteIndex();
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ErrorFilter(app.get(HttpAdapterHost), routes));
+  app.useGlobalFilters(new ErrorFilter(app.get(HttpAdapterHost), routes, optional<AuditSink>(app, AUDIT_SINK)));
   if (config.exposeDocs) mountOpenApi(app, buildOpenApiDocument(app, version));
   await app.init();
   routes.load(app.getHttpAdapter().getInstance());

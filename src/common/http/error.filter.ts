@@ -1,10 +1,14 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerException } from '@nestjs/throttler';
+import { AuditSink } from '../audit/audit.types';
 import { AppError, InternalError, MethodNotAllowedError, RawHttpResponse, StorageUnavailableError } from '../errors/app-error';
 import { isDatabaseUnavailable } from '../errors/database-errors';
 import { HttpRequest, HttpResponse } from './http-types';
 import { RouteIndex } from './route-index';
+import { routeTemplate } from './route-template';
+
+const DENIALS = new Set(['PERMISSION_DENIED', 'PRIVILEGE_ESCALATION']);
 
 const STATUS_CODES: Record<number, string> = {
   400: 'VALIDATION_FAILED',
@@ -29,9 +33,14 @@ export class ErrorFilter implements ExceptionFilter {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly routes: RouteIndex,
+    private readonly audit?: AuditSink,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    void this.handle(exception, host);
+  }
+
+  private async handle(exception: unknown, host: ArgumentsHost): Promise<void> {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<HttpRequest>();
     const res = ctx.getResponse<HttpResponse>();
@@ -46,6 +55,7 @@ export class ErrorFilter implements ExceptionFilter {
       (res as unknown as { err?: unknown }).err = exception;
       this.logger.error({ err: exception, request_id: req.id, code: error.code }, 'request failed');
     }
+    if (DENIALS.has(error.code)) await this.recordDenial(req, error);
     if (res.headersSent) {
       res.end();
       return;
@@ -53,6 +63,22 @@ export class ErrorFilter implements ExceptionFilter {
     const adapter = this.adapterHost.httpAdapter;
     for (const [name, value] of Object.entries(error.headers)) adapter.setHeader(res, name, value);
     adapter.reply(res, { error: { code: error.code, message: error.message, details: error.details, request_id: req.id } }, error.status);
+  }
+
+  /** Denials are audited (SPEC §6) in a transaction of their own: the request itself rolled back. */
+  private async recordDenial(req: HttpRequest, error: AppError): Promise<void> {
+    if (!this.audit) return;
+    try {
+      await this.audit.recordDetached({
+        action: 'permission.denied',
+        resourceType: 'route',
+        resourceId: `${req.method} ${routeTemplate(req)}`,
+        outcome: 'failure',
+        payload: { code: error.code, details: error.details },
+      });
+    } catch (auditError) {
+      this.logger.error({ err: auditError, request_id: req.id }, 'could not audit a permission denial');
+    }
   }
 
   private toAppError(exception: unknown, req: HttpRequest): AppError {

@@ -14,6 +14,7 @@ import { AppConfig } from '../../config/app-config';
 import { ApiKeyContextRow, ApiKeyRow } from './api-key.entity';
 import { ApiKeyNotFoundError } from './api-keys.errors';
 import { ApiKeysRepository } from './api-keys.repository';
+import { AuditService } from '../audit/audit.service';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 
 const toApiKeyDto = (k: ApiKeyRow): ApiKeyDto => ({
@@ -41,6 +42,7 @@ export class ApiKeysService implements OnModuleDestroy {
   constructor(
     private readonly repo: ApiKeysRepository,
     private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {
     this.flushTimer = setInterval(() => void this.flushTouches(), 5_000);
     this.flushTimer.unref();
@@ -70,6 +72,7 @@ export class ApiKeysService implements OnModuleDestroy {
       created_by: principal.userId!,
       expires_at: dto.expires_at ?? null,
     });
+    await this.audit.record({ action: 'api_key.created', resourceType: 'api_key', resourceId: row.id, payload: { name: row.name, prefix: row.prefix, permissions, expires_at: row.expires_at } });
     return { ...toApiKeyDto(row), key };
   }
 
@@ -92,12 +95,15 @@ export class ApiKeysService implements OnModuleDestroy {
   async revoke(principal: Principal, id: string): Promise<ApiKeyDto> {
     const row = await this.repo.revoke(principal.tenantId, id);
     if (!row) throw new ApiKeyNotFoundError(id);
+    await this.audit.record({ action: 'api_key.revoked', resourceType: 'api_key', resourceId: id, payload: { name: row.name, prefix: row.prefix } });
     return toApiKeyDto(row);
   }
 
   @Transactional()
   async remove(principal: Principal, id: string): Promise<void> {
-    if (!(await this.repo.delete(principal.tenantId, id))) throw new ApiKeyNotFoundError(id);
+    const row = await this.repo.delete(principal.tenantId, id);
+    if (!row) throw new ApiKeyNotFoundError(id);
+    await this.audit.record({ action: 'api_key.deleted', resourceType: 'api_key', resourceId: id, payload: { name: row.name, prefix: row.prefix } });
   }
 
   /**

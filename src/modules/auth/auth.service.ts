@@ -14,6 +14,7 @@ import { UsersService, toUserDto } from '../users/users.service';
 import { SetupAlreadyCompletedError } from './auth.errors';
 import { AcceptInvitationDto, LoginDto, MeDto, SetupDto, SetupResultDto, SetupStatusDto, TokenPairDto } from './dto/auth.dto';
 import { TokenService } from './token.service';
+import { AuditService } from '../audit/audit.service';
 
 type RotateOutcome = { kind: 'ok'; pair: TokenPairDto } | { kind: 'reused' } | { kind: 'invalid' } | { kind: 'revoked' };
 
@@ -26,6 +27,7 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly config: AppConfig,
     private readonly cls: ClsService<RequestContextStore>,
+    private readonly audit: AuditService,
   ) {}
 
   async setupStatus(): Promise<SetupStatusDto> {
@@ -39,6 +41,7 @@ export class AuthService {
     if ((await this.users.countUsers()) > 0) throw new SetupAlreadyCompletedError();
     const user = await this.users.createPlatformAdmin(dto.email, dto.name, dto.password);
     const { tenant } = await this.tenants.createWithOwner({ slug: 'default', display_name: 'Default', plan: 'free' }, { userId: user.id });
+    await this.audit.record({ action: 'setup.completed', resourceType: 'tenant', resourceId: tenant.id, tenantId: tenant.id, actor: { type: 'user', id: user.id, label: user.email }, payload: { admin_email: user.email } });
     return { user: toUserDto(user), tenant: toTenantDto(tenant) };
   }
 
@@ -46,11 +49,20 @@ export class AuthService {
   @Transactional()
   async login(dto: LoginDto): Promise<TokenPairDto> {
     const user = await this.users.verifyPassword(dto.email, dto.password);
-    if (!user) throw new InvalidCredentialsError('The email or password is wrong.');
-    const memberships = await this.users.memberships(user.id);
+    const memberships = user ? await this.users.memberships(user.id) : [];
     const tenant = dto.tenant_id ? memberships.find((m) => m.tenant_id === dto.tenant_id) : memberships[0];
-    if (!tenant) throw new InvalidCredentialsError('The email or password is wrong, or the user has no active tenant.');
-    return this.openSession(user.id, tenant.tenant_id);
+    if (!user || !tenant) {
+      await this.audit.recordDetached({
+        action: 'session.login_failed',
+        resourceType: 'session',
+        outcome: 'failure',
+        tenantId: null,
+        actor: { type: 'anonymous', id: null, label: dto.email },
+        payload: { email: dto.email, reason: user ? 'no_active_tenant' : 'invalid_credentials' },
+      });
+      throw new InvalidCredentialsError('The email or password is wrong.');
+    }
+    return this.openSession(user.id, tenant.tenant_id, 'session.created');
   }
 
   async refresh(refreshToken: string): Promise<TokenPairDto> {
@@ -70,6 +82,16 @@ export class AuthService {
     if (!token) return { kind: 'invalid' };
     if (token.used_at) {
       await this.sessions.revoke(token.session_id, 'refresh_token_reuse');
+      const ctx = await this.sessions.context(token.session_id);
+      await this.audit.record({
+        action: 'session.refresh_reused',
+        resourceType: 'session',
+        resourceId: token.session_id,
+        outcome: 'failure',
+        tenantId: ctx?.tenant_id ?? null,
+        actor: { type: 'user', id: ctx?.user_id ?? null, label: ctx?.email ?? null },
+        payload: { refresh_token_id: token.id, session_revoked: true },
+      });
       return { kind: 'reused' };
     }
     const ctx = await this.sessions.context(token.session_id);
@@ -78,12 +100,14 @@ export class AuthService {
     await this.sessions.markRefreshTokenUsed(token.id);
     const user = await this.users.findMember(ctx.tenant_id, ctx.user_id);
     const tokens = await this.tokens.issue({ id: ctx.session_id, tenant_id: ctx.tenant_id, user_id: ctx.user_id, expires_at: ctx.session_expires_at });
+    await this.audit.record({ action: 'session.refreshed', resourceType: 'session', resourceId: ctx.session_id, tenantId: ctx.tenant_id, actor: { type: 'user', id: ctx.user_id, label: ctx.email } });
     return { kind: 'ok', pair: { ...tokens, user: toUserDto(user!, user!.member_status) } };
   }
 
   @Transactional()
   async logout(principal: Principal): Promise<void> {
     if (principal.sessionId) await this.sessions.revoke(principal.sessionId, 'logout');
+    await this.audit.record({ action: 'session.revoked', resourceType: 'session', resourceId: principal.sessionId ?? null, payload: { reason: 'logout' } });
   }
 
   async me(principal: Principal): Promise<MeDto> {
@@ -105,17 +129,17 @@ export class AuthService {
   async switchTenant(principal: Principal, tenantId: string): Promise<TokenPairDto> {
     const memberships = await this.users.memberships(principal.id);
     if (!memberships.some((m) => m.tenant_id === tenantId)) throw new NotFoundError('Tenant', tenantId);
-    return this.openSession(principal.id, tenantId);
+    return this.openSession(principal.id, tenantId, 'session.tenant_switched', { from_tenant_id: principal.tenantId });
   }
 
   @Transactional()
   async acceptInvitation(dto: AcceptInvitationDto): Promise<TokenPairDto> {
     const accepted = await this.users.acceptInvitation(dto.token, dto.password, dto.name);
     if (!accepted) throw new InvalidCredentialsError('The invitation is invalid, expired or already used.');
-    return this.openSession(accepted.user.id, accepted.tenantId);
+    return this.openSession(accepted.user.id, accepted.tenantId, 'invitation.accepted');
   }
 
-  private async openSession(userId: string, tenantId: string): Promise<TokenPairDto> {
+  private async openSession(userId: string, tenantId: string, action: string, payload: Record<string, unknown> = {}): Promise<TokenPairDto> {
     const session = await this.sessions.create({
       id: newId('session'),
       tenant_id: tenantId,
@@ -126,6 +150,7 @@ export class AuthService {
     });
     const member = await this.users.findMember(tenantId, userId);
     const tokens = await this.tokens.issue(session);
+    await this.audit.record({ action, resourceType: 'session', resourceId: session.id, tenantId, actor: { type: 'user', id: userId, label: member!.email }, payload });
     return { ...tokens, user: toUserDto(member!, member!.member_status) };
   }
 }

@@ -6,6 +6,7 @@ import { Principal } from '../../common/auth/principal';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { RolesService } from '../roles/roles.service';
 import { UsersService } from '../users/users.service';
+import { AuditService } from '../audit/audit.service';
 import { AuthzCheckDto, AuthzDecisionDto, AuthzExplanationDto, AuthzSourceDto } from './dto/authz.dto';
 
 const covers = (source: { scope_type: string; scope_id: string }, target: TargetScope, tenantId: string): boolean => {
@@ -22,14 +23,22 @@ export class AuthzService {
     private readonly roles: RolesService,
     private readonly users: UsersService,
     private readonly apiKeys: ApiKeysService,
+    private readonly audit: AuditService,
   ) {}
 
   async check(caller: Principal, dto: AuthzCheckDto): Promise<AuthzDecisionDto> {
-    const { allowed, reason } = await this.explain(caller, dto);
+    const { allowed, reason } = await this.decide(caller, dto);
+    await this.audit.record({ action: 'authz.checked', resourceType: dto.resource.type, resourceId: dto.resource.id, payload: { principal: dto.principal, permission: dto.permission, allowed } });
     return { allowed, reason };
   }
 
   async explain(caller: Principal, dto: AuthzCheckDto): Promise<AuthzExplanationDto> {
+    const explanation = await this.decide(caller, dto);
+    await this.audit.record({ action: 'authz.explained', resourceType: dto.resource.type, resourceId: dto.resource.id, payload: { principal: dto.principal, permission: dto.permission, allowed: explanation.allowed } });
+    return explanation;
+  }
+
+  private async decide(caller: Principal, dto: AuthzCheckDto): Promise<AuthzExplanationDto> {
     if (!(dto.permission in CORE_PERMISSIONS)) throw new ValidationFailedError([{ field: 'permission', issue: `unknown permission "${dto.permission}"` }]);
     const tenantId = caller.tenantId;
     const target = await this.roles.resolveTarget(tenantId, dto.resource.type, dto.resource.id);

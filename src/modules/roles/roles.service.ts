@@ -22,6 +22,7 @@ import {
   UnknownPermissionError,
 } from './roles.errors';
 import { RolesRepository } from './roles.repository';
+import { AuditService } from '../audit/audit.service';
 import { NotFoundError } from '../../common/errors/app-error';
 
 const toRoleDto = (r: RoleRow): RoleDto => ({
@@ -62,6 +63,7 @@ export class RolesService {
     private readonly repo: RolesRepository,
     private readonly users: UsersService,
     private readonly workspaces: WorkspacesService,
+    private readonly audit: AuditService,
   ) {}
 
   permissions(): PermissionDto[] {
@@ -100,6 +102,7 @@ export class RolesService {
     this.assertCanGrant(principal, permissions, { type: 'tenant' });
     const row = await this.repo.insert(principal.tenantId, { id: newId('role'), name: dto.name, description: dto.description ?? '', permissions, built_in: false });
     if (!row) throw new RoleNameTakenError(dto.name);
+    await this.audit.record({ action: 'role.created', resourceType: 'role', resourceId: row.id, payload: { name: row.name, permissions } });
     return toRoleDto(row);
   }
 
@@ -118,7 +121,9 @@ export class RolesService {
     if (role.built_in) throw new BuiltInRoleError();
     const permissions = this.known(dto.permissions, 'permissions');
     this.assertCanGrant(principal, permissions.filter((p) => !role.permissions.includes(p)), { type: 'tenant' });
-    return toRoleDto((await this.repo.replacePermissions(principal.tenantId, id, permissions))!);
+    const updated = await this.repo.replacePermissions(principal.tenantId, id, permissions);
+    await this.audit.record({ action: 'role.permissions_replaced', resourceType: 'role', resourceId: id, payload: { before: role.permissions, after: permissions } });
+    return toRoleDto(updated!);
   }
 
   @Transactional()
@@ -126,6 +131,7 @@ export class RolesService {
     const role = await this.find(principal.tenantId, id);
     if (role.built_in) throw new BuiltInRoleError();
     if (!(await this.repo.deleteUnassigned(principal.tenantId, id))) throw new RoleInUseError();
+    await this.audit.record({ action: 'role.deleted', resourceType: 'role', resourceId: id, payload: { name: role.name } });
   }
 
   @Transactional()
@@ -145,6 +151,7 @@ export class RolesService {
       created_by: principal.userId ?? null,
     });
     if (!row) throw new AssignmentExistsError();
+    await this.audit.record({ action: 'role.assigned', resourceType: 'user_role', resourceId: row.id, payload: { user_id: dto.user_id, role_id: role.id, role_name: role.name, scope_type: dto.scope_type, scope_id: dto.scope_id } });
     return toUserRoleDto({ ...row, role_name: role.name });
   }
 
@@ -166,6 +173,7 @@ export class RolesService {
     requirePermission(principal, 'user_role.edit', scope && scope.type !== 'tenant' ? scope : undefined);
     if (!scope || scope.type === 'tenant') this.assertCanGrant(principal, ['user_role.edit'], { type: 'tenant' });
     await this.repo.deleteAssignment(principal.tenantId, id);
+    await this.audit.record({ action: 'role.unassigned', resourceType: 'user_role', resourceId: id, payload: { user_id: assignment.user_id, role_id: assignment.role_id, scope_type: assignment.scope_type, scope_id: assignment.scope_id } });
   }
 
   /** A scope of the caller's tenant; ids of other tenants (or unknown ones) are 404. */

@@ -11,6 +11,7 @@ import { CreatedTenantDto, CreateTenantDto, ListTenantsQueryDto, TenantDto, Upda
 import { TenantRow } from './tenant.entity';
 import { TenantNotFoundError, TenantSlugTakenError } from './tenants.errors';
 import { TenantsRepository } from './tenants.repository';
+import { AuditService } from '../audit/audit.service';
 
 export const toTenantDto = (t: TenantRow): TenantDto => ({
   id: t.id,
@@ -32,6 +33,7 @@ export class TenantsService {
     private readonly repo: TenantsRepository,
     private readonly users: UsersService,
     private readonly roles: RolesService,
+    private readonly audit: AuditService,
   ) {}
 
   /** A tenant with its built-in roles; the owner-to-be gets `owner` at tenant scope. Same transaction as the caller's. */
@@ -60,6 +62,7 @@ export class TenantsService {
       { slug: dto.slug, display_name: dto.display_name, plan: dto.plan ?? 'free' },
       { email: dto.admin_email, createdBy: principal.userId ?? null },
     );
+    await this.audit.record({ action: 'tenant.created', resourceType: 'tenant', resourceId: tenant.id, payload: { slug: tenant.slug, plan: tenant.plan, admin_user_id: userId, admin_invited: !!invitationToken } });
     return { ...toTenantDto(tenant), admin_user_id: userId, ...(invitationToken ? { admin_invitation_token: invitationToken } : {}) };
   }
 
@@ -78,6 +81,7 @@ export class TenantsService {
     await this.reachable(principal, id);
     const row = await this.repo.update(id, dto);
     if (!row) throw new TenantNotFoundError(id);
+    await this.audit.record({ action: dto.status === 'suspended' ? 'tenant.suspended' : 'tenant.updated', resourceType: 'tenant', resourceId: id, payload: { changes: { ...dto } } });
     return toTenantDto(row);
   }
 
@@ -86,6 +90,7 @@ export class TenantsService {
     await this.reachable(principal, id);
     const row = await this.repo.softDelete(id);
     if (!row) throw new TenantNotFoundError(id);
+    await this.audit.record({ action: 'tenant.deleted', resourceType: 'tenant', resourceId: id, payload: { slug: row.slug } });
     return toTenantDto(row);
   }
 

@@ -11,6 +11,7 @@ import { PasswordHasher } from './password-hasher';
 import { MemberRow, UserRow } from './user.entity';
 import { UserAlreadyMemberError, UserNotFoundError } from './users.errors';
 import { UsersRepository } from './users.repository';
+import { AuditService } from '../audit/audit.service';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -31,12 +32,14 @@ export class UsersService {
   constructor(
     private readonly repo: UsersRepository,
     private readonly passwords: PasswordHasher,
+    private readonly audit: AuditService,
   ) {}
 
   @Transactional()
   async create(principal: Principal, dto: CreateUserDto): Promise<CreatedUserDto> {
     if (!holdsTenantWide(principal, 'user.manage')) throw new PermissionDeniedError('user.manage');
     const { user, invitationToken } = await this.addToTenant(principal.tenantId, dto.email, dto.name, dto.password, principal.userId ?? null);
+    await this.audit.record({ action: invitationToken ? 'user.invited' : 'user.added', resourceType: 'user', resourceId: user.id, payload: { email: user.email } });
     return { ...toUserDto(user), ...(invitationToken ? { invitation_token: invitationToken } : {}) };
   }
 
@@ -100,6 +103,7 @@ export class UsersService {
       await this.repo.setMemberStatus(principal.tenantId, id, dto.status);
       if (dto.status === 'disabled') await this.repo.revokeUserSessions(principal.tenantId, id, 'user_disabled');
     }
+    await this.audit.record({ action: dto.status === 'disabled' ? 'user.disabled' : 'user.updated', resourceType: 'user', resourceId: id, payload: { changes: { ...dto } } });
     return toMemberDto(await this.member(principal.tenantId, id));
   }
 

@@ -8,6 +8,7 @@ import { CreateEnvironmentDto, CreateWorkspaceDto, EnvironmentDto, ListWorkspace
 import { EnvironmentRow, WorkspaceRow } from './workspace.entity';
 import { EnvironmentNameTakenError, EnvironmentNotFoundError, WorkspaceNotFoundError, WorkspaceSlugTakenError } from './workspaces.errors';
 import { WorkspacesRepository } from './workspaces.repository';
+import { AuditService } from '../audit/audit.service';
 import { PaginationQueryDto } from '../../common/api/pagination.dto';
 
 export const toWorkspaceDto = (w: WorkspaceRow): WorkspaceDto => ({
@@ -38,13 +39,17 @@ export interface ScopeRef {
 
 @Injectable()
 export class WorkspacesService {
-  constructor(private readonly repo: WorkspacesRepository) {}
+  constructor(
+    private readonly repo: WorkspacesRepository,
+    private readonly audit: AuditService,
+  ) {}
 
   @Transactional()
   async create(principal: Principal, dto: CreateWorkspaceDto): Promise<WorkspaceDto> {
     requirePermission(principal, 'workspace.manage', {});
     if (await this.repo.slugTaken(principal.tenantId, dto.slug)) throw new WorkspaceSlugTakenError(dto.slug);
     const row = await this.repo.insert(principal.tenantId, { id: newId('workspace'), slug: dto.slug, display_name: dto.display_name, capabilities: dto.capabilities ?? [] });
+    await this.audit.record({ action: 'workspace.created', resourceType: 'workspace', resourceId: row!.id, payload: { slug: dto.slug, capabilities: row!.capabilities } });
     return toWorkspaceDto(row!);
   }
 
@@ -64,6 +69,7 @@ export class WorkspacesService {
     await this.readable(principal, id, 'workspace.manage');
     const row = await this.repo.update(principal.tenantId, id, dto);
     if (!row) throw new WorkspaceNotFoundError(id);
+    await this.audit.record({ action: 'workspace.updated', resourceType: 'workspace', resourceId: id, payload: { changes: { ...dto } } });
     return toWorkspaceDto(row);
   }
 
@@ -72,6 +78,7 @@ export class WorkspacesService {
     await this.readable(principal, id, 'workspace.manage');
     const row = await this.repo.softDelete(principal.tenantId, id);
     if (!row) throw new WorkspaceNotFoundError(id);
+    await this.audit.record({ action: 'workspace.deleted', resourceType: 'workspace', resourceId: id });
     return toWorkspaceDto(row);
   }
 
@@ -80,6 +87,7 @@ export class WorkspacesService {
     await this.readable(principal, workspaceId, 'workspace.manage');
     const row = await this.repo.insertEnvironment(principal.tenantId, { id: newId('environment'), workspace_id: workspaceId, name: dto.name, protected: dto.protected ?? false });
     if (!row) throw new EnvironmentNameTakenError(dto.name);
+    await this.audit.record({ action: 'environment.created', resourceType: 'environment', resourceId: row.id, payload: { workspace_id: workspaceId, name: dto.name, protected: row.protected } });
     return toEnvironmentDto(row);
   }
 
@@ -95,6 +103,7 @@ export class WorkspacesService {
     if (!env) throw new EnvironmentNotFoundError(id);
     requirePermission(principal, 'workspace.manage', { workspaceId: env.workspace_id, environmentId: env.id });
     await this.repo.deleteEnvironment(principal.tenantId, id);
+    await this.audit.record({ action: 'environment.deleted', resourceType: 'environment', resourceId: id, payload: { workspace_id: env.workspace_id, name: env.name } });
   }
 
   /** Resolves a workspace or environment id of the tenant to its scope, or undefined when it does not exist. */

@@ -1,0 +1,16 @@
+import { Global, Module } from '@nestjs/common';
+import { AUDIT_SINK } from '../../common/audit/audit.types';
+import { ExclusiveRunner } from '../../common/db/exclusive-runner';
+import { AuditController } from './audit.controller';
+import { AuditRepository } from './audit.repository';
+import { AuditService } from './audit.service';
+import { AuditSigner } from './audit-signer';
+
+/** Global: every module records through `AuditService.record(...)` inside its unit of work. */
+@Global()
+@Module({
+  controllers: [AuditController],
+  providers: [AuditService, AuditRepository, AuditSigner, ExclusiveRunner, { provide: AUDIT_SINK, useExisting: AuditService }],
+  exports: [AuditService, AUDIT_SINK, ExclusiveRunner],
+})
+export class AuditModule {}

@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { BaseRepository } from '../../common/db/base.repository';
+import { AuditCheckpointRow, AuditEventRow, AuditSealRow } from './audit-event.entity';
+
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  resourceType?: string;
+  resourceId?: string;
+  correlationId?: string;
+  requestId?: string;
+  since?: Date;
+  until?: Date;
+}
+
+const COLUMNS = `id, occurred_at, tenant_id, actor_type, actor_id, actor_label, action, resource_type, resource_id, outcome,
+  request_id, correlation_id, ip, user_agent, payload`;
+
+@Injectable()
+export class AuditRepository extends BaseRepository {
+  async insert(e: AuditEventRow): Promise<void> {
+    await this.rows(
+      `INSERT INTO audit_events (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+      [
+        e.id,
+        e.occurred_at,
+        e.tenant_id,
+        e.actor_type,
+        e.actor_id,
+        e.actor_label,
+        e.action,
+        e.resource_type,
+        e.resource_id,
+        e.outcome,
+        e.request_id,
+        e.correlation_id,
+        e.ip,
+        e.user_agent,
+        JSON.stringify(e.payload),
+      ],
+    );
+  }
+
+  /** Newest first, keyset on the id (`before` = the last id of the previous page). */
+  list(tenantId: string, f: AuditFilter, before: string | undefined, limit: number): Promise<AuditEventRow[]> {
+    return this.rows<AuditEventRow>(
+      `SELECT ${COLUMNS} FROM audit_events
+        WHERE tenant_id = $1
+          AND ($2::text IS NULL OR actor_id = $2 OR actor_label = $2)
+          AND ($3::text IS NULL OR action = $3)
+          AND ($4::text IS NULL OR resource_type = $4)
+          AND ($5::text IS NULL OR resource_id = $5)
+          AND ($6::text IS NULL OR correlation_id = $6)
+          AND ($7::text IS NULL OR request_id = $7)
+          AND ($8::timestamptz IS NULL OR occurred_at >= $8)
+          AND ($9::timestamptz IS NULL OR occurred_at < $9)
+          AND ($10::text IS NULL OR id < $10)
+        ORDER BY id DESC LIMIT $11`,
+      [tenantId, f.actor ?? null, f.action ?? null, f.resourceType ?? null, f.resourceId ?? null, f.correlationId ?? null, f.requestId ?? null, f.since ?? null, f.until ?? null, before ?? null, limit],
+    );
+  }
+
+  find(tenantId: string, id: string): Promise<AuditEventRow | undefined> {
+    return this.one<AuditEventRow>(`SELECT ${COLUMNS} FROM audit_events WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  }
+
+  /** Events no open transaction can still add to (txid below the snapshot's xmin) and not yet sealed, oldest first. */
+  sealable(fromXid: string, limit: number): Promise<(AuditEventRow & { txid: string; xmin: string })[]> {
+    return this.rows(
+      `WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+       SELECT ${COLUMNS.split(',').map((c) => `e.${c.trim()}`).join(', ')}, e.txid::text AS txid, snap.xmin::text AS xmin
+         FROM audit_events e CROSS JOIN snap LEFT JOIN audit_seals s ON s.event_id = e.id
+        WHERE s.event_id IS NULL AND e.txid >= $1::xid8 AND e.txid < snap.xmin
+        ORDER BY e.id LIMIT $2`,
+      [fromXid, limit],
+    );
+  }
+
+  currentXmin(): Promise<string> {
+    return this.one<{ xmin: string }>(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`).then((r) => r!.xmin);
+  }
+
+  chainHead(chain: string): Promise<{ seq: string; hash: string } | undefined> {
+    return this.one(`SELECT seq::text AS seq, hash FROM audit_seals WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, [chain]);
+  }
+
+  async insertSeals(seals: { event_id: string; chain: string; seq: number; prev_hash: string; hash: string }[]): Promise<void> {
+    await this.rows(
+      `INSERT INTO audit_seals (event_id, chain, seq, prev_hash, hash)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])`,
+      [seals.map((s) => s.event_id), seals.map((s) => s.chain), seals.map((s) => s.seq), seals.map((s) => s.prev_hash), seals.map((s) => s.hash)],
+    );
+  }
+
+  async insertCheckpoint(c: { chain: string; seq: number; last_event_id: string; hash: string; signature: string }): Promise<void> {
+    await this.rows(`INSERT INTO audit_checkpoints (chain, seq, last_event_id, hash, signature) VALUES ($1, $2, $3, $4, $5)`, [
+      c.chain,
+      c.seq,
+      c.last_event_id,
+      c.hash,
+      c.signature,
+    ]);
+  }
+
+  /** The chain in seal order with its events (null event = deleted behind the triggers' back). */
+  sealsPage(chain: string, afterSeq: number, limit: number): Promise<(AuditSealRow & { event: AuditEventRow | null })[]> {
+    return this.rows(
+      `SELECT s.event_id, s.chain, s.seq::text AS seq, s.prev_hash, s.hash,
+              CASE WHEN e.id IS NULL THEN NULL ELSE row_to_json(e.*) END AS event
+         FROM audit_seals s LEFT JOIN (SELECT ${COLUMNS} FROM audit_events) e ON e.id = s.event_id
+        WHERE s.chain = $1 AND s.seq > $2 ORDER BY s.seq LIMIT $3`,
+      [chain, afterSeq, limit],
+    );
+  }
+
+  checkpoints(chain: string, beforeId: string | undefined, limit: number): Promise<AuditCheckpointRow[]> {
+    return this.rows<AuditCheckpointRow>(
+      `SELECT id::text, chain, seq::text, last_event_id, hash, signature, created_at FROM audit_checkpoints
+        WHERE chain = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
+      [chain, beforeId ?? null, limit],
+    );
+  }
+
+  latestCheckpoint(chain: string): Promise<AuditCheckpointRow | undefined> {
+    return this.checkpoints(chain, undefined, 1).then((r) => r[0]);
+  }
+}

@@ -1,0 +1,226 @@
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { ClsService } from 'nestjs-cls';
+import { Readable } from 'node:stream';
+import { decodeCursor, encodeCursor, Page } from '../../common/api/pagination';
+import { isoRequired } from '../../common/api/time';
+import { AuditActor, AuditInput, AuditSink } from '../../common/audit/audit.types';
+import { Principal } from '../../common/auth/principal';
+import { RequestContextStore } from '../../common/context/request-context';
+import { newId } from '../../common/crypto/ids';
+import { ExclusiveRunner, LOCKS } from '../../common/db/exclusive-runner';
+import { InvalidCursorError } from '../../common/errors/app-error';
+import { redactDeep } from '../../common/observability/redact';
+import { AppConfig } from '../../config/app-config';
+import { chainHash, chainOf, checkpointMessage, GENESIS_HASH } from './audit-chain';
+import { AuditEventRow } from './audit-event.entity';
+import { AuditNotFoundError } from './audit.errors';
+import { AuditFilter, AuditRepository } from './audit.repository';
+import { AuditSigner } from './audit-signer';
+import { AuditCheckpointPageDto, AuditEventDto, AuditFilterQueryDto, AuditVerificationDto } from './dto/audit.dto';
+
+export const toAuditEventDto = (e: AuditEventRow): AuditEventDto => ({
+  id: e.id,
+  occurred_at: isoRequired(e.occurred_at),
+  tenant_id: e.tenant_id,
+  actor: { type: e.actor_type, id: e.actor_id, label: e.actor_label },
+  action: e.action,
+  resource_type: e.resource_type,
+  resource_id: e.resource_id,
+  outcome: e.outcome,
+  request_id: e.request_id,
+  correlation_id: e.correlation_id,
+  ip: e.ip,
+  user_agent: e.user_agent,
+  payload: e.payload,
+});
+
+const toFilter = (q: AuditFilterQueryDto): AuditFilter => ({
+  actor: q.actor,
+  action: q.action,
+  resourceType: q.resource_type,
+  resourceId: q.resource_id,
+  correlationId: q.correlation_id,
+  requestId: q.request_id,
+  since: q.since,
+  until: q.until,
+});
+
+const SEAL_BATCH = 5000;
+const EXPORT_BATCH = 1000;
+
+@Injectable()
+export class AuditService implements AuditSink, OnApplicationBootstrap {
+  /** Every event of a transaction at or above this xid may still be unsealed (see `sealPending`). */
+  private sealWatermark = '0';
+
+  constructor(
+    private readonly repo: AuditRepository,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly cls: ClsService<RequestContextStore>,
+    private readonly signer: AuditSigner,
+    private readonly runner: ExclusiveRunner,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.runner.every('audit-sealer', LOCKS.auditSealer, this.config.auditSealIntervalMs, async () => {
+      await this.sealPending();
+    });
+  }
+
+  /**
+   * Writes the event in the caller's transaction (the unit of work): it commits with the change it describes, and if
+   * it cannot be written the whole call fails.
+   */
+  async record(input: AuditInput): Promise<void> {
+    await this.repo.insert(this.toRow(input));
+  }
+
+  /** Writes the event in a transaction of its own, for outcomes whose request rolls back (failed logins, denials). */
+  async recordDetached(input: AuditInput): Promise<void> {
+    const row = this.toRow(input);
+    await this.txHost.withTransaction(Propagation.RequiresNew, () => this.repo.insert(row));
+  }
+
+  async list(principal: Principal, query: AuditFilterQueryDto): Promise<Page<AuditEventDto>> {
+    const limit = query.limit ?? 50;
+    const rows = await this.repo.list(principal.tenantId, toFilter(query), decodeCursor(query.cursor), limit + 1);
+    const hasMore = rows.length > limit;
+    const kept = rows.slice(0, limit);
+    return { data: kept.map(toAuditEventDto), pagination: { limit, next_cursor: hasMore ? encodeCursor(kept[kept.length - 1].id) : null, has_more: hasMore } };
+  }
+
+  async get(principal: Principal, id: string): Promise<AuditEventDto> {
+    const row = await this.repo.find(principal.tenantId, id);
+    if (!row) throw new AuditNotFoundError(id);
+    return toAuditEventDto(row);
+  }
+
+  /** NDJSON of the filtered events, newest first, fetched in keyset batches: memory stays flat for any size. */
+  export(principal: Principal, query: AuditFilterQueryDto): Readable {
+    const filter = toFilter(query);
+    const repo = this.repo;
+    async function* lines(): AsyncGenerator<string> {
+      let before: string | undefined;
+      for (;;) {
+        const rows = await repo.list(principal.tenantId, filter, before, EXPORT_BATCH);
+        if (rows.length === 0) return;
+        yield rows.map((r) => JSON.stringify(toAuditEventDto(r))).join('\n') + '\n';
+        if (rows.length < EXPORT_BATCH) return;
+        before = rows[rows.length - 1].id;
+      }
+    }
+    return Readable.from(lines(), { objectMode: false, highWaterMark: 1 });
+  }
+
+  /**
+   * Extends every chain with the events that no open transaction can still precede (txid below the snapshot's xmin),
+   * in id order, and signs a checkpoint per chain. Runs on one replica (advisory lock); the request path takes no lock.
+   */
+  async sealPending(): Promise<number> {
+    let sealed = 0;
+    for (;;) {
+      const batch = await this.txHost.withTransaction(async () => {
+        const events = await this.repo.sealable(this.sealWatermark, SEAL_BATCH);
+        const byChain = new Map<string, AuditEventRow[]>();
+        for (const e of events) {
+          const chain = chainOf(e.tenant_id);
+          if (!byChain.has(chain)) byChain.set(chain, []);
+          byChain.get(chain)!.push(e);
+        }
+        for (const [chain, chainEvents] of byChain) {
+          const head = await this.repo.chainHead(chain);
+          let prev = head?.hash ?? GENESIS_HASH;
+          let seq = Number(head?.seq ?? 0);
+          const seals = chainEvents.map((e) => {
+            const hash = chainHash(prev, e);
+            const seal = { event_id: e.id, chain, seq: ++seq, prev_hash: prev, hash };
+            prev = hash;
+            return seal;
+          });
+          await this.repo.insertSeals(seals);
+          const last = seals[seals.length - 1];
+          await this.repo.insertCheckpoint({ chain, seq: last.seq, last_event_id: last.event_id, hash: last.hash, signature: this.signer.sign(checkpointMessage(chain, last.seq, last.event_id, last.hash)) });
+        }
+        return { count: events.length, xmin: events[0]?.xmin ?? (await this.repo.currentXmin()) };
+      });
+      sealed += batch.count;
+      if (batch.count < SEAL_BATCH) {
+        this.sealWatermark = batch.xmin;
+        return sealed;
+      }
+    }
+  }
+
+  /** Recomputes the caller's tenant chain and checks the latest signed checkpoint. */
+  async verify(principal: Principal): Promise<AuditVerificationDto> {
+    const chain = chainOf(principal.tenantId);
+    let prev = GENESIS_HASH;
+    let checked = 0;
+    let afterSeq = 0;
+    const hashAt = new Map<number, string>();
+    const checkpoint = await this.repo.latestCheckpoint(chain);
+    for (;;) {
+      const page = await this.repo.sealsPage(chain, afterSeq, 2000);
+      for (const seal of page) {
+        const seq = Number(seal.seq);
+        if (seq !== afterSeq + 1 || seal.prev_hash !== prev || !seal.event || chainHash(prev, seal.event) !== seal.hash) {
+          return { verified: false, checked, first_invalid_id: seal.event_id };
+        }
+        checked++;
+        prev = seal.hash;
+        afterSeq = seq;
+        if (checkpoint && seq === Number(checkpoint.seq)) hashAt.set(seq, seal.hash);
+      }
+      if (page.length < 2000) break;
+    }
+    if (checkpoint) {
+      const signed = this.signer.verify(checkpointMessage(chain, checkpoint.seq, checkpoint.last_event_id, checkpoint.hash), checkpoint.signature);
+      if (!signed || hashAt.get(Number(checkpoint.seq)) !== checkpoint.hash) return { verified: false, checked, first_invalid_id: checkpoint.last_event_id };
+    }
+    return { verified: true, checked, first_invalid_id: null };
+  }
+
+  async checkpoints(principal: Principal, query: { limit?: number; cursor?: string }): Promise<AuditCheckpointPageDto> {
+    const limit = query.limit ?? 50;
+    let before: string | undefined;
+    if (query.cursor) {
+      before = Buffer.from(query.cursor, 'base64url').toString('utf8');
+      if (!/^\d+$/.test(before)) throw new InvalidCursorError();
+    }
+    const rows = await this.repo.checkpoints(chainOf(principal.tenantId), before, limit + 1);
+    const hasMore = rows.length > limit;
+    const kept = rows.slice(0, limit);
+    return {
+      algorithm: 'Ed25519',
+      ...this.signer.publicKeyFormats(),
+      data: kept.map((c) => ({ chain: c.chain, seq: Number(c.seq), last_event_id: c.last_event_id, hash: c.hash, signature: c.signature, created_at: isoRequired(c.created_at) })),
+      pagination: { limit, next_cursor: hasMore ? Buffer.from(kept[kept.length - 1].id).toString('base64url') : null, has_more: hasMore },
+    };
+  }
+
+  private toRow(input: AuditInput): AuditEventRow {
+    const principal = this.cls.isActive() ? this.cls.get('principal') : undefined;
+    const actor: AuditActor = input.actor ?? (principal ? { type: principal.type, id: principal.id, label: principal.label } : { type: 'anonymous', id: null, label: null });
+    const ctx = this.cls.isActive() ? this.cls.get() : undefined;
+    return {
+      id: newId('audit'),
+      occurred_at: new Date(),
+      tenant_id: input.tenantId !== undefined ? input.tenantId : (principal?.tenantId ?? null),
+      actor_type: actor.type,
+      actor_id: actor.id,
+      actor_label: actor.label,
+      action: input.action,
+      resource_type: input.resourceType,
+      resource_id: input.resourceId ?? null,
+      outcome: input.outcome ?? 'success',
+      request_id: ctx?.requestId ?? null,
+      correlation_id: ctx?.correlationId ?? null,
+      ip: ctx?.ip ?? null,
+      user_agent: ctx?.userAgent ?? null,
+      payload: (redactDeep(input.payload ?? {}) as Record<string, unknown>) ?? {},
+    };
+  }
+}
