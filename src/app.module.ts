@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DatabaseModule } from './common/db/database.module';
+import { IdempotencyModule } from './common/http/idempotency.module';
 import { ObservabilityModule } from './common/observability/observability.module';
 import { RedisModule } from './common/redis/redis.module';
 import { AppConfig } from './config/app-config';
@@ -25,6 +26,7 @@ export class AppModule {
         ObservabilityModule.forRoot(rootLogger),
         DatabaseModule,
         RedisModule,
+        IdempotencyModule,
         HealthModule,
         AuditModule,
         AuthModule,

@@ -7,6 +7,7 @@ import { AppConfig } from '../../config/app-config';
 import { RequestContextStore } from '../context/request-context';
 import { HttpRequest } from '../http/http-types';
 import { buildDataSourceOptions } from './data-source-options';
+import { ExclusiveRunner } from './exclusive-runner';
 
 /**
  * PostgreSQL through TypeORM, and the unit of work: nestjs-cls holds the request context and, through the
@@ -46,5 +47,7 @@ import { buildDataSourceOptions } from './data-source-options';
       ],
     }),
   ],
+  providers: [ExclusiveRunner],
+  exports: [ExclusiveRunner],
 })
 export class DatabaseModule {}

@@ -82,7 +82,9 @@ export class InternalError extends AppError {
 export class RawHttpResponse extends Error {
   constructor(
     readonly status: number,
+    /** An object (serialised as JSON) or, for byte-exact replays, the JSON text itself. */
     readonly body: unknown,
+    readonly headers: Record<string, string> = {},
   ) {
     super(`HTTP ${status}`);
   }

@@ -45,6 +45,7 @@ export class ErrorFilter implements ExceptionFilter {
     const req = ctx.getRequest<HttpRequest>();
     const res = ctx.getResponse<HttpResponse>();
     if (exception instanceof RawHttpResponse) {
+      for (const [name, value] of Object.entries(exception.headers)) this.adapterHost.httpAdapter.setHeader(res, name, value);
       this.adapterHost.httpAdapter.reply(res, exception.body, exception.status);
       return;
     }

@@ -3,6 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
+import { RevealsSecret } from '../../common/http/idempotency.decorator';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
@@ -15,6 +16,7 @@ export class ApiKeysController {
 
   /** Mint an API key (shown once) with a subset of your tenant-wide permissions. */
   @Post()
+  @RevealsSecret()
   @Authenticated({ permission: 'apikey.manage' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     return this.apiKeys.create(principal, dto);

@@ -1,22 +1,14 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../common/crypto/canonical-json';
 import { AuditEventRow } from './audit-event.entity';
+
+export { canonicalJson };
 
 export const GENESIS_HASH = '0'.repeat(64);
 /** Events without a tenant (failed logins of unknown users) form the platform chain. */
 export const PLATFORM_CHAIN = '*';
 
 export const chainOf = (tenantId: string | null): string => tenantId ?? PLATFORM_CHAIN;
-
-/** JSON with object keys sorted at every depth: the same event always hashes the same. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
 
 export function canonicalEvent(e: AuditEventRow): string {
   return canonicalJson({

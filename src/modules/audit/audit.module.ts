@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { AUDIT_SINK } from '../../common/audit/audit.types';
-import { ExclusiveRunner } from '../../common/db/exclusive-runner';
 import { AuditController } from './audit.controller';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
@@ -10,7 +9,7 @@ import { AuditSigner } from './audit-signer';
 @Global()
 @Module({
   controllers: [AuditController],
-  providers: [AuditService, AuditRepository, AuditSigner, ExclusiveRunner, { provide: AUDIT_SINK, useExisting: AuditService }],
-  exports: [AuditService, AUDIT_SINK, ExclusiveRunner],
+  providers: [AuditService, AuditRepository, AuditSigner, { provide: AUDIT_SINK, useExisting: AuditService }],
+  exports: [AuditService, AUDIT_SINK],
 })
 export class AuditModule {}

@@ -3,6 +3,7 @@ import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from
 import { PageOf } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
+import { RevealsSecret } from '../../common/http/idempotency.decorator';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { CreatedTenantDto, CreateTenantDto, ListTenantsQueryDto, TenantDto, UpdateTenantDto } from './dto/tenant.dto';
 import { TenantsService } from './tenants.service';
@@ -15,6 +16,7 @@ export class TenantsController {
 
   /** Create a tenant with its built-in roles; `admin_email` becomes its owner (platform admins only). */
   @Post()
+  @RevealsSecret()
   @Authenticated({ permission: 'tenant.manage' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Slug taken (CONFLICT).' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateTenantDto): Promise<CreatedTenantDto> {

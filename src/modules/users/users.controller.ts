@@ -3,6 +3,7 @@ import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from
 import { PageOf } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
+import { RevealsSecret } from '../../common/http/idempotency.decorator';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { CreatedUserDto, CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
@@ -15,6 +16,7 @@ export class UsersController {
 
   /** Add a user to the tenant: with a password (active) or without (invited; `invitation_token` shown once). */
   @Post()
+  @RevealsSecret()
   @Authenticated({ permission: 'user.manage' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Already a member (CONFLICT).' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateUserDto): Promise<CreatedUserDto> {
