@@ -45,7 +45,16 @@ export interface TestAppOptions {
 /** The real application (same pipeline as `main.ts`) on a fresh database of its own. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'info', ...options.env, DATABASE_URL: options.databaseUrl ?? db.url });
+  // Test files log in many times from one IP: the harness raises the auth-class limit unless a test sets its own.
+  // REDIS_URL in the environment is for the tests that ask for it (`env: { REDIS_URL }`); the others stay without Redis.
+  const config = loadConfig({
+    ...process.env,
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_AUTH: '1000',
+    REDIS_URL: '',
+    ...options.env,
+    DATABASE_URL: options.databaseUrl ?? db.url,
+  });
   const logs = new LogCapture();
   const logger = createRootLogger(config.logLevel, logs);
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, logger), ...(options.imports ?? [])] }).compile();

@@ -6,6 +6,10 @@ type Operation = { parameters?: unknown[]; responses: Record<string, unknown>; s
 const MUTATING = new Set(['post', 'put', 'patch', 'delete']);
 const ERROR_REF = { $ref: '#/components/schemas/ErrorEnvelope' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ERROR_REF } } });
+/** Probes and meta routes are never rate limited (SPEC §1); `/openapi.json` and `/docs` are not operations of the document. */
+const UNLIMITED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/metrics', '/openapi.json', '/docs']);
+const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
+const rateLimitHeaderRefs = () => Object.fromEntries(RATE_LIMIT_HEADERS.map((h) => [h, { $ref: `#/components/headers/${h}` }]));
 
 /** `<Tag>_<verb>`: the controller's name without its suffix, then the handler's name. Stable across releases. */
 export function operationId(controllerKey: string, methodKey: string): string {
@@ -14,7 +18,8 @@ export function operationId(controllerKey: string, methodKey: string): string {
 
 /**
  * Builds the OpenAPI document from the code (the swagger CLI plugin documents DTOs), then adds what every
- * operation shares: request-id headers, the Idempotency-Key header on mutations, the error envelope.
+ * operation shares: request-id headers, the Idempotency-Key header on mutations, the error envelope, and the rate-limit
+ * headers and 429 on every limited operation.
  */
 export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -62,8 +67,13 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
   document.components.headers = {
     ...document.components.headers,
     'X-Request-ID': { description: 'The request id (echoed or generated).', schema: { type: 'string' } },
+    'X-RateLimit-Limit': { description: "Requests per minute allowed in this route's rate-limit class.", schema: { type: 'integer' } },
+    'X-RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer' } },
+    'X-RateLimit-Reset': { description: 'When the budget is back (Unix seconds).', schema: { type: 'integer' } },
+    'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } },
   };
-  for (const pathItem of Object.values(document.paths)) {
+  for (const [path, pathItem] of Object.entries(document.paths)) {
+    const limited = !UNLIMITED_PATHS.has(path);
     for (const [method, op] of Object.entries(pathItem as Record<string, Operation>)) {
       if (!op || typeof op !== 'object' || !('responses' in op)) continue;
       // Routes without a declared scheme are public (`@Public()`): say so explicitly.
@@ -75,6 +85,15 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
         op.responses['400'] ??= errorResponse('Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.');
         op.responses['413'] ??= errorResponse('The body is larger than 1 MiB.');
         op.responses['415'] ??= errorResponse('The body is not JSON.');
+      }
+      if (limited) {
+        for (const [status, response] of Object.entries(op.responses) as [string, { headers?: Record<string, unknown> }][]) {
+          if (status.startsWith('2')) response.headers = { ...rateLimitHeaderRefs(), ...response.headers };
+        }
+        op.responses['429'] ??= {
+          ...errorResponse("The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds."),
+          headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...rateLimitHeaderRefs() },
+        };
       }
       op.responses['500'] ??= errorResponse('Unexpected error (`INTERNAL_ERROR`); no internals are exposed.');
       for (const response of Object.values(op.responses) as { headers?: Record<string, unknown> }[]) {

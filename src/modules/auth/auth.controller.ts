@@ -4,6 +4,7 @@ import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated
 import { Principal } from '../../common/auth/principal';
 import { Public } from '../../common/auth/public.decorator';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import { RateLimitClass } from '../../common/http/rate-limit.decorator';
 import { AuthService } from './auth.service';
 import { AcceptInvitationDto, LoginDto, MeDto, RefreshDto, SetupDto, SetupResultDto, SetupStatusDto, SwitchTenantDto, TokenPairDto } from './dto/auth.dto';
 
@@ -22,6 +23,7 @@ export class AuthController {
   /** First run: create the platform admin and the `default` tenant. */
   @Post('setup')
   @Public()
+  @RateLimitClass('auth')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'SETUP_ALREADY_COMPLETED' })
   setup(@Body() dto: SetupDto): Promise<SetupResultDto> {
     return this.auth.setup(dto);
@@ -30,6 +32,7 @@ export class AuthController {
   /** Sign in with email and password: an access token and a rotating refresh token. */
   @Post('login')
   @Public()
+  @RateLimitClass('auth')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'INVALID_CREDENTIALS' })
@@ -40,6 +43,7 @@ export class AuthController {
   /** Exchange a refresh token for a new pair (each refresh token works once; reuse revokes the session). */
   @Post('refresh')
   @Public()
+  @RateLimitClass('auth')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'INVALID_CREDENTIALS or TOKEN_REVOKED' })
@@ -75,6 +79,7 @@ export class AuthController {
   /** Set a password with an invitation token; returns a token pair. */
   @Post('accept-invitation')
   @Public()
+  @RateLimitClass('auth')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'Invalid, expired or used invitation (INVALID_CREDENTIALS).' })

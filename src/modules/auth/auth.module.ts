@@ -6,6 +6,8 @@ import { AuthGuard } from '../../common/auth/auth.guard';
 import { JwtStrategy } from '../../common/auth/jwt.strategy';
 import { PRINCIPAL_RESOLVER } from '../../common/auth/principal-resolver';
 import { RouteAccessInventory } from '../../common/auth/route-access';
+import { RateLimitGuard } from '../../common/http/rate-limit.guard';
+import { RateLimitModule } from '../../common/http/rate-limit.module';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { RolesModule } from '../roles/roles.module';
 import { TenantsModule } from '../tenants/tenants.module';
@@ -15,9 +17,12 @@ import { AuthService } from './auth.service';
 import { PrincipalResolverService } from './principal-resolver.service';
 import { TokenService } from './token.service';
 
-/** Sign-in flows, token issuing, and the wiring of the one global guard to the principal resolver. */
+/**
+ * Sign-in flows, token issuing, and the wiring of the one global guard to the principal resolver. The rate-limit guard
+ * is registered right after it: global guards run in registration order, and limits are keyed by the resolved principal.
+ */
 @Module({
-  imports: [PassportModule, JwtModule.register({}), DiscoveryModule, UsersModule, TenantsModule, RolesModule, ApiKeysModule],
+  imports: [RateLimitModule, PassportModule, JwtModule.register({}), DiscoveryModule, UsersModule, TenantsModule, RolesModule, ApiKeysModule],
   controllers: [AuthController],
   providers: [
     AuthService,
@@ -26,6 +31,7 @@ import { TokenService } from './token.service';
     RouteAccessInventory,
     { provide: PRINCIPAL_RESOLVER, useClass: PrincipalResolverService },
     { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
   ],
   exports: [RouteAccessInventory],
 })

@@ -1,9 +1,11 @@
 import { Controller, Get, HttpCode } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth/public.decorator';
 import { ApiHealthDto, LivenessDto, ReadinessDto, VersionDto } from './dto/health.dto';
 import { HealthService } from './health.service';
 
+/** Probes are never rate limited (SPEC §1); `/api/v1/health` and `/api/v1/version` are (default class, keyed by IP). */
 @ApiTags('Health')
 @Public()
 @Controller()
@@ -12,6 +14,7 @@ export class HealthController {
 
   /** Liveness: the process runs (never touches the database). */
   @Get('healthz')
+  @SkipThrottle()
   @HttpCode(200)
   healthz(): LivenessDto {
     return this.health.liveness();
@@ -19,12 +22,14 @@ export class HealthController {
 
   /** Liveness for Kubernetes; same as `/healthz`. */
   @Get('livez')
+  @SkipThrottle()
   livez(): LivenessDto {
     return this.health.liveness();
   }
 
   /** Readiness: database reachable, every migration applied, Redis reachable when configured, not shutting down. */
   @Get('readyz')
+  @SkipThrottle()
   @ApiServiceUnavailableResponse({ description: 'A check failed or shutdown has begun.', type: ReadinessDto })
   readyz(): Promise<ReadinessDto> {
     return this.health.readiness();

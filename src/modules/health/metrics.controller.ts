@@ -1,4 +1,5 @@
 import { Controller, Get, Header, Headers } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Public } from '../../common/auth/public.decorator';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
@@ -7,6 +8,7 @@ import { MetricsAccess } from './metrics-access';
 
 @ApiTags('Health')
 @Public()
+@SkipThrottle()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly access: MetricsAccess) {}
