@@ -34,9 +34,18 @@ describe('OpenAPI document (e2e)', () => {
     for (const { method, op } of operations()) {
       const refs = (op.parameters ?? []).map((p) => p.$ref);
       expect(refs).toContain('#/components/parameters/RequestId');
-      if (['post', 'put', 'patch', 'delete'].includes(method)) expect(refs).toContain('#/components/parameters/IdempotencyKey');
+      const exempt = (op as unknown as Record<string, unknown>)['x-idempotency'] === 'ignored';
+      if (['post', 'put', 'patch', 'delete'].includes(method)) expect(refs.includes('#/components/parameters/IdempotencyKey')).toBe(!exempt);
       expect(op.responses['500']).toBeDefined();
     }
+  });
+
+  it('marks exactly the credential-issuing routes as ignoring Idempotency-Key', () => {
+    const exempt = operations()
+      .filter(({ op }) => (op as unknown as Record<string, unknown>)['x-idempotency'] === 'ignored')
+      .map(({ method, path }) => `${method.toUpperCase()} ${path}`)
+      .sort();
+    expect(exempt).toEqual(['POST /api/v1/agents/enroll', 'POST /api/v1/auth/accept-invitation', 'POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'POST /api/v1/auth/setup']);
   });
 
   it('lists the probe and meta routes of SPEC §3', () => {

@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ErrorEnvelope } from '../errors/error-envelope.dto';
+import { IDEMPOTENCY_EXTENSION } from './idempotency.decorator';
 
 type Operation = { parameters?: unknown[]; responses: Record<string, unknown>; security?: unknown[] };
 const MUTATING = new Set(['post', 'put', 'patch', 'delete']);
@@ -71,6 +72,7 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
     'X-RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer' } },
     'X-RateLimit-Reset': { description: 'When the budget is back (Unix seconds).', schema: { type: 'integer' } },
     'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } },
+    'X-Idempotency-Replayed': { description: '`true` when this response is the stored outcome of an earlier call with the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } },
   };
   for (const [path, pathItem] of Object.entries(document.paths)) {
     const limited = !UNLIMITED_PATHS.has(path);
@@ -81,7 +83,13 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
       const parameters = (op.parameters ??= []);
       parameters.push({ $ref: '#/components/parameters/RequestId' }, { $ref: '#/components/parameters/CorrelationId' });
       if (MUTATING.has(method)) {
-        parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
+        if ((op as Record<string, unknown>)[IDEMPOTENCY_EXTENSION] !== 'ignored') {
+          parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
+          for (const [status, response] of Object.entries(op.responses) as [string, { headers?: Record<string, unknown> }][]) {
+            if (status.startsWith('2')) response.headers = { 'X-Idempotency-Replayed': { $ref: '#/components/headers/X-Idempotency-Replayed' }, ...response.headers };
+          }
+          op.responses['422'] ??= errorResponse('`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.');
+        }
         op.responses['400'] ??= errorResponse('Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.');
         op.responses['413'] ??= errorResponse('The body is larger than 1 MiB.');
         op.responses['415'] ??= errorResponse('The body is not JSON.');

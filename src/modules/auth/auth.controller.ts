@@ -4,6 +4,7 @@ import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated
 import { Principal } from '../../common/auth/principal';
 import { Public } from '../../common/auth/public.decorator';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import { IdempotencyExempt } from '../../common/http/idempotency.decorator';
 import { RateLimitClass } from '../../common/http/rate-limit.decorator';
 import { AuthService } from './auth.service';
 import { AcceptInvitationDto, LoginDto, MeDto, RefreshDto, SetupDto, SetupResultDto, SetupStatusDto, SwitchTenantDto, TokenPairDto } from './dto/auth.dto';
@@ -24,6 +25,7 @@ export class AuthController {
   @Post('setup')
   @Public()
   @RateLimitClass('auth')
+  @IdempotencyExempt()
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'SETUP_ALREADY_COMPLETED' })
   setup(@Body() dto: SetupDto): Promise<SetupResultDto> {
     return this.auth.setup(dto);
@@ -33,6 +35,7 @@ export class AuthController {
   @Post('login')
   @Public()
   @RateLimitClass('auth')
+  @IdempotencyExempt()
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'INVALID_CREDENTIALS' })
@@ -44,6 +47,7 @@ export class AuthController {
   @Post('refresh')
   @Public()
   @RateLimitClass('auth')
+  @IdempotencyExempt()
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'INVALID_CREDENTIALS or TOKEN_REVOKED' })
@@ -80,6 +84,7 @@ export class AuthController {
   @Post('accept-invitation')
   @Public()
   @RateLimitClass('auth')
+  @IdempotencyExempt()
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'Invalid, expired or used invitation (INVALID_CREDENTIALS).' })
