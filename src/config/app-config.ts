@@ -21,7 +21,8 @@ export class AppConfig {
   readonly metricsToken?: string;
   readonly trustProxy?: string;
   readonly jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlSeconds: number };
-  readonly kms: { provider: 'local'; masterKey: string };
+  /** `masterKey` has version `keyVersion`; retired keys only unwrap (rotation without re-encrypting everything). */
+  readonly kms: { provider: 'local'; masterKey: string; keyVersion: number; retiredKeys: { version: number; key: string }[] };
   readonly apiKeyPepper: string;
   readonly bcryptCost: number;
   readonly auditSigningKey: string;
@@ -67,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (errors.length > 0) throw firstProblem(errors);
 
   const dataDir = path.resolve(raw.DATA_DIR);
+  const retiredKeys = parseRetiredKeys(raw.KMS_RETIRED_KEYS, raw.KMS_KEY_VERSION);
   let secrets: LocalSecrets = {
     JWT_SECRET: raw.JWT_SECRET,
     KMS_MASTER_KEY: raw.KMS_MASTER_KEY,
@@ -100,7 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       accessTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: raw.REFRESH_TOKEN_TTL_SECONDS,
     },
-    kms: { provider: 'local', masterKey: secrets.KMS_MASTER_KEY! },
+    kms: { provider: 'local', masterKey: secrets.KMS_MASTER_KEY!, keyVersion: raw.KMS_KEY_VERSION, retiredKeys },
     apiKeyPepper: secrets.API_KEY_PEPPER!,
     bcryptCost: raw.BCRYPT_COST,
     auditSigningKey: secrets.AUDIT_SIGNING_KEY!,
@@ -110,5 +112,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     auditSealIntervalMs: raw.AUDIT_SEAL_INTERVAL_MS,
     build: { commit: raw.GIT_COMMIT, date: raw.BUILD_DATE },
     generatedSecrets: generated,
+  });
+}
+
+/** `KMS_RETIRED_KEYS` (`version:base64key,…`, shape already validated) → entries; versions distinct from each other and the current one. */
+function parseRetiredKeys(value: string | undefined, currentVersion: number): { version: number; key: string }[] {
+  if (!value) return [];
+  const seen = new Set<number>([currentVersion]);
+  return value.split(',').map((pair) => {
+    const [version, key] = pair.split(':');
+    const n = Number(version);
+    if (seen.has(n)) throw new ConfigError('KMS_RETIRED_KEYS', `lists key version ${n} twice (or it is KMS_KEY_VERSION)`);
+    seen.add(n);
+    return { version: n, key };
   });
 }

@@ -71,6 +71,15 @@ export class EnvironmentVariables {
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes, base64-encoded' })
   KMS_MASTER_KEY?: string;
 
+  @IsInt() @Min(1) @Max(999999999)
+  KMS_KEY_VERSION: number = 1;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @Matches(/^[1-9][0-9]{0,8}:[A-Za-z0-9+/]{43}=(,[1-9][0-9]{0,8}:[A-Za-z0-9+/]{43}=)*$/, {
+    message: 'must be comma-separated version:key pairs (version ≥ 1, key 32 bytes base64)',
+  })
+  KMS_RETIRED_KEYS?: string;
+
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(32, { message: 'must be at least 32 characters' })
   API_KEY_PEPPER?: string;
 
