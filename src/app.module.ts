@@ -6,7 +6,11 @@ import { ObservabilityModule } from './common/observability/observability.module
 import { RedisModule } from './common/redis/redis.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { KmsModule } from './common/crypto/kms.module';
+import { AgentsModule } from './modules/agents/agents.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { JobsModule } from './modules/jobs/jobs.module';
+import { SecretsModule } from './modules/secrets/secrets.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { AuthzModule } from './modules/authz/authz.module';
@@ -36,6 +40,10 @@ export class AppModule {
         RolesModule,
         AuthzModule,
         ApiKeysModule,
+        KmsModule,
+        AgentsModule,
+        JobsModule,
+        SecretsModule,
       ],
     };
   }

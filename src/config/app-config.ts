@@ -31,6 +31,8 @@ export class AppConfig {
   readonly rateLimits: { auth: number; agent: number; default: number };
   readonly idempotencyTtlSeconds: number;
   readonly auditSealIntervalMs: number;
+  readonly agents: { offlineAfterSeconds: number };
+  readonly jobs: { leaseSeconds: number; maxAttempts: number; sweepIntervalMs: number };
   readonly build: { commit?: string; date?: string };
   /** Names of the keys generated under DATA_DIR because they were not configured. */
   readonly generatedSecrets: string[];
@@ -110,6 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits: { auth: raw.RATE_LIMIT_AUTH, agent: raw.RATE_LIMIT_AGENT, default: raw.RATE_LIMIT_DEFAULT },
     idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_SECONDS,
     auditSealIntervalMs: raw.AUDIT_SEAL_INTERVAL_MS,
+    agents: { offlineAfterSeconds: raw.AGENT_OFFLINE_AFTER_SECONDS },
+    jobs: { leaseSeconds: raw.JOB_LEASE_SECONDS, maxAttempts: raw.JOB_MAX_ATTEMPTS, sweepIntervalMs: raw.JOB_SWEEP_INTERVAL_MS },
     build: { commit: raw.GIT_COMMIT, date: raw.BUILD_DATE },
     generatedSecrets: generated,
   });

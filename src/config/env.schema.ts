@@ -105,6 +105,18 @@ export class EnvironmentVariables {
   @IsInt() @Min(50) @Max(600000)
   AUDIT_SEAL_INTERVAL_MS: number = 1000;
 
+  @IsInt() @Min(5) @Max(3600)
+  AGENT_OFFLINE_AFTER_SECONDS: number = 90;
+
+  @IsInt() @Min(1) @Max(3600)
+  JOB_LEASE_SECONDS: number = 60;
+
+  @IsInt() @Min(1) @Max(20)
+  JOB_MAX_ATTEMPTS: number = 3;
+
+  @IsInt() @Min(50) @Max(600000)
+  JOB_SWEEP_INTERVAL_MS: number = 1000;
+
   @IsOptional() @Transform(emptyToUndefined) @IsString()
   GIT_COMMIT?: string;
 

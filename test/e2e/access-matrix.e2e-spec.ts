@@ -4,13 +4,15 @@ import { auth, createMember, createTenant, Session, setupPlatform } from '../hel
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /** Which tenant-A object an `:id` in the path stands for. */
-type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent';
+type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret';
 
 interface MatrixEntry {
   /** Required for every route with a path parameter. */
   target?: Target;
   /** A body that passes validation, so a lookup (not a 400) decides the 404. */
   body?: object;
+  /** Agent-credential routes: users get 403, and another agent's secret on this agent's path gets 403. */
+  agentOnly?: true;
 }
 
 /**
@@ -67,6 +69,23 @@ const MATRIX: Record<string, MatrixEntry> = {
   'GET /api/v1/audit-events/verify': {},
   'GET /api/v1/audit-events/checkpoints': {},
   'GET /api/v1/audit-events/:id': { target: 'auditEvent' },
+
+  'POST /api/v1/agents/enrollment-tokens': { body: { workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
+  'POST /api/v1/agents': { body: { name: 'm', workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', cluster_name: 'c', capabilities: ['file'] } },
+  'GET /api/v1/agents': {},
+  'GET /api/v1/agents/:id': { target: 'agent' },
+  'POST /api/v1/agents/:id/revoke': { target: 'agent' },
+  'PUT /api/v1/agents/:id/public-key': { agentOnly: true, body: { public_key: Buffer.alloc(32, 9).toString('base64') } },
+  'POST /api/v1/agents/:id/heartbeat': { agentOnly: true, body: {} },
+  'POST /api/v1/agents/:id/dek': { agentOnly: true },
+  'POST /api/v1/agents/:id/jobs/claim': { agentOnly: true, body: { wait_seconds: 0 } },
+  'POST /api/v1/agents/:id/jobs/:job_id/complete': { agentOnly: true, body: { lease_token: 'x', status: 'succeeded' } },
+  'POST /api/v1/agents/:id/secrets/bulk': { agentOnly: true, body: { secrets: [] } },
+  'POST /api/v1/jobs': { body: { type: 'discovery.run', capability: 'file', workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
+  'GET /api/v1/jobs': {},
+  'GET /api/v1/jobs/:id': { target: 'job' },
+  'GET /api/v1/secrets': {},
+  'GET /api/v1/secrets/:id': { target: 'secret' },
 };
 
 const PARAM = /:[A-Za-z_]+/g;
@@ -84,6 +103,8 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
   let ownerB: Session;
   let noRoles: Session;
   let ids: Record<Target, string>;
+  let agentASecret: string;
+  let agentBSecret: string;
   const counts = { unauthenticated: 0, denied: 0, notFound: 0 };
 
   const created = (res: Response, what: string): string => {
@@ -119,20 +140,32 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     const apiKey = created(await request(t.http).post('/api/v1/api-keys').set(as).send({ name: 'ci', permissions: ['workspace.read'] }), 'api key');
     const events = await request(t.http).get('/api/v1/audit-events?limit=1').set(as);
     if (events.status !== 200 || !events.body.data[0]) throw new Error(`audit events: ${events.status} ${JSON.stringify(events.body)}`);
-    ids = { tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id };
+    const minted = await request(t.http).post('/api/v1/agents').set(as).send({ name: 'a1', workspace_id: workspace, cluster_name: 'c1', capabilities: ['file'] });
+    if (minted.status !== 201) throw new Error(`mint: ${minted.status} ${JSON.stringify(minted.body)}`);
+    const agent = minted.body.agent.id as string;
+    agentASecret = minted.body.agent_secret;
+    const job = created(await request(t.http).post('/api/v1/jobs').set(as).send({ type: 'discovery.run', agent_id: agent }), 'job');
+    const bulk = await request(t.http).post(`/api/v1/agents/${agent}/secrets/bulk`).set('X-Agent-Secret', agentASecret).send({ secrets: [{ cluster_name: 'c1', provider: 'file', ref: 'db/password' }] });
+    if (bulk.status !== 200) throw new Error(`bulk: ${bulk.status} ${JSON.stringify(bulk.body)}`);
+    const secret = (await request(t.http).get('/api/v1/secrets').set(as)).body.data[0].id as string;
+    const wsB = created(await request(t.http).post('/api/v1/workspaces').set(auth(ownerB.token)).send({ slug: 'b-ws', display_name: 'B' }), 'workspace B');
+    agentBSecret = (await request(t.http).post('/api/v1/agents').set(auth(ownerB.token)).send({ name: 'b1', workspace_id: wsB, cluster_name: 'cb', capabilities: ['file'] })).body.agent_secret as string;
+    ids = { tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret };
   });
   afterAll(() => t.close());
 
   /** The route's path with its parameters replaced by the tenant-A object it targets (or any id when it has none). */
   const pathOf = (route: RouteAccess) => {
-    const target = MATRIX[keyOf(route)]?.target;
-    return route.path.replace(PARAM, target ? ids[target] : 'x');
+    const entry = MATRIX[keyOf(route)];
+    const target = entry?.agentOnly ? 'agent' : entry?.target;
+    return route.path.replace(PARAM, (param) => (param === ':job_id' ? ids.job : target ? ids[target] : 'x'));
   };
 
   it('covers every authenticated route, and every route with a path parameter names its target', () => {
     expect(routes.length).toBeGreaterThan(0);
     expect(routes.map(keyOf).sort()).toEqual(Object.keys(MATRIX).sort());
-    expect(routes.filter((r) => hasParam(r.path) !== Boolean(MATRIX[keyOf(r)].target)).map(keyOf)).toEqual([]);
+    expect(routes.filter((r) => hasParam(r.path) !== Boolean(MATRIX[keyOf(r)].target || MATRIX[keyOf(r)].agentOnly)).map(keyOf)).toEqual([]);
+    expect(routes.filter((r) => Boolean(MATRIX[keyOf(r)].agentOnly) !== (r.principals?.join() === 'agent')).map(keyOf)).toEqual([]);
   });
 
   it(`401 AUTHENTICATION_REQUIRED without credentials (${MATRIX_ROUTES} routes), with the request id in the body`, async () => {
@@ -175,6 +208,27 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
       observed.push({ route: keyOf(route), status: res.status, code: res.body?.error?.code });
     }
     expect(observed).toEqual(expected);
+  });
+
+  it('agent routes: 403 for user credentials, and 403 for another agent’s secret (another tenant’s included)', async () => {
+    const agentRoutes = routes.filter((r) => MATRIX[keyOf(r)].agentOnly);
+    expect(agentRoutes.length).toBeGreaterThan(0);
+    const observed: object[] = [];
+    const expected: object[] = [];
+    for (const route of agentRoutes) {
+      for (const [who, headers] of [
+        ['owner A (user)', auth(ownerA.token)],
+        ['agent of tenant B', { 'X-Agent-Secret': agentBSecret }],
+      ] as const) {
+        const res = await call(route, pathOf(route), headers);
+        expected.push({ route: keyOf(route), who, status: 403, code: 'PERMISSION_DENIED' });
+        observed.push({ route: keyOf(route), who, status: res.status, code: res.body?.error?.code });
+      }
+    }
+    expect(observed).toEqual(expected);
+    // Agent credentials reach nothing but agent routes.
+    const userRoute = await request(t.http).get('/api/v1/workspaces').set('X-Agent-Secret', agentASecret);
+    expect(userRoute.status).toBe(403);
   });
 
   it("leaves tenant A's objects untouched after tenant B's attempts", async () => {

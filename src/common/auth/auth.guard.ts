@@ -11,6 +11,7 @@ import { IS_PUBLIC } from './public.decorator';
 
 interface GuardedRequest {
   headers: Record<string, string | string[] | undefined>;
+  params?: Record<string, string>;
   principal?: Principal;
 }
 
@@ -18,7 +19,8 @@ const API_KEY_PREFIX = 'csk_';
 
 /**
  * The one global guard. A route is reachable only with `@Public()` or `@Authenticated(...)`; anything else is refused.
- * Credentials are chosen by header: `X-API-Key` or `Bearer csk_…` → API key; other `Bearer` → JWT (passport-jwt).
+ * Credentials are chosen by header: `X-Agent-Secret` → agent; `X-API-Key` or `Bearer csk_…` → API key; other `Bearer`
+ * → JWT (passport-jwt).
  * The principal is resolved fresh on every request, so revocations apply on the very next call, on every replica.
  */
 @Injectable()
@@ -49,6 +51,8 @@ export class AuthGuard implements CanActivate {
   }
 
   private async authenticate(req: GuardedRequest, context: ExecutionContext): Promise<Principal> {
+    const agentSecret = req.headers['x-agent-secret'];
+    if (typeof agentSecret === 'string' && agentSecret) return this.resolver.fromAgentSecret(req.params?.id, agentSecret);
     const apiKeyHeader = req.headers['x-api-key'];
     const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
     const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];

@@ -18,4 +18,6 @@ export interface AccessTokenClaims {
 export interface PrincipalResolver {
   fromAccessToken(claims: AccessTokenClaims): Promise<Principal>;
   fromApiKey(key: string): Promise<Principal>;
+  /** `X-Agent-Secret` on `/api/v1/agents/:id/…`: the secret's agent must be the one in the path (else 403). */
+  fromAgentSecret(pathAgentId: string | undefined, secret: string): Promise<Principal>;
 }

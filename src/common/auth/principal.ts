@@ -32,6 +32,8 @@ export interface Principal {
   /** For agents: the workspace (and environment) they are bound to. */
   workspaceId?: string;
   environmentId?: string | null;
+  /** For agents: what they can run (resolved with the secret on every call). */
+  agent?: { capabilities: string[]; hasPublicKey: boolean; publicKey: string | null; clusterName: string };
 }
 
 /** True when the principal holds `permission` at the given scope, or anywhere when no scope is given. */

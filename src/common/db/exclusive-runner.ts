@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 export const LOCKS = {
   auditSealer: 7_301_101,
   idempotencySweeper: 7_301_102,
+  jobSweeper: 7_301_103,
 } as const;
 
 /**

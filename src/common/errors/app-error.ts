@@ -89,3 +89,10 @@ export class RawHttpResponse extends Error {
     super(`HTTP ${status}`);
   }
 }
+
+/** 204 with no body, for handlers whose answer depends on the outcome (e.g. a claim that found no job). */
+export class NoContentResponse extends RawHttpResponse {
+  constructor() {
+    super(204, '');
+  }
+}

@@ -8,6 +8,7 @@ import { PRINCIPAL_RESOLVER } from '../../common/auth/principal-resolver';
 import { RouteAccessInventory } from '../../common/auth/route-access';
 import { RateLimitGuard } from '../../common/http/rate-limit.guard';
 import { RateLimitModule } from '../../common/http/rate-limit.module';
+import { AgentsModule } from '../agents/agents.module';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { RolesModule } from '../roles/roles.module';
 import { TenantsModule } from '../tenants/tenants.module';
@@ -22,7 +23,7 @@ import { TokenService } from './token.service';
  * is registered right after it: global guards run in registration order, and limits are keyed by the resolved principal.
  */
 @Module({
-  imports: [RateLimitModule, PassportModule, JwtModule.register({}), DiscoveryModule, UsersModule, TenantsModule, RolesModule, ApiKeysModule],
+  imports: [RateLimitModule, PassportModule, JwtModule.register({}), DiscoveryModule, UsersModule, TenantsModule, RolesModule, ApiKeysModule, AgentsModule],
   controllers: [AuthController],
   providers: [
     AuthService,

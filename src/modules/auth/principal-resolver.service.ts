@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InvalidCredentialsError, TokenExpiredError, TokenRevokedError } from '../../common/auth/auth.errors';
 import { Principal } from '../../common/auth/principal';
 import { AccessTokenClaims, PrincipalResolver } from '../../common/auth/principal-resolver';
+import { AgentsService } from '../agents/agents.service';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { RolesService } from '../roles/roles.service';
 import { SessionsService } from '../users/sessions.service';
@@ -16,7 +17,12 @@ export class PrincipalResolverService implements PrincipalResolver {
     private readonly sessions: SessionsService,
     private readonly roles: RolesService,
     private readonly apiKeys: ApiKeysService,
+    private readonly agents: AgentsService,
   ) {}
+
+  fromAgentSecret(pathAgentId: string | undefined, secret: string): Promise<Principal> {
+    return this.agents.authenticate(pathAgentId, secret);
+  }
 
   async fromAccessToken(claims: AccessTokenClaims): Promise<Principal> {
     if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string' || typeof claims.tid !== 'string') {

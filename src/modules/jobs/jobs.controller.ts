@@ -1,0 +1,64 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PageOf } from '../../common/api/pagination.dto';
+import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
+import { Principal } from '../../common/auth/principal';
+import { NoContentResponse } from '../../common/errors/app-error';
+import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import { ClaimedJobDto, ClaimJobDto, CompleteJobDto, CreateJobDto, JobDto, ListJobsQueryDto } from './dto/job.dto';
+import { JobsService } from './jobs.service';
+
+@ApiTags('Jobs')
+@ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such object in your tenant.' })
+@Controller('api/v1/jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  /** Enqueue a job (e.g. `discovery.run`) for one agent, or by capability for a workspace's agents. */
+  @Post()
+  @Authenticated({ permission: 'job.create' })
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateJobDto): Promise<JobDto> {
+    return this.jobs.create(principal, dto);
+  }
+
+  /** List jobs. */
+  @Get()
+  @Authenticated({ permission: 'job.read' })
+  @ApiOkResponse({ type: PageOf(JobDto) })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListJobsQueryDto) {
+    return this.jobs.list(principal, query);
+  }
+
+  /** Get a job (never its lease token). */
+  @Get(':id')
+  @Authenticated({ permission: 'job.read' })
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<JobDto> {
+    return this.jobs.get(principal, id);
+  }
+}
+
+@ApiTags('AgentJobs')
+@Controller('api/v1/agents/:id/jobs')
+export class AgentJobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  /** Claim the next job this agent may run (long-polls up to `wait_seconds`); 204 when none. */
+  @Post('claim')
+  @HttpCode(200)
+  @Authenticated({ principals: ['agent'] })
+  @ApiOkResponse({ type: ClaimedJobDto })
+  @ApiNoContentResponse({ description: 'No job within the wait.' })
+  async claim(@CurrentPrincipal() principal: Principal, @Body() dto: ClaimJobDto): Promise<ClaimedJobDto> {
+    const job = await this.jobs.claim(principal, dto.wait_seconds ?? 0);
+    if (!job) throw new NoContentResponse();
+    return job;
+  }
+
+  /** Complete a job with its current lease token (repeat → 204; stale lease → 409 LEASE_LOST). */
+  @Post(':job_id/complete')
+  @HttpCode(204)
+  @Authenticated({ principals: ['agent'] })
+  complete(@CurrentPrincipal() principal: Principal, @Param('job_id') jobId: string, @Body() dto: CompleteJobDto): Promise<void> {
+    return this.jobs.complete(principal, jobId, dto);
+  }
+}

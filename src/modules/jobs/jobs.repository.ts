@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { PageRequest } from '../../common/api/pagination';
+import { BaseRepository } from '../../common/db/base.repository';
+import { JobRow, JobStatus } from './job.entity';
+
+export const JOBS_CHANNEL = 'countersign_jobs';
+
+export interface Claimant {
+  tenantId: string;
+  agentId: string;
+  workspaceId: string;
+  environmentId: string | null;
+  capabilities: string[];
+  hasPublicKey: boolean;
+}
+
+@Injectable()
+export class JobsRepository extends BaseRepository {
+  insert(tenantId: string, j: Pick<JobRow, 'id' | 'workspace_id' | 'environment_id' | 'capability' | 'target_agent_id' | 'requires_public_key' | 'type' | 'payload' | 'max_attempts' | 'owner_type' | 'owner_id' | 'correlation_id' | 'created_by'>): Promise<JobRow> {
+    return this.one<JobRow>(
+      `INSERT INTO jobs (id, tenant_id, workspace_id, environment_id, capability, target_agent_id, requires_public_key, type, payload, max_attempts, owner_type, owner_id, correlation_id, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+      [j.id, tenantId, j.workspace_id, j.environment_id, j.capability, j.target_agent_id, j.requires_public_key, j.type, JSON.stringify(j.payload), j.max_attempts, j.owner_type, j.owner_id, j.correlation_id, j.created_by],
+    ).then((r) => r!);
+  }
+
+  /** Wakes long-polling claimers on every replica when the surrounding transaction commits. */
+  async notify(tenantId: string): Promise<void> {
+    await this.rows(`SELECT pg_notify($1, $2)`, [JOBS_CHANNEL, tenantId]);
+  }
+
+  /**
+   * One statement: the oldest queued job this agent may run (its workspace, its environment or none, one of its
+   * capabilities or pinned to it, a public key when the job needs one), skipping rows other claimers hold, leased with
+   * a fresh token.
+   */
+  claim(c: Claimant, leaseToken: string, leaseSeconds: number): Promise<JobRow | undefined> {
+    return this.one<JobRow>(
+      `WITH next AS (
+         SELECT id FROM jobs
+          WHERE tenant_id = $1 AND status = 'queued' AND workspace_id = $2
+            AND (environment_id IS NULL OR $3::text IS NULL OR environment_id = $3)
+            AND (target_agent_id = $4 OR (target_agent_id IS NULL AND capability = ANY($5::text[])))
+            AND (NOT requires_public_key OR $6)
+          ORDER BY id
+          FOR UPDATE SKIP LOCKED
+          LIMIT 1)
+       UPDATE jobs j SET status = 'leased', agent_id = $4, attempt = j.attempt + 1, lease_token = $7,
+              lease_expires_at = now() + make_interval(secs => $8), updated_at = now()
+         FROM next WHERE j.id = next.id
+       RETURNING j.*`,
+      [c.tenantId, c.workspaceId, c.environmentId, c.agentId, c.capabilities, c.hasPublicKey, leaseToken, leaseSeconds],
+    );
+  }
+
+  lockForCompletion(tenantId: string, id: string): Promise<JobRow | undefined> {
+    return this.one<JobRow>(`SELECT * FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  }
+
+  complete(tenantId: string, id: string, status: 'succeeded' | 'failed', result: Record<string, unknown> | null, error: string | null): Promise<JobRow> {
+    return this.one<JobRow>(
+      `UPDATE jobs SET status = $3, result = $4, error = $5, completed_lease_token = lease_token, lease_token = NULL,
+              lease_expires_at = NULL, completed_at = now(), updated_at = now()
+        WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+      [tenantId, id, status, result === null ? null : JSON.stringify(result), error],
+    ).then((r) => r!);
+  }
+
+  /** Leases of a revoked agent end now: its jobs are queued again for another agent. */
+  releaseLeasesOf(tenantId: string, agentId: string): Promise<JobRow[]> {
+    return this.rows<JobRow>(
+      `UPDATE jobs SET status = 'queued', lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE tenant_id = $1 AND agent_id = $2 AND status = 'leased' RETURNING *`,
+      [tenantId, agentId],
+    );
+  }
+
+  extendLeasesOf(tenantId: string, agentId: string, leaseSeconds: number): Promise<number> {
+    return this.rows(
+      `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
+        WHERE tenant_id = $1 AND agent_id = $2 AND status = 'leased' RETURNING 1`,
+      [tenantId, agentId, leaseSeconds],
+    ).then((r) => r.length);
+  }
+
+  /** Expired leases across tenants: back to the queue, or `dead` after the last attempt. */
+  expireLeases(limit: number): Promise<JobRow[]> {
+    return this.rows<JobRow>(
+      `WITH expired AS (
+         SELECT id FROM jobs WHERE status = 'leased' AND lease_expires_at < now() ORDER BY lease_expires_at FOR UPDATE SKIP LOCKED LIMIT $1)
+       UPDATE jobs j SET status = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'queued' END,
+              lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
+              error = CASE WHEN j.attempt >= j.max_attempts THEN 'lease expired on the last attempt' ELSE j.error END,
+              completed_at = CASE WHEN j.attempt >= j.max_attempts THEN now() ELSE NULL END
+         FROM expired WHERE j.id = expired.id
+       RETURNING j.*`,
+      [limit],
+    );
+  }
+
+  list(tenantId: string, f: { status?: JobStatus; agentId?: string; requestId?: string; workspaceIds?: string[] }, page: PageRequest): Promise<JobRow[]> {
+    return this.rows<JobRow>(
+      `SELECT * FROM jobs WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR agent_id = $3)
+          AND ($4::text IS NULL OR (owner_type = 'request' AND owner_id = $4)) AND ($5::text[] IS NULL OR workspace_id = ANY($5))
+          AND ($6::text IS NULL OR id > $6)
+        ORDER BY id LIMIT $7`,
+      [tenantId, f.status ?? null, f.agentId ?? null, f.requestId ?? null, f.workspaceIds ?? null, page.after ?? null, page.limit + 1],
+    );
+  }
+
+  find(tenantId: string, id: string): Promise<JobRow | undefined> {
+    return this.one<JobRow>(`SELECT * FROM jobs WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { AgentSecretsController, SecretsController } from './secrets.controller';
+import { SecretsRepository } from './secrets.repository';
+import { SecretsService } from './secrets.service';
+
+@Module({
+  controllers: [SecretsController, AgentSecretsController],
+  providers: [SecretsService, SecretsRepository],
+  exports: [SecretsService],
+})
+export class SecretsModule {}
