@@ -12,8 +12,9 @@ export abstract class BaseRepository {
 
   protected async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     const result: unknown = await this.txHost.tx.query(sql, params);
-    // TypeORM returns [rows, rowCount] for UPDATE/DELETE on PostgreSQL; normalise to rows.
-    if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' && /^\s*(update|delete)/i.test(sql)) {
+    // TypeORM returns [rows, rowCount] for UPDATE/DELETE (also inside WITH …) on PostgreSQL; rows are never arrays
+    // themselves, so that shape is unambiguous. Normalise to rows.
+    if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
       return result[0] as T[];
     }
     return result as T[];
