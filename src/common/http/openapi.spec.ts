@@ -14,7 +14,7 @@ describe('openapi helpers', () => {
     const post = doc.paths['/x'].post!;
     expect(get.parameters).toEqual([{ $ref: '#/components/parameters/RequestId' }, { $ref: '#/components/parameters/CorrelationId' }]);
     expect(post.parameters).toContainEqual({ $ref: '#/components/parameters/IdempotencyKey' });
-    expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '413', '415', '429', '500']);
+    expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '413', '415', '422', '429', '500']);
     expect(Object.keys(get.responses).sort()).toEqual(['200', '429', '500']);
   });
 
