@@ -7,6 +7,7 @@ export const LOCKS = {
   auditSealer: 7_301_101,
   idempotencySweeper: 7_301_102,
   jobSweeper: 7_301_103,
+  requestExpiry: 7_301_104,
 } as const;
 
 /**

@@ -98,6 +98,12 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
     return toAuditEventDto(row);
   }
 
+  /** A resource's history, oldest first (e.g. a request's timeline). */
+  async timeline(tenantId: string, resourceType: string, resourceId: string): Promise<{ at: string; action: string; actor_id: string | null; actor_label: string | null }[]> {
+    const rows = await this.repo.list(tenantId, { resourceType, resourceId }, undefined, 500);
+    return rows.reverse().map((e) => ({ at: isoRequired(e.occurred_at), action: e.action, actor_id: e.actor_id, actor_label: e.actor_label }));
+  }
+
   /** NDJSON of the filtered events, newest first, fetched in keyset batches: memory stays flat for any size. */
   export(principal: Principal, query: AuditFilterQueryDto): Readable {
     const filter = toFilter(query);

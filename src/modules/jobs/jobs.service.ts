@@ -240,6 +240,14 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
     }
   }
 
+  /** The job when `agentId` holds its current lease (404 if unknown, 409 LEASE_LOST otherwise). */
+  async leasedBy(tenantId: string, jobId: string, agentId: string): Promise<JobRow> {
+    const job = await this.repo.find(tenantId, jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    if (job.status !== 'leased' || job.agent_id !== agentId) throw new LeaseLostError();
+    return job;
+  }
+
   async agentRevoked(tenantId: string, agentId: string): Promise<number> {
     const released = await this.repo.releaseLeasesOf(tenantId, agentId);
     if (released.length) await this.repo.notify(tenantId);

@@ -96,6 +96,11 @@ export class SecretsService {
     return toSecretDto(await this.readable(principal, id));
   }
 
+  /** The secret row of the tenant, without a permission check (callers check their own permission). */
+  findInTenant(tenantId: string, id: string): Promise<SecretRow | undefined> {
+    return this.repo.find(tenantId, id);
+  }
+
   /** The secret row when the caller may see its metadata (requests use it to take workspace and environment). */
   async readable(principal: Principal, id: string): Promise<SecretRow> {
     const row = await this.repo.find(principal.tenantId, id);
