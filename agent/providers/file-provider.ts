@@ -1,0 +1,121 @@
+/**
+ * The `file` provider: every regular file under a directory is a secret, its ref the path relative to the directory
+ * with `/` separators. Dotfiles and dot-directories are skipped, and so is the `labels.json` sidecar at the root,
+ * which maps refs to labels: `{ "<ref>": { "k": "v" } }`. Symlinks are not followed (they are not regular files,
+ * and could point outside the directory). `list()` only stats files: it never opens one.
+ */
+import { constants } from 'node:fs';
+import { access, lstat, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { DiscoveredSecret, ProviderError, SecretProvider } from './provider';
+
+export const LABELS_SIDECAR = 'labels.json';
+
+export class FileProvider implements SecretProvider {
+  readonly name = 'file';
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  async list(): Promise<DiscoveredSecret[]> {
+    const labels = await this.readLabels();
+    const refs: string[] = [];
+    await this.walk(this.root, refs);
+    refs.sort();
+    const out: DiscoveredSecret[] = [];
+    for (const ref of refs) {
+      const readable = await access(this.pathOf(ref), constants.R_OK).then(() => true, () => false);
+      out.push({ ref, labels: labels[ref] ?? {}, status: readable ? 'active' : 'unreadable' });
+    }
+    return out;
+  }
+
+  async read(ref: string): Promise<Buffer> {
+    const path = this.pathOf(ref);
+    const info = await lstat(path).catch(() => null);
+    if (!info?.isFile()) throw new ProviderError(`No secret file at ref "${ref}".`);
+    return readFile(path);
+  }
+
+  /** Replaces the file atomically (temporary file beside it, then rename), keeping its mode (0600 for a new one). */
+  async write(ref: string, value: Buffer): Promise<void> {
+    const path = this.pathOf(ref);
+    const existing = await lstat(path).catch(() => null);
+    if (existing && !existing.isFile()) throw new ProviderError(`Ref "${ref}" is not a regular file.`);
+    const mode = existing ? existing.mode & 0o777 : 0o600;
+    const dir = dirname(path);
+    const dirInfo = await lstat(dir).catch(() => null);
+    if (!dirInfo?.isDirectory()) throw new ProviderError(`The directory of ref "${ref}" does not exist.`);
+    const tmp = join(dir, `.${process.pid}.${Date.now()}.tmp`);
+    const handle = await open(tmp, 'wx', mode);
+    try {
+      await handle.writeFile(value);
+      await handle.sync();
+      await handle.chmod(mode);
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(tmp, path);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** A ref → its absolute path, refusing anything that would leave the directory or name a hidden file/the sidecar. */
+  pathOf(ref: string): string {
+    if (typeof ref !== 'string' || !ref || ref.includes('\0') || ref.includes('\\') || ref.startsWith('/')) throw new ProviderError(`Invalid ref "${ref}".`);
+    const parts = ref.split('/');
+    if (parts.some((p) => p === '' || p.startsWith('.'))) throw new ProviderError(`Invalid ref "${ref}".`);
+    if (ref === LABELS_SIDECAR) throw new ProviderError(`Invalid ref "${ref}".`);
+    const path = resolve(this.root, ...parts);
+    if (!path.startsWith(this.root + sep)) throw new ProviderError(`Invalid ref "${ref}".`);
+    return path;
+  }
+
+  private async walk(dir: string, refs: string[]): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        await this.walk(full, refs);
+      } else if (entry.isFile()) {
+        const ref = relative(this.root, full).split(sep).join('/');
+        if (ref !== LABELS_SIDECAR) refs.push(ref);
+      }
+    }
+  }
+
+  private async readLabels(): Promise<Record<string, Record<string, string>>> {
+    let text: string;
+    try {
+      text = await readFile(join(this.root, LABELS_SIDECAR), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw err;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ProviderError(`${LABELS_SIDECAR} is not valid JSON.`);
+    }
+    if (!isPlainObject(parsed)) throw new ProviderError(`${LABELS_SIDECAR} must be an object of { "<ref>": { "key": "value" } }.`);
+    const out: Record<string, Record<string, string>> = {};
+    for (const [ref, labels] of Object.entries(parsed)) {
+      if (!isPlainObject(labels) || !Object.values(labels).every((v) => typeof v === 'string')) {
+        throw new ProviderError(`${LABELS_SIDECAR}: the labels of "${ref}" must be an object of strings.`);
+      }
+      out[ref] = labels as Record<string, string>;
+    }
+    return out;
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
