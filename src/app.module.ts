@@ -19,6 +19,8 @@ import { RolesModule } from './modules/roles/roles.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
 import { UsersModule } from './modules/users/users.module';
 import { WorkspacesModule } from './modules/workspaces/workspaces.module';
+import { WorkflowsModule } from './modules/workflows/workflows.module';
+import { PoliciesModule } from './modules/policies/policies.module';
 
 @Module({})
 export class AppModule {
@@ -44,6 +46,8 @@ export class AppModule {
         AgentsModule,
         JobsModule,
         SecretsModule,
+        WorkflowsModule,
+        PoliciesModule,
       ],
     };
   }

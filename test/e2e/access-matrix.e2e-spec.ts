@@ -4,7 +4,7 @@ import { auth, createMember, createTenant, Session, setupPlatform } from '../hel
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /** Which tenant-A object an `:id` in the path stands for. */
-type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret';
+type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy';
 
 interface MatrixEntry {
   /** Required for every route with a path parameter. */
@@ -86,6 +86,18 @@ const MATRIX: Record<string, MatrixEntry> = {
   'GET /api/v1/jobs/:id': { target: 'job' },
   'GET /api/v1/secrets': {},
   'GET /api/v1/secrets/:id': { target: 'secret' },
+
+  'POST /api/v1/workflows': { body: { name: 'matrix', stages: [{ name: 'one', required_approvals: 1, approver_role_ids: ['rol_01JD3Z6Q8Y4K2M9V7T5R3P1N0B'] }] } },
+  'GET /api/v1/workflows': {},
+  'GET /api/v1/workflows/:id': { target: 'workflow' },
+  'PUT /api/v1/workflows/:id': { target: 'workflow', body: { name: 'matrix', stages: [{ name: 'one', required_approvals: 1, approver_role_ids: ['rol_01JD3Z6Q8Y4K2M9V7T5R3P1N0B'] }] } },
+  'DELETE /api/v1/workflows/:id': { target: 'workflow' },
+  'POST /api/v1/policies': { body: { name: 'matrix', priority: 0, effect: 'deny' } },
+  'POST /api/v1/policies/evaluate': { body: { type: 'secret.read', workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
+  'GET /api/v1/policies': {},
+  'GET /api/v1/policies/:id': { target: 'policy' },
+  'PUT /api/v1/policies/:id': { target: 'policy', body: { name: 'matrix', priority: 0, effect: 'deny' } },
+  'DELETE /api/v1/policies/:id': { target: 'policy' },
 };
 
 const PARAM = /:[A-Za-z_]+/g;
@@ -148,9 +160,15 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     const bulk = await request(t.http).post(`/api/v1/agents/${agent}/secrets/bulk`).set('X-Agent-Secret', agentASecret).send({ secrets: [{ cluster_name: 'c1', provider: 'file', ref: 'db/password' }] });
     if (bulk.status !== 200) throw new Error(`bulk: ${bulk.status} ${JSON.stringify(bulk.body)}`);
     const secret = (await request(t.http).get('/api/v1/secrets').set(as)).body.data[0].id as string;
+    const approverRole = (await request(t.http).get('/api/v1/roles?limit=200').set(as)).body.data.find((r: { name: string }) => r.name === 'approver').id as string;
+    const workflow = created(
+      await request(t.http).post('/api/v1/workflows').set(as).send({ name: 'two-step', stages: [{ name: 'lead', required_approvals: 1, approver_role_ids: [approverRole] }] }),
+      'workflow',
+    );
+    const policy = created(await request(t.http).post('/api/v1/policies').set(as).send({ name: 'prod', priority: 10, effect: 'require_approval', workflow_id: workflow }), 'policy');
     const wsB = created(await request(t.http).post('/api/v1/workspaces').set(auth(ownerB.token)).send({ slug: 'b-ws', display_name: 'B' }), 'workspace B');
     agentBSecret = (await request(t.http).post('/api/v1/agents').set(auth(ownerB.token)).send({ name: 'b1', workspace_id: wsB, cluster_name: 'cb', capabilities: ['file'] })).body.agent_secret as string;
-    ids = { tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret };
+    ids = { tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
   });
   afterAll(() => t.close());
 
@@ -243,6 +261,8 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     expect(envs[0].id).toBe(ids.environment);
     expect((await get(`/api/v1/roles/${ids.role}`)).body).toMatchObject({ permissions: ['workspace.read'] });
     expect((await get(`/api/v1/api-keys/${ids.apiKey}`)).body).toMatchObject({ revoked_at: null });
+    expect((await get(`/api/v1/workflows/${ids.workflow}`)).body).toMatchObject({ name: 'two-step', version: 1 });
+    expect((await get(`/api/v1/policies/${ids.policy}`)).body).toMatchObject({ name: 'prod', effect: 'require_approval', workflow_id: ids.workflow });
   });
 
   it('ran a 401, 403 and 404 case for every route that calls for one', () => {

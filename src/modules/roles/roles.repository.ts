@@ -30,6 +30,15 @@ export class RolesRepository extends BaseRepository {
     return this.one<RoleRow>(`SELECT * FROM roles WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
   }
 
+  /** Which of `ids` are roles of the tenant. */
+  existingIds(tenantId: string, ids: string[]): Promise<{ id: string }[]> {
+    return this.rows<{ id: string }>(`SELECT id FROM roles WHERE tenant_id = $1 AND id = ANY($2::text[])`, [tenantId, ids]);
+  }
+
+  builtInsByName(tenantId: string, names: string[]): Promise<{ id: string; name: string }[]> {
+    return this.rows<{ id: string; name: string }>(`SELECT id, name FROM roles WHERE tenant_id = $1 AND built_in AND name = ANY($2::text[])`, [tenantId, names]);
+  }
+
   replacePermissions(tenantId: string, id: string, permissions: string[]): Promise<RoleRow | undefined> {
     return this.one<RoleRow>(`UPDATE roles SET permissions = $3 WHERE tenant_id = $1 AND id = $2 AND NOT built_in RETURNING *`, [tenantId, id, permissions]);
   }

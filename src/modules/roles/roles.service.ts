@@ -95,6 +95,27 @@ export class RolesService {
     return this.repo.grantRows(tenantId, userId);
   }
 
+  /** 404 NOT_FOUND naming every id of `ids` that is not a role of the tenant. */
+  async assertRoles(tenantId: string, ids: string[]): Promise<void> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) return;
+    const found = new Set((await this.repo.existingIds(tenantId, unique)).map((r) => r.id));
+    const missing = unique.filter((id) => !found.has(id));
+    if (missing.length) throw new RoleNotFoundError(missing.join(', '));
+  }
+
+  /** The ids of the tenant's built-in roles with these names, in the order of `names` (absent names are skipped). */
+  async builtInRoleIds(tenantId: string, names: string[]): Promise<string[]> {
+    const rows = await this.repo.builtInsByName(tenantId, names);
+    return names.map((n) => rows.find((r) => r.name === n)?.id).filter((id): id is string => id !== undefined);
+  }
+
+  /** Names of the roles a user holds in the tenant at any scope (policy input `requester.roles`). */
+  async roleNamesOf(tenantId: string, userId: string): Promise<string[]> {
+    const rows = await this.repo.grantRows(tenantId, userId);
+    return [...new Set(rows.map((r) => r.role_name))].sort();
+  }
+
   @Transactional()
   async create(principal: Principal, dto: CreateRoleDto): Promise<RoleDto> {
     requirePermission(principal, 'role.edit');

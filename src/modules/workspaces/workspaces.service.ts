@@ -116,6 +116,12 @@ export class WorkspacesService {
     return e ? { workspaceId: e.workspace_id, environmentId: e.id } : undefined;
   }
 
+  /** An environment's name and protection flag (policy input), or undefined when it is not in the tenant. */
+  async environmentInfo(tenantId: string, envId: string): Promise<{ name: string; protected: boolean } | undefined> {
+    const e = await this.repo.findEnvironment(tenantId, envId);
+    return e ? { name: e.name, protected: e.protected } : undefined;
+  }
+
   /** The workspace if it exists in the caller's tenant (else 404) and the caller holds `permission` on it (else 403). */
   private async readable(principal: Principal, id: string, permission: string): Promise<WorkspaceRow> {
     const row = await this.repo.find(principal.tenantId, id);

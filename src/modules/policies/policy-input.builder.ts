@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { Principal } from '../../common/auth/principal';
+import { NotFoundError } from '../../common/errors/app-error';
+import { RolesService } from '../roles/roles.service';
+import { SecretRow } from '../secrets/secret.entity';
+import { WorkspacesService } from '../workspaces/workspaces.service';
+import { PolicyInput } from './policy-engine';
+
+export interface PolicyInputSource {
+  type: string;
+  /** The inventory entry the request is about (metadata only), if any. */
+  secret?: Pick<SecretRow, 'provider' | 'cluster_name' | 'ref' | 'labels'> | null;
+  workspaceId: string;
+  environmentId: string | null;
+  accessDurationSeconds: number | null;
+}
+
+/** Builds what policies see (SPEC §4 CEL variables) for a request made by `principal`; shared by the dry run and submit. */
+@Injectable()
+export class PolicyInputBuilder {
+  constructor(
+    private readonly workspaces: WorkspacesService,
+    private readonly roles: RolesService,
+  ) {}
+
+  async build(principal: Principal, source: PolicyInputSource): Promise<PolicyInput> {
+    let environment: { name: string; protected: boolean } | undefined;
+    if (source.environmentId) {
+      environment = await this.workspaces.environmentInfo(principal.tenantId, source.environmentId);
+      if (!environment) throw new NotFoundError('Environment', source.environmentId);
+    }
+    // An API key acts for its creator: its requester roles are the creator's.
+    const roles = principal.userId ? await this.roles.roleNamesOf(principal.tenantId, principal.userId) : [];
+    return {
+      request: {
+        type: source.type,
+        workspace_id: source.workspaceId,
+        environment_id: source.environmentId,
+        environment: environment?.name ?? null,
+        environment_protected: environment?.protected ?? false,
+        access_duration_seconds: source.accessDurationSeconds,
+      },
+      requester: { id: principal.id, email: principal.label, roles },
+      secret: source.secret ? { provider: source.secret.provider, cluster_name: source.secret.cluster_name, ref: source.secret.ref, labels: { ...source.secret.labels } } : null,
+      now: new Date(),
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { PageRequest } from '../../common/api/pagination';
+import { BaseRepository } from '../../common/db/base.repository';
+import { WorkflowRow } from './workflow.entity';
+
+type WorkflowDefinition = Pick<WorkflowRow, 'name' | 'description' | 'stages' | 'approval_timeout_seconds' | 'auto_execute'>;
+
+@Injectable()
+export class WorkflowsRepository extends BaseRepository {
+  insert(tenantId: string, w: WorkflowDefinition & Pick<WorkflowRow, 'id' | 'created_by'>): Promise<WorkflowRow | undefined> {
+    return this.one<WorkflowRow>(
+      `INSERT INTO workflows (id, tenant_id, name, description, stages, approval_timeout_seconds, auto_execute, created_by)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) RETURNING *`,
+      [w.id, tenantId, w.name, w.description, JSON.stringify(w.stages), w.approval_timeout_seconds, w.auto_execute, w.created_by],
+    );
+  }
+
+  /** Creates the tenant's built-in default unless it exists (concurrent callers: one insert wins, the others no-op). */
+  insertBuiltIn(tenantId: string, w: WorkflowDefinition & Pick<WorkflowRow, 'id'>): Promise<WorkflowRow | undefined> {
+    return this.one<WorkflowRow>(
+      `INSERT INTO workflows (id, tenant_id, name, description, stages, approval_timeout_seconds, auto_execute, built_in)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, true)
+         ON CONFLICT (tenant_id) WHERE built_in DO NOTHING RETURNING *`,
+      [w.id, tenantId, w.name, w.description, JSON.stringify(w.stages), w.approval_timeout_seconds, w.auto_execute],
+    );
+  }
+
+  findBuiltIn(tenantId: string): Promise<WorkflowRow | undefined> {
+    return this.one<WorkflowRow>(`SELECT * FROM workflows WHERE tenant_id = $1 AND built_in`, [tenantId]);
+  }
+
+  list(tenantId: string, page: PageRequest): Promise<WorkflowRow[]> {
+    return this.rows<WorkflowRow>(`SELECT * FROM workflows WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`, [
+      tenantId,
+      page.after ?? null,
+      page.limit + 1,
+    ]);
+  }
+
+  find(tenantId: string, id: string): Promise<WorkflowRow | undefined> {
+    return this.one<WorkflowRow>(`SELECT * FROM workflows WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  }
+
+  /** Row lock for replace/delete, so a concurrent replace cannot skip a version. */
+  findForUpdate(tenantId: string, id: string): Promise<WorkflowRow | undefined> {
+    return this.one<WorkflowRow>(`SELECT * FROM workflows WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  }
+
+  replace(tenantId: string, id: string, w: WorkflowDefinition): Promise<WorkflowRow | undefined> {
+    return this.one<WorkflowRow>(
+      `UPDATE workflows SET name = $3, description = $4, stages = $5::jsonb, approval_timeout_seconds = $6, auto_execute = $7, version = version + 1
+         WHERE tenant_id = $1 AND id = $2 AND NOT built_in RETURNING *`,
+      [tenantId, id, w.name, w.description, JSON.stringify(w.stages), w.approval_timeout_seconds, w.auto_execute],
+    );
+  }
+
+  delete(tenantId: string, id: string): Promise<WorkflowRow | undefined> {
+    return this.one<WorkflowRow>(`DELETE FROM workflows WHERE tenant_id = $1 AND id = $2 AND NOT built_in RETURNING *`, [tenantId, id]);
+  }
+}
