@@ -182,3 +182,36 @@ describe('leases (e2e)', () => {
     expect((await request(t.http).get(`/api/v1/agents/${doomed.id}`).set(auth(ctx.owner.token))).body.status).toBe('revoked');
   });
 });
+
+describe('claims of a disconnected agent (e2e)', () => {
+  let t: TestApp;
+  let ctx: Awaited<ReturnType<typeof setup>>;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { RATE_LIMIT_AGENT: '100000' } });
+    ctx = await setup(t, 'hangup');
+    await new Promise<void>((resolve) => t.http.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => t.close());
+
+  it('a long-poll whose client hung up stops waiting and never leases a job to it', async () => {
+    const [gone, live] = [await ctx.mint('gone'), await ctx.mint('live')];
+    const port = (t.http.address() as { port: number }).port;
+    const controller = new AbortController();
+    const abandoned = fetch(`http://127.0.0.1:${port}/api/v1/agents/${gone.id}/jobs/claim`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Agent-Secret': gone.secret },
+      body: JSON.stringify({ wait_seconds: 20 }),
+      signal: controller.signal,
+    }).catch(() => 'aborted');
+    const notifier = t.app.get(JobNotifier);
+    for (let i = 0; i < 50 && notifier.waiting === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    expect(await abandoned).toBe('aborted');
+    for (let i = 0; i < 50 && notifier.waiting > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(notifier.waiting).toBe(0);
+    const job = await request(t.http).post('/api/v1/jobs').set(auth(ctx.owner.token)).send({ type: 'discovery.run', capability: 'file', workspace_id: ctx.workspace });
+    const got = await claim(t, live);
+    expect(got.body).toMatchObject({ id: job.body.id, attempt: 1 });
+  });
+});

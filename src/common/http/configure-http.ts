@@ -7,6 +7,7 @@ import { AUDIT_SINK, AuditSink } from '../audit/audit.types';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 import { MetricsService } from '../observability/metrics.service';
 import { jsonBody, requireJsonBody } from './body-parsing';
+import { clientGoneMiddleware } from './client-gone';
 import { ErrorFilter } from './error.filter';
 import { httpLogger } from './http-logging';
 import { lifecycleMiddleware } from './lifecycle.middleware';
@@ -45,6 +46,7 @@ export async function configureHttpApp(
   app.use(requestIdMiddleware);
   app.use(httpLogger(rootLogger));
   app.use(lifecycleMiddleware(app.get(LifecycleService), app.get(MetricsService)));
+  app.use(clientGoneMiddleware);
   app.use(requireJsonBody);
   app.use(jsonBody);
 

@@ -32,7 +32,7 @@ export class JobNotifier implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Resolves when a job is announced for the tenant or after `ms`. */
-  wait(tenantId: string, ms: number): Promise<void> {
+  wait(tenantId: string, ms: number, abort?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       let set = this.waiters.get(tenantId);
       if (!set) this.waiters.set(tenantId, (set = new Set()));
@@ -44,6 +44,7 @@ export class JobNotifier implements OnModuleInit, OnApplicationShutdown {
       };
       const timer = setTimeout(done, ms);
       set.add(done);
+      abort?.addEventListener('abort', done, { once: true });
     });
   }
 

@@ -4,6 +4,7 @@ import { PageOf } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
 import { NoContentResponse } from '../../common/errors/app-error';
+import { ClientGone } from '../../common/http/client-gone';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { ClaimedJobDto, ClaimJobDto, CompleteJobDto, CreateJobDto, JobDto, ListJobsQueryDto } from './dto/job.dto';
 import { JobsService } from './jobs.service';
@@ -48,8 +49,8 @@ export class AgentJobsController {
   @Authenticated({ principals: ['agent'] })
   @ApiOkResponse({ type: ClaimedJobDto })
   @ApiNoContentResponse({ description: 'No job within the wait.' })
-  async claim(@CurrentPrincipal() principal: Principal, @Body() dto: ClaimJobDto): Promise<ClaimedJobDto> {
-    const job = await this.jobs.claim(principal, dto.wait_seconds ?? 0);
+  async claim(@CurrentPrincipal() principal: Principal, @Body() dto: ClaimJobDto, @ClientGone() clientGone: AbortSignal): Promise<ClaimedJobDto> {
+    const job = await this.jobs.claim(principal, dto.wait_seconds ?? 0, clientGone);
     if (!job) throw new NoContentResponse();
     return job;
   }

@@ -53,6 +53,16 @@ export class JobsRepository extends BaseRepository {
     );
   }
 
+  /** Undoes a claim whose client disconnected (same lease token only); the attempt does not count. */
+  async unclaim(tenantId: string, id: string, leaseToken: string): Promise<void> {
+    await this.rows(
+      `UPDATE jobs SET status = 'queued', agent_id = NULL, lease_token = NULL, lease_expires_at = NULL, attempt = attempt - 1, updated_at = now()
+        WHERE tenant_id = $1 AND id = $2 AND lease_token = $3 AND status = 'leased'`,
+      [tenantId, id, leaseToken],
+    );
+    await this.notify(tenantId);
+  }
+
   lockForCompletion(tenantId: string, id: string): Promise<JobRow | undefined> {
     return this.one<JobRow>(`SELECT * FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
   }

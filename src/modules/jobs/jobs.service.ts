@@ -159,14 +159,20 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
   }
 
   /** Claims the next job this agent may run, waiting up to `waitSeconds` for one to be enqueued. */
-  async claim(principal: Principal, waitSeconds: number): Promise<ClaimedJobDto | null> {
+  async claim(principal: Principal, waitSeconds: number, clientGone?: AbortSignal): Promise<ClaimedJobDto | null> {
     const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
+      if (clientGone?.aborted) return null;
       const job = await this.claimOnce(principal);
+      if (job && clientGone?.aborted) {
+        // The agent hung up while we claimed: give the job straight back instead of leasing it to nobody.
+        await this.repo.unclaim(principal.tenantId, job.id, job.lease_token);
+        return null;
+      }
       if (job) return job;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return null;
-      await this.notifier.wait(principal.tenantId, remaining);
+      await this.notifier.wait(principal.tenantId, remaining, clientGone);
     }
   }
 
