@@ -4,7 +4,7 @@ import { auth, createMember, createTenant, Session, setupPlatform } from '../hel
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /** Which tenant-A object an `:id` in the path stands for. */
-type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy';
+type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy' | 'request';
 
 interface MatrixEntry {
   /** Required for every route with a path parameter. */
@@ -93,6 +93,23 @@ const MATRIX: Record<string, MatrixEntry> = {
   'PUT /api/v1/workflows/:id': { target: 'workflow', body: { name: 'matrix', stages: [{ name: 'one', required_approvals: 1, approver_role_ids: ['rol_01JD3Z6Q8Y4K2M9V7T5R3P1N0B'] }] } },
   'DELETE /api/v1/workflows/:id': { target: 'workflow' },
   'POST /api/v1/policies': { body: { name: 'matrix', priority: 0, effect: 'deny' } },
+  'POST /api/v1/requests': { body: { type: 'secret.read', title: 't', reason: 'r', secret_id: 'sec_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
+  'POST /api/v1/requests/read': { body: { secret_id: 'sec_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', reason: 'r' } },
+  'GET /api/v1/requests': {},
+  'GET /api/v1/requests/:id': { target: 'request' },
+  'POST /api/v1/requests/:id/submit': { target: 'request' },
+  'POST /api/v1/requests/:id/approve': { target: 'request', body: {} },
+  'POST /api/v1/requests/:id/reject': { target: 'request', body: { reason: 'no' } },
+  'POST /api/v1/requests/:id/cancel': { target: 'request', body: {} },
+  'POST /api/v1/requests/:id/execute': { target: 'request' },
+  'POST /api/v1/requests/:id/rollback': { target: 'request' },
+  'GET /api/v1/requests/:id/approvers': { target: 'request' },
+  'POST /api/v1/requests/:id/break-glass': { target: 'request', body: { reason: 'production is down, paging on-call' } },
+  'GET /api/v1/requests/:id/wraps': { target: 'request' },
+  'GET /api/v1/requests/:id/wraps/:wrap_id': { target: 'request' },
+  'GET /api/v1/approvals': {},
+  'POST /api/v1/agents/:id/wraps': { agentOnly: true, body: { job_id: 'job_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', dek_id: 'dek_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', ciphertext: 'AAAA', iv: 'AAAAAAAAAAAAAAAA', tag: 'AAAAAAAAAAAAAAAAAAAAAA==' } },
+  'GET /api/v1/agents/:id/wraps/:wrap_id': { agentOnly: true },
   'POST /api/v1/policies/evaluate': { body: { type: 'secret.read', workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
   'GET /api/v1/policies': {},
   'GET /api/v1/policies/:id': { target: 'policy' },
@@ -168,7 +185,9 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     const policy = created(await request(t.http).post('/api/v1/policies').set(as).send({ name: 'prod', priority: 10, effect: 'require_approval', workflow_id: workflow }), 'policy');
     const wsB = created(await request(t.http).post('/api/v1/workspaces').set(auth(ownerB.token)).send({ slug: 'b-ws', display_name: 'B' }), 'workspace B');
     agentBSecret = (await request(t.http).post('/api/v1/agents').set(auth(ownerB.token)).send({ name: 'b1', workspace_id: wsB, cluster_name: 'cb', capabilities: ['file'] })).body.agent_secret as string;
-    ids = { tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
+    const req = await request(t.http).post('/api/v1/requests/read').set(as).send({ secret_id: secret, reason: 'matrix' });
+    if (req.status !== 201) throw new Error(`request: ${req.status} ${JSON.stringify(req.body)}`);
+    ids = { request: req.body.id, tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
   });
   afterAll(() => t.close());
 
@@ -176,7 +195,7 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
   const pathOf = (route: RouteAccess) => {
     const entry = MATRIX[keyOf(route)];
     const target = entry?.agentOnly ? 'agent' : entry?.target;
-    return route.path.replace(PARAM, (param) => (param === ':job_id' ? ids.job : target ? ids[target] : 'x'));
+    return route.path.replace(PARAM, (param) => (param === ':job_id' ? ids.job : param === ':wrap_id' ? 'wrp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' : target ? ids[target] : 'x'));
   };
 
   it('covers every authenticated route, and every route with a path parameter names its target', () => {

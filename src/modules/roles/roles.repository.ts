@@ -80,6 +80,26 @@ export class RolesRepository extends BaseRepository {
     return this.one<UserRoleRow>(`DELETE FROM user_roles WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id]);
   }
 
+  /**
+   * Active members who hold one of `roleIds` anywhere or are listed in `userIds`, with all their assignments (for
+   * approver eligibility).
+   */
+  candidateAssignments(tenantId: string, roleIds: string[], userIds: string[]): Promise<{ user_id: string; email: string; role_id: string | null; scope_type: string | null; scope_id: string | null; permissions: string[] | null }[]> {
+    return this.rows(
+      `WITH candidates AS (
+         SELECT DISTINCT user_id FROM user_roles WHERE tenant_id = $1 AND role_id = ANY($2::text[])
+         UNION SELECT unnest($3::text[]))
+       SELECT c.user_id, u.email, ur.role_id, ur.scope_type, ur.scope_id, r.permissions
+         FROM candidates c
+         JOIN tenant_members m ON m.tenant_id = $1 AND m.user_id = c.user_id AND m.status = 'active'
+         JOIN users u ON u.id = c.user_id AND u.status = 'active'
+         LEFT JOIN user_roles ur ON ur.tenant_id = $1 AND ur.user_id = c.user_id
+         LEFT JOIN roles r ON r.id = ur.role_id
+        ORDER BY c.user_id`,
+      [tenantId, roleIds, userIds],
+    );
+  }
+
   /** Every (role permissions, scope) a user holds in the tenant: the input of the principal's grants. */
   grantRows(tenantId: string, userId: string): Promise<{ permissions: string[]; scope_type: ScopeType; scope_id: string; role_id: string; role_name: string; assignment_id: string }[]> {
     return this.rows(

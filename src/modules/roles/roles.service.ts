@@ -90,6 +90,17 @@ export class RolesService {
     return toGrants(rows.map((r) => ({ permissions: r.permissions, scopeType: r.scope_type, scopeId: r.scope_id })));
   }
 
+  /** Users who could approve a stage (its roles anywhere, or listed), with their assignments; eligibility is decided by the caller. */
+  async candidateApprovers(tenantId: string, roleIds: string[], userIds: string[]): Promise<{ userId: string; email: string; assignments: { role_id: string; scope_type: string; scope_id: string; permissions: string[] }[] }[]> {
+    const rows = await this.repo.candidateAssignments(tenantId, roleIds, userIds);
+    const byUser = new Map<string, { userId: string; email: string; assignments: { role_id: string; scope_type: string; scope_id: string; permissions: string[] }[] }>();
+    for (const r of rows) {
+      if (!byUser.has(r.user_id)) byUser.set(r.user_id, { userId: r.user_id, email: r.email, assignments: [] });
+      if (r.role_id) byUser.get(r.user_id)!.assignments.push({ role_id: r.role_id, scope_type: r.scope_type!, scope_id: r.scope_id!, permissions: r.permissions ?? [] });
+    }
+    return [...byUser.values()];
+  }
+
   /** The assignments behind a user's grants, for explanations. */
   grantSources(tenantId: string, userId: string): Promise<GrantSource[]> {
     return this.repo.grantRows(tenantId, userId);

@@ -1,0 +1,237 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { PaginationQueryDto } from '../../../common/api/pagination.dto';
+import { REQUEST_STATUSES } from '../request-lifecycle';
+
+export class CreateRequestDto {
+  /** `secret.read`, `secret.patch`, `secret.rotate`, or a plugin's type. */
+  @Matches(/^[a-z0-9][a-z0-9_.-]{0,99}$/)
+  type: string;
+
+  @IsString() @MinLength(1) @MaxLength(200)
+  title: string;
+
+  @IsString() @MinLength(1) @MaxLength(2000)
+  reason: string;
+
+  /** Built-in secret types: the inventory secret (its workspace and environment apply). */
+  @IsOptional() @IsString() @MaxLength(64)
+  secret_id?: string;
+
+  /** Plugin types: validated against the type's JSON Schema. */
+  @IsOptional() @IsObject()
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  target?: Record<string, unknown>;
+
+  /** `secret.patch` only: the new value. Write-only: envelope-encrypted on arrival, never stored, logged or returned in clear. */
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(65536)
+  @ApiPropertyOptional({ writeOnly: true })
+  value?: string;
+
+  @IsOptional() @IsString() @MaxLength(64)
+  workspace_id?: string;
+
+  @IsOptional() @IsString() @MaxLength(64)
+  environment_id?: string;
+
+  /** Read requests: how long the revealed wrap can be fetched (60 s – 7 days; default 3600). */
+  @IsOptional() @IsInt() @Min(60) @Max(604800)
+  access_duration_seconds?: number;
+
+  /** Submit at once (default true); false keeps a draft. */
+  @IsOptional() @IsBoolean()
+  submit?: boolean;
+}
+
+export class CreateReadRequestDto {
+  @IsString() @MinLength(1) @MaxLength(64)
+  secret_id: string;
+
+  @IsString() @MinLength(1) @MaxLength(2000)
+  reason: string;
+
+  @IsOptional() @IsInt() @Min(60) @Max(604800)
+  access_duration_seconds?: number;
+
+  @IsOptional() @IsBoolean()
+  submit?: boolean;
+}
+
+export class ApproveDto {
+  @IsOptional() @IsString() @MaxLength(2000)
+  comment?: string;
+
+  /** Optional; when given it must be the caller (approvals are always made as yourself). */
+  @IsOptional() @IsString() @MaxLength(64)
+  approver_id?: string;
+}
+
+export class RejectDto {
+  @IsString() @MinLength(1) @MaxLength(2000)
+  reason: string;
+}
+
+export class CancelDto {
+  @IsOptional() @IsString() @MaxLength(2000)
+  reason?: string;
+}
+
+export class BreakGlassDto {
+  /** Why the workflow is bypassed (at least 20 characters); audited. */
+  @IsString() @MinLength(20) @MaxLength(2000)
+  reason: string;
+}
+
+export class ListRequestsQueryDto extends PaginationQueryDto {
+  @IsOptional() @IsString() @MaxLength(64)
+  requester_id?: string;
+
+  @IsOptional() @IsIn(REQUEST_STATUSES)
+  status?: string;
+
+  @IsOptional() @IsString() @MaxLength(100)
+  type?: string;
+
+  @IsOptional() @IsString() @MaxLength(64)
+  workspace_id?: string;
+}
+
+export class InboxQueryDto extends PaginationQueryDto {
+  @IsOptional() @IsString() @MaxLength(64)
+  workspace_id?: string;
+}
+
+export class ApprovalDto {
+  id: string;
+  stage: number;
+  approver_id: string;
+  @ApiProperty({ enum: ['approved', 'rejected'] })
+  decision: string;
+  @ApiProperty({ type: String, nullable: true })
+  comment: string | null;
+  created_at: string;
+}
+
+export class TimelineEntryDto {
+  at: string;
+  action: string;
+  @ApiProperty({ type: String, nullable: true })
+  actor_id: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  actor_label: string | null;
+}
+
+export class RequestDto {
+  @ApiProperty({ example: 'req_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
+  id: string;
+  tenant_id: string;
+  type: string;
+  title: string;
+  reason: string;
+  @ApiProperty({ enum: REQUEST_STATUSES })
+  status: string;
+  requester_id: string;
+  workspace_id: string;
+  @ApiProperty({ type: String, nullable: true })
+  environment_id: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  secret_id: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  target: Record<string, unknown> | null;
+  @ApiProperty({ type: Number, nullable: true })
+  access_duration_seconds: number | null;
+  /** Index of the stage that is waiting for approvals (null outside `pending_approval`). */
+  @ApiProperty({ type: Number, nullable: true })
+  current_stage: number | null;
+  /** `{effect, policy_id, workflow_id, explanation[]}` as decided at submit. */
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  policy_decision: Record<string, unknown> | null;
+  /** The workflow snapshot the request was submitted with. */
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  workflow: Record<string, unknown> | null;
+  @ApiProperty({ type: String, nullable: true })
+  job_id: string | null;
+  break_glass: boolean;
+  @ApiProperty({ type: String, nullable: true })
+  approval_expires_at: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  submitted_at: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  completed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export class RequestDetailDto extends RequestDto {
+  @ApiProperty({ type: [ApprovalDto] })
+  approvals: ApprovalDto[];
+  @ApiProperty({ type: [TimelineEntryDto] })
+  timeline: TimelineEntryDto[];
+}
+
+export class EligibleApproverDto {
+  user_id: string;
+  email: string;
+}
+
+export class ApproversDto {
+  @ApiProperty({ type: Number, nullable: true })
+  stage: number | null;
+  @ApiProperty({ type: String, nullable: true })
+  stage_name: string | null;
+  required: number;
+  approved_by: string[];
+  remaining: number;
+  @ApiProperty({ type: [EligibleApproverDto] })
+  eligible: EligibleApproverDto[];
+  /** Why the caller cannot decide now, or null when they can. */
+  @ApiProperty({ type: String, nullable: true })
+  ineligible_reason_for_caller: string | null;
+}
+
+export class WrapSummaryDto {
+  @ApiProperty({ example: 'wrp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
+  id: string;
+  created_at: string;
+  @ApiProperty({ type: String, nullable: true })
+  expires_at: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  consumed_at: string | null;
+}
+
+export class RevealedValueDto {
+  /** The secret value (UTF-8), shown this once. */
+  value: string;
+}
+
+export class CreateWrapDto {
+  @IsString() @MinLength(1) @MaxLength(64)
+  job_id: string;
+
+  @IsString() @MinLength(1) @MaxLength(64)
+  dek_id: string;
+
+  /** AES-256-GCM ciphertext under the DEK, base64. */
+  @IsString() @MinLength(1) @MaxLength(200000)
+  ciphertext: string;
+
+  /** 12-byte iv, base64. */
+  @IsString() @MaxLength(64)
+  iv: string;
+
+  /** 16-byte tag, base64. */
+  @IsString() @MaxLength(64)
+  tag: string;
+}
+
+export class CreatedWrapDto {
+  wrap_id: string;
+}
+
+export class SealedWrapDto {
+  /** Raw 32-byte X25519 public key of the ephemeral sender key, base64. */
+  ephemeral_public_key: string;
+  iv: string;
+  tag: string;
+  ciphertext: string;
+}

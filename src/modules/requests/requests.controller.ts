@@ -1,0 +1,185 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { PageOf } from '../../common/api/pagination.dto';
+import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
+import { Principal } from '../../common/auth/principal';
+import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import {
+  ApproveDto,
+  ApproversDto,
+  BreakGlassDto,
+  CancelDto,
+  CreatedWrapDto,
+  CreateReadRequestDto,
+  CreateRequestDto,
+  CreateWrapDto,
+  InboxQueryDto,
+  ListRequestsQueryDto,
+  RejectDto,
+  RequestDetailDto,
+  RequestDto,
+  RevealedValueDto,
+  SealedWrapDto,
+  WrapSummaryDto,
+} from './dto/request.dto';
+import { RequestsService } from './requests.service';
+
+@ApiTags('Requests')
+@ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such request visible to you.' })
+@Controller('api/v1/requests')
+export class RequestsController {
+  constructor(private readonly requests: RequestsService) {}
+
+  /** Create a change request (`secret.read`, `secret.patch` with its write-only `value`, `secret.rotate`); submitted unless `submit: false`. */
+  @Post()
+  @Authenticated({ permission: 'request.create' })
+  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'INVALID_TARGET' })
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateRequestDto): Promise<RequestDetailDto> {
+    return this.requests.create(principal, dto);
+  }
+
+  /** Create a read request for a secret of the inventory. */
+  @Post('read')
+  @Authenticated({ permission: 'request.create' })
+  createRead(@CurrentPrincipal() principal: Principal, @Body() dto: CreateReadRequestDto): Promise<RequestDetailDto> {
+    return this.requests.createRead(principal, dto);
+  }
+
+  /** Requests you made or can approve now (all with `request.read_all`). */
+  @Get()
+  @Authenticated()
+  @ApiOkResponse({ type: PageOf(RequestDto) })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListRequestsQueryDto) {
+    return this.requests.list(principal, query);
+  }
+
+  /** A request with its approvals, current stage, policy decision, workflow snapshot and timeline. */
+  @Get(':id')
+  @Authenticated()
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RequestDetailDto> {
+    return this.requests.get(principal, id);
+  }
+
+  /** Submit a draft: the policies decide (deny, auto-approve, or the workflow). */
+  @Post(':id/submit')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
+  submit(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RequestDetailDto> {
+    return this.requests.submit(principal, id);
+  }
+
+  /** Approve the current stage as yourself. */
+  @Post(':id/approve')
+  @HttpCode(200)
+  @Authenticated({ permission: 'request.approve' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
+  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'SELF_APPROVAL_FORBIDDEN, NOT_AN_ELIGIBLE_APPROVER, ALREADY_DECIDED' })
+  approve(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: ApproveDto): Promise<RequestDetailDto> {
+    return this.requests.approve(principal, id, dto.comment, dto.approver_id);
+  }
+
+  /** Reject (one eligible rejection rejects the request). */
+  @Post(':id/reject')
+  @HttpCode(200)
+  @Authenticated({ permission: 'request.approve' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
+  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'SELF_APPROVAL_FORBIDDEN, NOT_AN_ELIGIBLE_APPROVER, ALREADY_DECIDED' })
+  reject(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: RejectDto): Promise<RequestDetailDto> {
+    return this.requests.reject(principal, id, dto.reason);
+  }
+
+  /** Cancel (requester, or request.read_all + request.execute). */
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
+  cancel(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: CancelDto): Promise<RequestDetailDto> {
+    return this.requests.cancel(principal, id, dto.reason);
+  }
+
+  /** Execute an approved request whose workflow has `auto_execute: false`. */
+  @Post(':id/execute')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
+  execute(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RequestDetailDto> {
+    return this.requests.execute(principal, id);
+  }
+
+  /** Roll back a completed or failed change whose type declares `rollback`. */
+  @Post(':id/rollback')
+  @HttpCode(200)
+  @Authenticated({ permission: 'request.execute' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
+  rollback(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RequestDetailDto> {
+    return this.requests.rollback(principal, id);
+  }
+
+  /** What the request waits for: the stage, who approved, who can still approve, and why you can or cannot. */
+  @Get(':id/approvers')
+  @Authenticated()
+  approvers(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ApproversDto> {
+    return this.requests.approvers(principal, id);
+  }
+
+  /** Approve at once, bypassing the workflow (reason ≥ 20 characters; audited as `request.break_glass`). */
+  @Post(':id/break-glass')
+  @HttpCode(200)
+  @Authenticated({ permission: 'request.break_glass' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
+  breakGlass(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: BreakGlassDto): Promise<RequestDetailDto> {
+    return this.requests.breakGlass(principal, id, dto.reason);
+  }
+
+  /** The read request's wraps (no values): id, created, expiry, consumption. Requester only. */
+  @Get(':id/wraps')
+  @Authenticated()
+  @ApiOkResponse({ type: [WrapSummaryDto] })
+  listWraps(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WrapSummaryDto[]> {
+    return this.requests.listWraps(principal, id);
+  }
+
+  /** Reveal the value once (requester only); afterwards 410 WRAP_CONSUMED, after expiry 410 WRAP_EXPIRED. */
+  @Get(':id/wraps/:wrap_id')
+  @Authenticated()
+  @ApiGoneResponse({ type: ErrorEnvelope, description: 'WRAP_CONSUMED or WRAP_EXPIRED' })
+  reveal(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Param('wrap_id') wrapId: string): Promise<RevealedValueDto> {
+    return this.requests.reveal(principal, id, wrapId);
+  }
+}
+
+@ApiTags('Approvals')
+@Controller('api/v1/approvals')
+export class ApprovalsInboxController {
+  constructor(private readonly requests: RequestsService) {}
+
+  /** Your inbox: pending requests whose current stage you may decide. */
+  @Get()
+  @Authenticated()
+  @ApiOkResponse({ type: PageOf(RequestDto) })
+  inbox(@CurrentPrincipal() principal: Principal, @Query() query: InboxQueryDto) {
+    return this.requests.inbox(principal, query);
+  }
+}
+
+@ApiTags('AgentWraps')
+@Controller('api/v1/agents/:id/wraps')
+export class AgentWrapsController {
+  constructor(private readonly requests: RequestsService) {}
+
+  /** Read flow: post the value encrypted under a DEK from `/dek`, for the job you hold. */
+  @Post()
+  @Authenticated({ principals: ['agent'] })
+  createReadWrap(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWrapDto): Promise<CreatedWrapDto> {
+    return this.requests.createReadWrap(principal, dto);
+  }
+
+  /** Patch flow: the new value sealed to your X25519 key, once (then 410 WRAP_CONSUMED). */
+  @Get(':wrap_id')
+  @Authenticated({ principals: ['agent'] })
+  @ApiGoneResponse({ type: ErrorEnvelope, description: 'WRAP_CONSUMED' })
+  deliverPatchWrap(@CurrentPrincipal() principal: Principal, @Param('wrap_id') wrapId: string): Promise<SealedWrapDto> {
+    return this.requests.deliverPatchWrap(principal, wrapId);
+  }
+}
