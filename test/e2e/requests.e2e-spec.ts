@@ -138,3 +138,145 @@ describe('requests: the governed path (e2e)', () => {
     expect(cancelled.body.status).toBe('cancelled');
   });
 });
+
+describe('approvals and policies (e2e)', () => {
+  let t: TestApp;
+  let w: World;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { RATE_LIMIT_DEFAULT: '100000', RATE_LIMIT_AGENT: '100000' } });
+    w = await world(t, 'stages');
+  });
+  afterAll(() => t.close());
+
+  const as = () => auth(w.owner.token);
+  const approve = (s: Session, id: string) => request(t.http).post(`/api/v1/requests/${id}/approve`).set(auth(s.token)).send({});
+
+  it('a two-stage workflow: 2 approvers of role A, then 1 of role B; self, double and wrong-stage approvals are 422; a rejection is final', async () => {
+    const roleA = (await request(t.http).post('/api/v1/roles').set(as()).send({ name: 'stage-a', permissions: ['request.approve', 'request.create', 'secret.read_metadata'] })).body.id;
+    const roleB = (await request(t.http).post('/api/v1/roles').set(as()).send({ name: 'stage-b', permissions: ['request.approve'] })).body.id;
+    const wf = await request(t.http).post('/api/v1/workflows').set(as()).send({
+      name: 'two-stage',
+      stages: [
+        { name: 'peers', required_approvals: 2, approver_role_ids: [roleA] },
+        { name: 'security', required_approvals: 1, approver_role_ids: [roleB] },
+      ],
+    });
+    expect(wf.status).toBe(201);
+    await request(t.http).post('/api/v1/policies').set(as()).send({ name: 'rotate needs two stages', priority: 10, effect: 'require_approval', workflow_id: wf.body.id, match: { request_types: ['secret.rotate'] } }).expect(201);
+
+    const users: Session[] = [];
+    for (const name of ['req', 'a1', 'a2', 'a3', 'b1']) users.push(await createMember(t, w.owner, `${name}@stages.example`));
+    const [requester, a1, a2, a3, b1] = users;
+    for (const u of [requester, a1, a2, a3]) await request(t.http).post('/api/v1/user-roles').set(as()).send({ user_id: u.userId, role_id: roleA, scope_type: 'tenant', scope_id: w.tenantId }).expect(201);
+    await request(t.http).post('/api/v1/user-roles').set(as()).send({ user_id: b1.userId, role_id: roleB, scope_type: 'workspace', scope_id: w.workspace }).expect(201);
+
+    const created = await request(t.http).post('/api/v1/requests').set(auth(requester.token)).send({ type: 'secret.rotate', title: 'rotate', reason: 'quarterly', secret_id: w.secretDev });
+    expect(created.body).toMatchObject({ status: 'pending_approval', current_stage: 0, workflow: { id: wf.body.id, version: 1 } });
+    const id = created.body.id;
+
+    expect((await approve(requester, id)).body.error.code).toBe('SELF_APPROVAL_FORBIDDEN');
+    expect((await approve(b1, id)).body.error.code).toBe('NOT_AN_ELIGIBLE_APPROVER');
+    expect((await approve(a1, id)).body).toMatchObject({ status: 'pending_approval', current_stage: 0 });
+    const twice = await approve(a1, id);
+    expect(twice.status).toBe(422);
+    expect(twice.body.error.code).toBe('ALREADY_DECIDED');
+    expect((await approve(a2, id)).body).toMatchObject({ status: 'pending_approval', current_stage: 1 });
+    expect((await approve(a3, id)).body.error.code).toBe('NOT_AN_ELIGIBLE_APPROVER');
+    const waiting = await request(t.http).get(`/api/v1/requests/${id}/approvers`).set(auth(b1.token));
+    expect(waiting.body).toMatchObject({ stage: 1, stage_name: 'security', required: 1, remaining: 1, ineligible_reason_for_caller: null });
+    expect(waiting.body.eligible).toEqual([{ user_id: b1.userId, email: 'b1@stages.example' }]);
+    const done = await approve(b1, id);
+    expect(done.body.status).toBe('executing');
+    expect(done.body.approvals.map((a: { stage: number }) => a.stage)).toEqual([0, 0, 1]);
+
+    // Workflow edits version it; the in-flight request keeps its snapshot.
+    const put = await request(t.http).put(`/api/v1/workflows/${wf.body.id}`).set(as()).send({ name: 'two-stage', stages: [{ name: 'solo', required_approvals: 1, approver_role_ids: [roleB] }] });
+    expect(put.body.version).toBe(2);
+    expect((await request(t.http).get(`/api/v1/requests/${id}`).set(as())).body.workflow.stages).toHaveLength(2);
+
+    const second = await request(t.http).post('/api/v1/requests').set(auth(requester.token)).send({ type: 'secret.rotate', title: 'rotate', reason: 'again', secret_id: w.secretDev });
+    expect(second.body.workflow.version).toBe(2);
+    const rejected = await request(t.http).post(`/api/v1/requests/${second.body.id}/reject`).set(auth(b1.token)).send({ reason: 'not now' });
+    expect(rejected.body.status).toBe('rejected');
+    const late = await approve(b1, second.body.id);
+    expect(late.status).toBe(409);
+    expect(late.body.error).toMatchObject({ code: 'INVALID_STATE_TRANSITION', details: [{ current_status: 'rejected', allowed: [] }] });
+  });
+
+  it('20 concurrent approvals on a one-stage, two-approval workflow: exactly 2 approvals, one approved transition, one job', async () => {
+    const role = (await request(t.http).post('/api/v1/roles').set(as()).send({ name: 'crowd', permissions: ['request.approve'] })).body.id;
+    const wf = await request(t.http).post('/api/v1/workflows').set(as()).send({ name: 'two-of-many', stages: [{ name: 'crowd', required_approvals: 2, approver_role_ids: [role] }] });
+    await request(t.http).post('/api/v1/policies').set(as()).send({ name: 'patch needs two', priority: 20, effect: 'require_approval', workflow_id: wf.body.id, match: { request_types: ['secret.patch'] } }).expect(201);
+    const crowd: Session[] = [];
+    for (let i = 0; i < 20; i++) {
+      const u = await createMember(t, w.owner, `crowd${i}@stages.example`);
+      await request(t.http).post('/api/v1/user-roles').set(as()).send({ user_id: u.userId, role_id: role, scope_type: 'tenant', scope_id: w.tenantId }).expect(201);
+      crowd.push(u);
+    }
+    const created = await request(t.http).post('/api/v1/requests').set(as()).send({ type: 'secret.patch', title: 'p', reason: 'r', secret_id: w.secretDev, value: 'crowd-value' });
+    expect(created.body.status).toBe('pending_approval');
+    const results = await Promise.all(crowd.map((u) => approve(u, created.body.id)));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(2);
+    expect(statuses.every((s) => s === 200 || s === 409 || s === 422)).toBe(true);
+    const c = await t.db.client();
+    const approvals = await c.query(`SELECT count(*)::int AS n FROM approvals WHERE request_id = $1`, [created.body.id]);
+    const jobs = await c.query(`SELECT count(*)::int AS n FROM jobs WHERE owner_type = 'request' AND owner_id = $1`, [created.body.id]);
+    const transitions = await c.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'request.approved' AND resource_id = $1`, [created.body.id]);
+    await c.end();
+    expect(approvals.rows[0].n).toBe(2);
+    expect(jobs.rows[0].n).toBe(1);
+    expect(transitions.rows[0].n).toBe(1);
+  });
+
+  it('policies at submit: deny on protected rotate, auto-approve for reads in dev, higher-priority require_approval wins', async () => {
+    const deny = await request(t.http)
+      .post('/api/v1/policies')
+      .set(as())
+      .send({ name: 'no prod rotations', priority: 100, effect: 'deny', match: {}, condition: 'request.environment_protected && request.type == "secret.rotate"' });
+    expect(deny.status).toBe(201);
+    const rotate = await request(t.http).post('/api/v1/requests').set(as()).send({ type: 'secret.rotate', title: 'r', reason: 'r', secret_id: w.secretProd });
+    expect(rotate.body.status).toBe('rejected');
+    expect(rotate.body.policy_decision).toMatchObject({ effect: 'deny', policy_id: deny.body.id });
+    expect(JSON.stringify(rotate.body.policy_decision.explanation)).toContain('no prod rotations');
+
+    const auto = await request(t.http).post('/api/v1/policies').set(as()).send({ name: 'dev reads are free', priority: 5, effect: 'auto_approve', match: { request_types: ['secret.read'], environment_ids: [w.dev] } });
+    const read = await request(t.http).post('/api/v1/requests/read').set(as()).send({ secret_id: w.secretDev, reason: 'local debugging' });
+    expect(read.body.status).toBe('executing');
+    expect(read.body.policy_decision).toMatchObject({ effect: 'auto_approve', policy_id: auto.body.id });
+
+    const strict = await request(t.http).post('/api/v1/policies').set(as()).send({ name: 'dev reads need approval after all', priority: 50, effect: 'require_approval', workflow_id: (await request(t.http).get('/api/v1/workflows').set(as())).body.data[0].id, match: { request_types: ['secret.read'] } });
+    expect(strict.status).toBe(201);
+    const read2 = await request(t.http).post('/api/v1/requests/read').set(as()).send({ secret_id: w.secretDev, reason: 'again' });
+    expect(read2.body.status).toBe('pending_approval');
+    expect(read2.body.policy_decision).toMatchObject({ effect: 'require_approval', policy_id: strict.body.id });
+  });
+
+  it('break-glass approves at once with a reason of 20+ characters, and is audited', async () => {
+    const created = await request(t.http).post('/api/v1/requests/read').set(as()).send({ secret_id: w.secretProd, reason: 'incident' });
+    expect(created.body.status).toBe('pending_approval');
+    expect((await request(t.http).post(`/api/v1/requests/${created.body.id}/break-glass`).set(as()).send({ reason: 'too short' })).status).toBe(400);
+    const glass = await request(t.http).post(`/api/v1/requests/${created.body.id}/break-glass`).set(as()).send({ reason: 'sev-1: payments down, on-call needs the db password' });
+    expect(glass.body).toMatchObject({ status: 'executing', break_glass: true });
+    const events = await request(t.http).get(`/api/v1/audit-events?action=request.break_glass&resource_id=${created.body.id}`).set(as());
+    expect(events.body.data).toHaveLength(1);
+  });
+
+  it('approval_timeout_seconds: the sweeper moves stale pending requests to expired', async () => {
+    const role = await roleId(t, w.owner, 'approver');
+    const wf = await request(t.http).post('/api/v1/workflows').set(as()).send({ name: 'short-fuse', approval_timeout_seconds: 60, stages: [{ name: 's', required_approvals: 1, approver_role_ids: [role] }] });
+    await request(t.http).post('/api/v1/policies').set(as()).send({ name: 'short-fuse rotations', priority: 60, effect: 'require_approval', workflow_id: wf.body.id, match: { request_types: ['secret.rotate'], environment_ids: [w.dev] } }).expect(201);
+    const created = await request(t.http).post('/api/v1/requests').set(as()).send({ type: 'secret.rotate', title: 'r', reason: 'r', secret_id: w.secretDev });
+    expect(created.body.status).toBe('pending_approval');
+    expect(created.body.approval_expires_at).not.toBeNull();
+    const c = await t.db.client();
+    await c.query(`UPDATE requests SET approval_expires_at = now() - interval '1 second' WHERE id = $1`, [created.body.id]);
+    await c.end();
+    const { RequestsService } = await import('../../src/modules/requests/requests.service');
+    expect(await t.app.get(RequestsService).expireStale()).toBeGreaterThanOrEqual(1);
+    const after = await request(t.http).get(`/api/v1/requests/${created.body.id}`).set(as());
+    expect(after.body.status).toBe('expired');
+    expect(after.body.timeline.map((e: { action: string }) => e.action)).toContain('request.expired');
+  });
+});
