@@ -1,4 +1,4 @@
-/** True when an error means PostgreSQL could not be reached (not a query error). */
+/** True when an error means a store (PostgreSQL, or Redis for shared rate limits) could not be reached — not a query error. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
   const e = error as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
@@ -9,6 +9,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
   }
   const message = typeof e.message === 'string' ? e.message : '';
+  const name = (error as { name?: unknown }).name;
+  if (name === 'MaxRetriesPerRequestError' || /^Connection is closed\.?$/.test(message)) return true; // ioredis
   if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Cannot use a pool after calling end/i.test(message)) {
     return true;
   }
