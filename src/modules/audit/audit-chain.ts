@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../common/crypto/canonical-json';
 import { AuditEventRow } from './audit-event.entity';
+import { toAuditEventDto } from './audit-event.mapper';
 
 export { canonicalJson };
 
@@ -10,22 +11,9 @@ export const PLATFORM_CHAIN = '*';
 
 export const chainOf = (tenantId: string | null): string => tenantId ?? PLATFORM_CHAIN;
 
+/** The hashed form of an event is its API form, so an exported event (NDJSON, SIEM) can be re-hashed as it is. */
 export function canonicalEvent(e: AuditEventRow): string {
-  return canonicalJson({
-    id: e.id,
-    occurred_at: new Date(e.occurred_at).toISOString(),
-    tenant_id: e.tenant_id,
-    actor: { type: e.actor_type, id: e.actor_id, label: e.actor_label },
-    action: e.action,
-    resource_type: e.resource_type,
-    resource_id: e.resource_id,
-    outcome: e.outcome,
-    request_id: e.request_id,
-    correlation_id: e.correlation_id,
-    ip: e.ip,
-    user_agent: e.user_agent,
-    payload: e.payload,
-  });
+  return canonicalJson(toAuditEventDto(e));
 }
 
 /** hash = SHA-256(prev_hash ‖ canonical event), hex. */

@@ -15,26 +15,11 @@ import { redactDeep } from '../../common/observability/redact';
 import { AppConfig } from '../../config/app-config';
 import { chainHash, chainOf, checkpointMessage, GENESIS_HASH } from './audit-chain';
 import { AuditEventRow } from './audit-event.entity';
+import { toAuditEventDto } from './audit-event.mapper';
 import { AuditNotFoundError } from './audit.errors';
 import { AuditFilter, AuditRepository } from './audit.repository';
 import { AuditSigner } from './audit-signer';
 import { AuditCheckpointPageDto, AuditEventDto, AuditFilterQueryDto, AuditVerificationDto } from './dto/audit.dto';
-
-export const toAuditEventDto = (e: AuditEventRow): AuditEventDto => ({
-  id: e.id,
-  occurred_at: isoRequired(e.occurred_at),
-  tenant_id: e.tenant_id,
-  actor: { type: e.actor_type, id: e.actor_id, label: e.actor_label },
-  action: e.action,
-  resource_type: e.resource_type,
-  resource_id: e.resource_id,
-  outcome: e.outcome,
-  request_id: e.request_id,
-  correlation_id: e.correlation_id,
-  ip: e.ip,
-  user_agent: e.user_agent,
-  payload: e.payload,
-});
 
 const toFilter = (q: AuditFilterQueryDto): AuditFilter => ({
   actor: q.actor,
