@@ -2,6 +2,7 @@
  * The public HTTP API, as the agent uses it (global fetch, JSON). Every agent call carries `X-Agent-Secret`;
  * enrollment carries `Authorization: Bearer cse_…`. Neither credential is ever logged or put in an error message.
  */
+import type { SealedValue } from './crypto';
 import { AGENT_NAME, AGENT_VERSION } from './version';
 
 export interface AgentInfo {
@@ -35,6 +36,14 @@ export interface BulkResult {
   updated: number;
   unchanged: number;
   removed: number;
+}
+
+export interface ReadWrapBody {
+  job_id: string;
+  dek_id: string;
+  ciphertext: string;
+  iv: string;
+  tag: string;
 }
 
 export interface Completion {
@@ -169,8 +178,23 @@ export class AgentApi {
     return (await res.json()) as { dek_id: string; dek: string; wrapped_dek: string };
   }
 
-  private call(method: string, suffix: string, body: unknown, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<Response> {
-    return this.client.request(method, `/api/v1/agents/${encodeURIComponent(this.agentId)}${suffix}`, { 'X-Agent-Secret': this.agentSecret }, body, options);
+  /**
+   * Read flow: the value encrypted under an issued DEK, for the job this agent holds → the wrap id. `idempotencyKey`
+   * makes a retry after a lost response replay the first answer instead of storing a second wrap.
+   */
+  async postReadWrap(body: ReadWrapBody, idempotencyKey: string, signal?: AbortSignal): Promise<{ wrap_id: string }> {
+    const res = await this.call('POST', '/wraps', body, { signal, headers: { 'Idempotency-Key': idempotencyKey } });
+    return (await res.json()) as { wrap_id: string };
+  }
+
+  /** Patch flow: the new value sealed to this agent's X25519 key. Single-shot on the server (then 410). */
+  async fetchPatchWrap(wrapId: string, signal?: AbortSignal): Promise<SealedValue> {
+    const res = await this.call('GET', `/wraps/${encodeURIComponent(wrapId)}`, undefined, { signal });
+    return (await res.json()) as SealedValue;
+  }
+
+  private call(method: string, suffix: string, body: unknown, options: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> }): Promise<Response> {
+    return this.client.request(method, `/api/v1/agents/${encodeURIComponent(this.agentId)}${suffix}`, { ...options.headers, 'X-Agent-Secret': this.agentSecret }, body, options);
   }
 }
 

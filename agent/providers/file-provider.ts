@@ -5,8 +5,8 @@
  * and could point outside the directory). `list()` only stats files: it never opens one.
  */
 import { constants } from 'node:fs';
-import { access, lstat, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { access, lstat, open, readdir, readFile, realpath, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { DiscoveredSecret, ProviderError, SecretProvider } from './provider';
 
 export const LABELS_SIDECAR = 'labels.json';
@@ -32,22 +32,29 @@ export class FileProvider implements SecretProvider {
     return out;
   }
 
+  /** The file's bytes. A symlink (at the ref or in a directory on the way out of `--dir`) is refused. */
   async read(ref: string): Promise<Buffer> {
-    const path = this.pathOf(ref);
+    const path = await this.locate(ref);
     const info = await lstat(path).catch(() => null);
     if (!info?.isFile()) throw new ProviderError(`No secret file at ref "${ref}".`);
-    return readFile(path);
+    // O_NOFOLLOW: a symlink swapped in after the lstat is refused by the kernel instead of followed.
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
+      throw new ProviderError(`Cannot open the secret file at ref "${ref}" (${err.code ?? 'error'}).`);
+    });
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Replaces the file atomically (temporary file beside it, then rename), keeping its mode (0600 for a new one). */
   async write(ref: string, value: Buffer): Promise<void> {
-    const path = this.pathOf(ref);
+    const path = await this.locate(ref);
     const existing = await lstat(path).catch(() => null);
     if (existing && !existing.isFile()) throw new ProviderError(`Ref "${ref}" is not a regular file.`);
     const mode = existing ? existing.mode & 0o777 : 0o600;
     const dir = dirname(path);
-    const dirInfo = await lstat(dir).catch(() => null);
-    if (!dirInfo?.isDirectory()) throw new ProviderError(`The directory of ref "${ref}" does not exist.`);
     const tmp = join(dir, `.${process.pid}.${Date.now()}.tmp`);
     const handle = await open(tmp, 'wx', mode);
     try {
@@ -74,6 +81,26 @@ export class FileProvider implements SecretProvider {
     const path = resolve(this.root, ...parts);
     if (!path.startsWith(this.root + sep)) throw new ProviderError(`Invalid ref "${ref}".`);
     return path;
+  }
+
+  /**
+   * `pathOf`, plus the symlink checks `resolve` cannot do: the ref's directory, with every symlink on the way resolved,
+   * must still be `--dir` or inside it (a symlinked sub-directory pointing elsewhere is refused), and the ref itself,
+   * when it exists, must be a regular file (not a symlink). Reads nothing.
+   */
+  async locate(ref: string): Promise<string> {
+    const path = this.pathOf(ref);
+    const realRoot = await realpath(this.root);
+    const realDir = await realpath(dirname(path)).catch(() => null);
+    if (realDir === null) throw new ProviderError(`The directory of ref "${ref}" does not exist.`);
+    if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) throw new ProviderError(`Ref "${ref}" leaves the secrets directory (through a symlink).`);
+    const dirInfo = await lstat(realDir);
+    if (!dirInfo.isDirectory()) throw new ProviderError(`The directory of ref "${ref}" does not exist.`);
+    const located = join(realDir, basename(path));
+    const info = await lstat(located).catch(() => null);
+    if (info?.isSymbolicLink()) throw new ProviderError(`Ref "${ref}" is a symlink; symlinks are not followed.`);
+    if (info && !info.isFile()) throw new ProviderError(`Ref "${ref}" is not a regular file.`);
+    return located;
   }
 
   private async walk(dir: string, refs: string[]): Promise<void> {

@@ -9,6 +9,8 @@ export interface SecretProvider {
   /** The `provider` name reported to the server, e.g. `file`. */
   readonly name: string;
   list(): Promise<DiscoveredSecret[]>;
+  /** The ref's location, or a ProviderError when it is malformed or leaves the provider's root. Reads nothing. */
+  locate(ref: string): Promise<string>;
   read(ref: string): Promise<Buffer>;
   write(ref: string, value: Buffer): Promise<void>;
 }
