@@ -5,6 +5,7 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import * as path from 'node:path';
 import { version } from '../package.json';
 import { AppModule } from './app.module';
+import { AuthService } from './modules/auth/auth.service';
 import { EmbeddedDatabase } from './common/db/embedded-postgres';
 import { runMigrations } from './common/db/migration-runner';
 import { configureHttpApp } from './common/http/configure-http';
@@ -68,7 +69,11 @@ async function bootstrap(): Promise<void> {
   process.removeListener('SIGINT', early);
   installGracefulShutdown({ app, logger, graceSeconds: config.shutdownGraceSeconds, afterClose: stopEmbedded });
   const base = `http://localhost:${config.port}`;
-  logger.info({ url: base, docs: `${base}/docs`, openapi: `${base}/openapi.json` }, `Countersign ${version} listening on ${base}; API docs at ${base}/docs`);
+  const { setup_required: setupRequired } = await app.get(AuthService).setupStatus();
+  logger.info(
+    { url: base, docs: `${base}/docs`, openapi: `${base}/openapi.json`, setup_required: setupRequired },
+    `Countersign ${version} listening on ${base}; API docs at ${base}/docs; ${setupRequired ? 'setup required: POST /api/v1/auth/setup' : 'setup done'}`,
+  );
 }
 
 bootstrap().catch((error: unknown) => {
