@@ -1,4 +1,4 @@
-import { allowedActions, can, InvalidTransition, isTerminal, REQUEST_STATUSES, RequestAction, RequestStatus, transition } from './request-lifecycle';
+import { allowedActions, awaitsApproval, can, InvalidTransition, isTerminal, REQUEST_STATUSES, RequestAction, RequestStatus, transition } from './request-lifecycle';
 
 /** Every (state, action) pair, with the expected outcome: the whole table, not a sample. */
 const EXPECTED: Record<RequestStatus, Partial<Record<RequestAction, RequestStatus>>> = {
@@ -44,6 +44,10 @@ describe('request lifecycle', () => {
       expect((e as InvalidTransition).allowed).toEqual([]);
     }
     expect(allowedActions('pending_approval')).toEqual(['approve_stage', 'approve_final', 'reject', 'cancel', 'break_glass']);
+  });
+
+  it('knows when a request waits for approvals', () => {
+    expect(REQUEST_STATUSES.filter(awaitsApproval)).toEqual(['pending_approval']);
   });
 
   it('knows the terminal states', () => {

@@ -89,6 +89,11 @@ export function allowedActions(current: RequestStatus): RequestAction[] {
   return CLIENT_ACTIONS.filter((a) => can(current, a));
 }
 
+/** The request waits for approvals (a stage can be decided). */
+export function awaitsApproval(status: RequestStatus): boolean {
+  return can(status, 'approve_stage');
+}
+
 export function isTerminal(status: RequestStatus): boolean {
   return (Object.keys(TRANSITIONS) as RequestAction[]).every((a) => !can(status, a));
 }

@@ -38,7 +38,7 @@ import {
   SealedWrapDto,
   WrapSummaryDto,
 } from './dto/request.dto';
-import { can, InvalidTransition, RequestAction, RequestStatus, transition } from './request-lifecycle';
+import { awaitsApproval, can, InvalidTransition, RequestAction, RequestStatus, transition } from './request-lifecycle';
 import { RequestRow } from './request.entity';
 import { capabilityForProvider, RequestTypeRegistry } from './request-types';
 import {
@@ -71,7 +71,7 @@ export const toRequestDto = (r: RequestRow): RequestDto => ({
   secret_id: r.secret_id,
   target: r.target,
   access_duration_seconds: r.access_duration_seconds,
-  current_stage: r.status === 'pending_approval' ? r.current_stage : null,
+  current_stage: awaitsApproval(r.status) ? r.current_stage : null,
   policy_decision: r.policy_decision,
   workflow: r.workflow as unknown as Record<string, unknown> | null,
   job_id: r.job_id,
@@ -363,7 +363,7 @@ export class RequestsService implements OnApplicationBootstrap {
 
   async approvers(principal: Principal, id: string): Promise<ApproversDto> {
     const row = await this.findVisible(principal, id);
-    if (row.status !== 'pending_approval') {
+    if (!awaitsApproval(row.status)) {
       return { stage: null, stage_name: null, required: 0, approved_by: [], remaining: 0, eligible: [], ineligible_reason_for_caller: `the request is ${row.status}` };
     }
     const index = row.current_stage ?? 0;
@@ -411,7 +411,7 @@ export class RequestsService implements OnApplicationBootstrap {
   async createReadWrap(principal: Principal, dto: CreateWrapDto): Promise<{ wrap_id: string }> {
     const job = await this.jobs.leasedBy(principal.tenantId, dto.job_id, principal.id);
     const row = job.owner_type === 'request' ? await this.repo.lock(principal.tenantId, job.owner_id!) : undefined;
-    if (!row || row.type !== 'secret.read' || row.status !== 'executing') throw new InvalidTargetError('This job does not carry a read request that is executing.');
+    if (!row || row.type !== 'secret.read' || !can(row.status, 'complete')) throw new InvalidTargetError('This job does not carry a read request that is executing.');
     const wrappedDek = await this.agents.issuedDek(principal.tenantId, principal.id, dto.dek_id);
     const iv = this.b64(dto.iv, 'iv', 12);
     const tag = this.b64(dto.tag, 'tag', 16);
@@ -534,7 +534,7 @@ export class RequestsService implements OnApplicationBootstrap {
   private async isVisible(principal: Principal, row: RequestRow): Promise<boolean> {
     if (row.requester_id === (principal.userId ?? principal.id)) return true;
     if (holds(principal, 'request.read_all', { workspaceId: row.workspace_id, environmentId: row.environment_id })) return true;
-    if (row.status !== 'pending_approval') return false;
+    if (!awaitsApproval(row.status)) return false;
     return (await this.ineligibleReason(principal, row, row.workflow!.stages[row.current_stage ?? 0])) === null;
   }
 
