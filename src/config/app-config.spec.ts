@@ -56,6 +56,18 @@ describe('loadConfig', () => {
     expect(Buffer.from(first.kms.masterKey, 'base64')).toHaveLength(32);
   });
 
+  it('RS256 needs an RSA private key of at least 2048 bits', () => {
+    expect(() => loadConfig({ ...keys, DATA_DIR: dir, JWT_ALGORITHM: 'RS256' })).toThrow(/JWT_PRIVATE_KEY is required when JWT_ALGORITHM=RS256/);
+    expect(() => loadConfig({ ...keys, DATA_DIR: dir, JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: 'not a key' })).toThrow(/JWT_PRIVATE_KEY is not a PEM private key/);
+    const { generateKeyPairSync } = require('node:crypto') as typeof import('node:crypto');
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    expect(() => loadConfig({ ...keys, DATA_DIR: dir, JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: small })).toThrow(/at least 2048 bits/);
+    const good = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const config = loadConfig({ ...keys, DATA_DIR: dir, JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: good.replace(/\n/g, '\\n') });
+    expect(config.jwt.asymmetric?.jwk).toMatchObject({ kty: 'RSA', alg: 'RS256', kid: config.jwt.asymmetric?.kid });
+    expect(config.jwt.asymmetric?.publicKeyPem).toContain('BEGIN PUBLIC KEY');
+  });
+
   it('generates nothing in production: a missing key stops the start', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dir })).toThrow(/JWT_SECRET is required when NODE_ENV=production/);
     expect(fs.existsSync(path.join(dir, 'secrets.json'))).toBe(false);

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import { createHash, createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { EnvironmentVariables } from './env.schema';
 import { loadOrCreateLocalSecrets, LocalSecrets } from './local-secrets';
@@ -20,7 +21,16 @@ export class AppConfig {
   readonly shutdownGraceSeconds: number;
   readonly metricsToken?: string;
   readonly trustProxy?: string;
-  readonly jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlSeconds: number };
+  readonly jwt: {
+    algorithm: 'HS256' | 'RS256';
+    secret: string;
+    /** RS256: the signing key and its public half (PEM), key id and JWK. */
+    asymmetric?: { privateKeyPem: string; publicKeyPem: string; kid: string; jwk: Record<string, string> };
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
   /** `masterKey` has version `keyVersion`; retired keys only unwrap (rotation without re-encrypting everything). */
   readonly kms: { provider: 'local'; masterKey: string; keyVersion: number; retiredKeys: { version: number; key: string }[] };
   readonly apiKeyPepper: string;
@@ -60,6 +70,28 @@ function firstProblem(errors: ValidationError[]): ConfigError {
   return new ConfigError(first.property, text);
 }
 
+/** The RS256 signing key, its PEM public key, an RFC 7638 thumbprint as key id, and the public JWK. */
+function rsaSigningKey(pem: string): NonNullable<AppConfig['jwt']['asymmetric']> {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem.replace(/\\n/g, '\n'));
+  } catch {
+    throw new ConfigError('JWT_PRIVATE_KEY', 'is not a PEM private key');
+  }
+  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new ConfigError('JWT_PRIVATE_KEY', 'must be an RSA key of at least 2048 bits');
+  }
+  const publicKey = createPublicKey(key);
+  const { n, e } = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  const kid = createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
+  return {
+    privateKeyPem: key.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    kid,
+    jwk: { kty: 'RSA', n, e, alg: 'RS256', use: 'sig', kid },
+  };
+}
+
 /**
  * Validates the environment and returns the configuration. Throws `ConfigError` naming the first bad variable.
  * Outside production, missing keys are generated once and kept under DATA_DIR with owner-only permissions.
@@ -84,6 +116,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ({ secrets, generated } = loadOrCreateLocalSecrets(dataDir, secrets));
   }
 
+  const jwtAlgorithm = raw.JWT_ALGORITHM as 'HS256' | 'RS256';
+  let asymmetric: AppConfig['jwt']['asymmetric'];
+  if (jwtAlgorithm === 'RS256') {
+    if (!raw.JWT_PRIVATE_KEY) throw new ConfigError('JWT_PRIVATE_KEY', 'is required when JWT_ALGORITHM=RS256');
+    asymmetric = rsaSigningKey(raw.JWT_PRIVATE_KEY);
+  }
+
   return new AppConfig({
     nodeEnv: raw.NODE_ENV,
     port: raw.PORT,
@@ -98,6 +137,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsToken: raw.METRICS_TOKEN,
     trustProxy: raw.TRUST_PROXY,
     jwt: {
+      algorithm: jwtAlgorithm,
+      asymmetric,
       secret: secrets.JWT_SECRET!,
       issuer: raw.JWT_ISSUER,
       audience: raw.JWT_AUDIENCE,

@@ -49,6 +49,14 @@ export class EnvironmentVariables {
   @MinLength(32, { message: 'must be at least 32 bytes' })
   JWT_SECRET?: string;
 
+  /** HS256 with JWT_SECRET, or RS256 with JWT_PRIVATE_KEY (then /.well-known/jwks.json serves the public key). */
+  @IsIn(['HS256', 'RS256'])
+  JWT_ALGORITHM: string = 'HS256';
+
+  /** PEM (PKCS#8 or PKCS#1) RSA private key, ≥ 2048 bits; `\n` escapes are accepted. Required with RS256. */
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  JWT_PRIVATE_KEY?: string;
+
   @IsString()
   JWT_ISSUER: string = 'countersign';
 

@@ -5,9 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { Principal } from './principal';
 import { AccessTokenClaims, PRINCIPAL_RESOLVER, PrincipalResolver } from './principal-resolver';
 
-export const JWT_ALGORITHM = 'HS256';
-
-/** passport-jwt with the algorithm, issuer and audience pinned; `alg: none`, HS/RS confusion and tampering fail. */
+/** passport-jwt with the algorithm (HS256 or RS256), issuer and audience pinned; `alg: none`, HS/RS confusion and tampering fail. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
@@ -16,8 +14,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.jwt.secret,
-      algorithms: [JWT_ALGORITHM],
+      secretOrKey: config.jwt.asymmetric?.publicKeyPem ?? config.jwt.secret,
+      algorithms: [config.jwt.algorithm],
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       ignoreExpiration: false,

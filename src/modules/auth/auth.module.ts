@@ -15,6 +15,7 @@ import { TenantsModule } from '../tenants/tenants.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { JwksController } from './jwks.controller';
 import { PrincipalResolverService } from './principal-resolver.service';
 import { TokenService } from './token.service';
 
@@ -24,7 +25,7 @@ import { TokenService } from './token.service';
  */
 @Module({
   imports: [RateLimitModule, PassportModule, JwtModule.register({}), DiscoveryModule, UsersModule, TenantsModule, RolesModule, ApiKeysModule, AgentsModule],
-  controllers: [AuthController],
+  controllers: [AuthController, JwksController],
   providers: [
     AuthService,
     TokenService,

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
-import { JWT_ALGORITHM } from '../../common/auth/jwt.strategy';
 import { newId } from '../../common/crypto/ids';
 import { newOpaqueToken, sha256Hex } from '../../common/crypto/tokens';
 import { AppConfig } from '../../config/app-config';
@@ -28,8 +27,10 @@ export class TokenService {
     const accessToken = this.jwt.sign(
       { tid: session.tenant_id, sid: session.id },
       {
-        algorithm: JWT_ALGORITHM,
-        secret: this.config.jwt.secret,
+        algorithm: this.config.jwt.algorithm,
+        ...(this.config.jwt.asymmetric
+          ? { privateKey: this.config.jwt.asymmetric.privateKeyPem, keyid: this.config.jwt.asymmetric.kid }
+          : { secret: this.config.jwt.secret }),
         subject: session.user_id,
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,

@@ -1,0 +1,41 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Public } from '../../common/auth/public.decorator';
+import { NotFoundError } from '../../common/errors/app-error';
+import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import { AppConfig } from '../../config/app-config';
+
+class JwkDto {
+  @ApiProperty({ example: 'RSA' })
+  kty: string;
+  n: string;
+  e: string;
+  @ApiProperty({ example: 'RS256' })
+  alg: string;
+  @ApiProperty({ example: 'sig' })
+  use: string;
+  kid: string;
+}
+
+class JwksDto {
+  @ApiProperty({ type: [JwkDto] })
+  keys: JwkDto[];
+}
+
+@ApiTags('Auth')
+@Controller('.well-known')
+export class JwksController {
+  constructor(private readonly config: AppConfig) {}
+
+  /** Public keys that verify access tokens (RS256 only; with HS256 there is nothing public to publish: 404). */
+  @Get('jwks.json')
+  @Public()
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOkResponse({ type: JwksDto })
+  @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'Tokens are HS256-signed (no public key).' })
+  jwks(): JwksDto {
+    const key = this.config.jwt.asymmetric;
+    if (!key) throw new NotFoundError('JSON Web Key Set (tokens are HS256-signed)');
+    return { keys: [key.jwk as unknown as JwkDto] };
+  }
+}
