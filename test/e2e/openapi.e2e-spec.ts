@@ -45,7 +45,7 @@ describe('OpenAPI document (e2e)', () => {
       .filter(({ op }) => (op as unknown as Record<string, unknown>)['x-idempotency'] === 'ignored')
       .map(({ method, path }) => `${method.toUpperCase()} ${path}`)
       .sort();
-    expect(exempt).toEqual(['POST /api/v1/agents/enroll', 'POST /api/v1/auth/accept-invitation', 'POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'POST /api/v1/auth/setup']);
+    expect(exempt).toEqual(['POST /api/v1/agents/enroll', 'POST /api/v1/auth/accept-invitation', 'POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'POST /api/v1/auth/setup', 'POST /api/v1/auth/switch-tenant']);
   });
 
   it('lists the probe and meta routes of SPEC §3', () => {

@@ -71,7 +71,8 @@ export class IdempotencyInterceptor implements NestInterceptor, OnApplicationBoo
 
     const key = Array.isArray(header) ? header[0] : header;
     if (!KEY_PATTERN.test(key)) throw new ValidationFailedError([{ field: 'Idempotency-Key', issue: 'must be 1–255 visible ASCII characters' }]);
-    const scope = req.principal ? `${req.principal.type}:${req.principal.id}` : 'anonymous';
+    // Users are global: the tenant is part of the scope so a key never crosses tenants.
+    const scope = req.principal ? `${req.principal.tenantId}:${req.principal.type}:${req.principal.id}` : 'anonymous';
     const fingerprint = createHash('sha256').update(`${req.method} ${req.path} ${canonicalJson(req.body ?? null)}`).digest('hex');
     const revealsSecret = !!this.reflector.getAllAndOverride<boolean>(REVEALS_SECRET, targets);
     return from(this.run(context, next, { scope, key, fingerprint, revealsSecret }));

@@ -17,8 +17,9 @@ export class AgentsRepository extends BaseRepository {
   consumeEnrollmentToken(tokenHash: string): Promise<EnrollmentTokenRow | undefined> {
     return this.one<EnrollmentTokenRow>(
       `UPDATE agent_enrollment_tokens e SET uses = uses + 1
-         FROM tenants t
+         FROM tenants t, workspaces w
         WHERE e.token_hash = $1 AND e.expires_at > now() AND e.uses < e.max_uses AND t.id = e.tenant_id AND t.status = 'active'
+          AND w.id = e.workspace_id AND w.status <> 'deleted'
         RETURNING e.*`,
       [tokenHash],
     );
@@ -45,7 +46,8 @@ export class AgentsRepository extends BaseRepository {
 
   findBySecretHash(secretHash: string): Promise<AgentContextRow | undefined> {
     return this.one<AgentContextRow>(
-      `SELECT a.*, t.status AS tenant_status FROM agents a JOIN tenants t ON t.id = a.tenant_id WHERE a.secret_hash = $1`,
+      `SELECT a.*, CASE WHEN w.status = 'deleted' THEN 'deleted' ELSE t.status END AS tenant_status
+         FROM agents a JOIN tenants t ON t.id = a.tenant_id JOIN workspaces w ON w.id = a.workspace_id WHERE a.secret_hash = $1`,
       [secretHash],
     );
   }

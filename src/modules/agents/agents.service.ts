@@ -202,7 +202,7 @@ export class AgentsService {
     const agent = await this.repo.findBySecretHash(hash);
     if (!agent || !safeEqual(agent.secret_hash, hash)) throw new InvalidCredentialsError('The agent secret is invalid.');
     if (agent.revoked_at) throw new TokenRevokedError('The agent has been revoked.');
-    if (agent.tenant_status !== 'active') throw new TokenRevokedError('The tenant is not active.');
+    if (agent.tenant_status !== 'active') throw new TokenRevokedError('The tenant or workspace is not active.');
     if (pathAgentId !== agent.id) throw new AgentPathMismatchError();
     return {
       type: 'agent',

@@ -73,6 +73,7 @@ export class AuthController {
   /** A new token pair for another tenant the user belongs to. */
   @Post('switch-tenant')
   @HttpCode(200)
+  @IdempotencyExempt()
   @Authenticated({ principals: ['user'] })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'Not a member of that tenant.' })

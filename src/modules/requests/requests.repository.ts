@@ -5,7 +5,8 @@ import { RequestRow, WrapRow } from './request.entity';
 
 /** What the caller may see without `request.read_all`: their own requests and those they can approve now. */
 export interface Visibility {
-  all: boolean;
+  /** Workspaces where the caller holds `request.read_all`; `['*']` when it holds it tenant-wide. */
+  readAllWorkspaces: string[];
   userId: string;
   /** The caller's role assignments (parallel arrays) for the "can approve the current stage" test. */
   roleIds: string[];
@@ -59,11 +60,11 @@ export class RequestsRepository extends BaseRepository {
     return this.rows<RequestRow>(
       `SELECT r.* FROM requests r
         WHERE r.tenant_id = $1
-          AND (${f.inbox ? `${CAN_DECIDE} AND $2::boolean IS NOT NULL AND r.requester_id <> $3 AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id AND a.stage = r.current_stage AND a.approver_id = $3)` : `$2 OR r.requester_id = $3 OR ${CAN_DECIDE}`})
+          AND (${f.inbox ? `${CAN_DECIDE} AND $2::text[] IS NOT NULL AND r.requester_id <> $3 AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id AND a.stage = r.current_stage AND a.approver_id = $3)` : `'*' = ANY($2::text[]) OR r.workspace_id = ANY($2::text[]) OR r.requester_id = $3 OR ${CAN_DECIDE}`})
           AND ($7::text IS NULL OR r.requester_id = $7) AND ($8::text IS NULL OR r.status = $8) AND ($9::text IS NULL OR r.type = $9)
           AND ($10::text IS NULL OR r.workspace_id = $10) AND ($11::text IS NULL OR r.id > $11)
         ORDER BY r.id LIMIT $12`,
-      [tenantId, v.all, v.userId, v.roleIds, v.scopeTypes, v.scopeIds, f.requesterId ?? null, f.status ?? null, f.type ?? null, f.workspaceId ?? null, page.after ?? null, page.limit + 1],
+      [tenantId, v.readAllWorkspaces, v.userId, v.roleIds, v.scopeTypes, v.scopeIds, f.requesterId ?? null, f.status ?? null, f.type ?? null, f.workspaceId ?? null, page.after ?? null, page.limit + 1],
     );
   }
 

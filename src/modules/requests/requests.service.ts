@@ -4,7 +4,7 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { iso, isoRequired } from '../../common/api/time';
 import { PermissionDeniedError } from '../../common/auth/auth.errors';
-import { holds, Principal, requirePermission } from '../../common/auth/principal';
+import { holds, Principal, requirePermission, workspacesWith } from '../../common/auth/principal';
 import { decryptWithDek, envelopeDecrypt, envelopeEncrypt, fromB64, toB64 } from '../../common/crypto/envelope';
 import { newId } from '../../common/crypto/ids';
 import { Kms, KMS } from '../../common/crypto/kms';
@@ -511,7 +511,7 @@ export class RequestsService implements OnApplicationBootstrap {
   private async visibility(principal: Principal): Promise<Visibility> {
     const sources = principal.type === 'user' ? await this.roles.grantSources(principal.tenantId, principal.id) : [];
     return {
-      all: holds(principal, 'request.read_all'),
+      readAllWorkspaces: ((w) => (w === 'all' ? ['*'] : w))(workspacesWith(principal, 'request.read_all')),
       userId: principal.userId ?? principal.id,
       roleIds: sources.map((s) => s.role_id),
       scopeTypes: sources.map((s) => s.scope_type),

@@ -46,6 +46,9 @@ export class SecretsRepository extends BaseRepository {
            SET labels = EXCLUDED.labels, status = EXCLUDED.status, agent_id = EXCLUDED.agent_id, environment_id = EXCLUDED.environment_id,
                last_seen_at = now(), removed_at = NULL,
                updated_at = CASE WHEN s.labels IS DISTINCT FROM EXCLUDED.labels OR s.status IS DISTINCT FROM EXCLUDED.status THEN now() ELSE s.updated_at END
+           -- Another live agent's secret is not re-homed by this one (a revoked agent's successor may take it over).
+           WHERE s.agent_id IS NULL OR s.agent_id = EXCLUDED.agent_id
+              OR EXISTS (SELECT 1 FROM agents a WHERE a.id = s.agent_id AND a.revoked_at IS NOT NULL)
          RETURNING s.id, s.cluster_name, s.provider, s.ref, (xmax = 0) AS inserted)
        SELECT u.id,
               CASE WHEN u.inserted THEN 'created'
@@ -58,11 +61,11 @@ export class SecretsRepository extends BaseRepository {
   }
 
   /** Full sync: what the agent's clusters no longer report is `removed`. */
-  markAbsentRemoved(tenantId: string, workspaceId: string, clusters: string[], keepIds: string[]): Promise<number> {
+  markAbsentRemoved(tenantId: string, workspaceId: string, agentId: string, clusters: string[], keepIds: string[]): Promise<number> {
     return this.rows(
       `UPDATE secrets SET status = 'removed', removed_at = now(), updated_at = now()
-        WHERE tenant_id = $1 AND workspace_id = $2 AND cluster_name = ANY($3) AND status <> 'removed' AND NOT (id = ANY($4)) RETURNING 1`,
-      [tenantId, workspaceId, clusters, keepIds],
+        WHERE tenant_id = $1 AND workspace_id = $2 AND agent_id = $3 AND cluster_name = ANY($4) AND status <> 'removed' AND NOT (id = ANY($5)) RETURNING 1`,
+      [tenantId, workspaceId, agentId, clusters, keepIds],
     ).then((r) => r.length);
   }
 

@@ -64,11 +64,14 @@ export class SecretsService {
       : [];
     const result: BulkSecretsResultDto = { created: 0, updated: 0, unchanged: 0, removed: 0 };
     for (const o of outcomes) result[o.outcome]++;
+    // Entries owned by another live agent were left as they are.
+    const foreign = items.length - outcomes.length;
+    result.unchanged += foreign;
     if (dto.full_sync) {
       const clusters = [...new Set([principal.agent?.clusterName ?? '', ...items.map((i) => i.cluster_name)])].filter(Boolean);
-      result.removed = await this.repo.markAbsentRemoved(principal.tenantId, principal.workspaceId!, clusters, outcomes.map((o) => o.id));
+      result.removed = await this.repo.markAbsentRemoved(principal.tenantId, principal.workspaceId!, principal.id, clusters, outcomes.map((o) => o.id));
     }
-    await this.audit.record({ action: 'secrets.synced', resourceType: 'workspace', resourceId: principal.workspaceId!, payload: { ...result, full_sync: !!dto.full_sync, reported: items.length } });
+    await this.audit.record({ action: 'secrets.synced', resourceType: 'workspace', resourceId: principal.workspaceId!, payload: { ...result, full_sync: !!dto.full_sync, reported: items.length, owned_by_other_agents: foreign } });
     return result;
   }
 

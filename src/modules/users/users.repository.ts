@@ -32,7 +32,7 @@ export class UsersRepository extends BaseRepository {
   }
 
   activate(id: string, passwordHash: string, name?: string): Promise<UserRow | undefined> {
-    return this.one<UserRow>(`UPDATE users SET password_hash = $2, status = 'active', name = COALESCE($3, name) WHERE id = $1 RETURNING *`, [
+    return this.one<UserRow>(`UPDATE users SET password_hash = $2, status = 'active', name = COALESCE($3, name) WHERE id = $1 AND status = 'invited' RETURNING *`, [
       id,
       passwordHash,
       name ?? null,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Transactional } from '@nestjs-cls/transactional';
 import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { isoRequired } from '../../common/api/time';
-import { holdsTenantWide, Principal, requirePermission } from '../../common/auth/principal';
+import { holdsTenantWide, Principal } from '../../common/auth/principal';
 import { PermissionDeniedError } from '../../common/auth/auth.errors';
 import { newId } from '../../common/crypto/ids';
 import { newOpaqueToken, sha256Hex } from '../../common/crypto/tokens';
@@ -49,6 +49,7 @@ export class UsersService {
    */
   async addToTenant(tenantId: string, email: string, name: string, password: string | undefined, createdBy: string | null): Promise<{ user: UserRow; invitationToken?: string }> {
     let user = await this.repo.findByEmail(email);
+    let created = false;
     if (!user) {
       user = await this.repo.insertUser({
         id: newId('user'),
@@ -59,9 +60,12 @@ export class UsersService {
         is_platform_admin: false,
       });
       if (!user) throw new UserAlreadyMemberError(email); // lost a race on the same email
+      created = true;
     }
     if (!(await this.repo.addMember(tenantId, user.id))) throw new UserAlreadyMemberError(email);
-    if (user.status !== 'invited') return { user };
+    // Only a user created by this call gets an invitation: an existing (even still invited) user is only added here,
+    // so no tenant can mint a token that sets another tenant's user's password.
+    if (!created || user.status !== 'invited') return { user };
     const invitationToken = newOpaqueToken('csi');
     await this.repo.insertInvitation({
       id: newId('invitation'),
@@ -96,8 +100,9 @@ export class UsersService {
 
   @Transactional()
   async update(principal: Principal, id: string, dto: UpdateUserDto): Promise<UserDto> {
-    requirePermission(principal, 'user.manage');
-    await this.member(principal.tenantId, id);
+    if (!holdsTenantWide(principal, 'user.manage')) throw new PermissionDeniedError('user.manage');
+    const target = await this.member(principal.tenantId, id);
+    if (target.is_platform_admin && !principal.platformAdmin) throw new PermissionDeniedError('tenant.manage', 'Only platform admins can change a platform admin.');
     if (dto.name !== undefined) await this.repo.rename(id, dto.name);
     if (dto.status !== undefined) {
       await this.repo.setMemberStatus(principal.tenantId, id, dto.status);
@@ -143,7 +148,8 @@ export class UsersService {
     const invitation = await this.repo.claimInvitation(sha256Hex(token));
     if (!invitation) return undefined;
     const user = await this.repo.activate(invitation.user_id, await this.passwords.hash(password), name);
-    return { user: user!, tenantId: invitation.tenant_id };
+    if (!user) return undefined; // already active: an invitation never resets a password
+    return { user, tenantId: invitation.tenant_id };
   }
 
   private async member(tenantId: string, id: string): Promise<MemberRow> {

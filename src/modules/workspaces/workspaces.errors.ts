@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../../common/errors/app-error';
+import { AppError, ConflictError, NotFoundError } from '../../common/errors/app-error';
 
 export class WorkspaceNotFoundError extends NotFoundError {
   constructor(id: string) {
@@ -9,6 +9,12 @@ export class WorkspaceNotFoundError extends NotFoundError {
 export class EnvironmentNotFoundError extends NotFoundError {
   constructor(id: string) {
     super('Environment', id);
+  }
+}
+
+export class ScopeInUseError extends AppError {
+  constructor(what: string, usedBy: string[]) {
+    super(409, 'IN_USE', `The ${what} is still in use (${usedBy.join(', ')}); revoke or finish those first.`, [{ used_by: usedBy }]);
   }
 }
 

@@ -7,7 +7,8 @@ import { EnvironmentRow, WorkspaceRow } from './workspace.entity';
 export class WorkspacesRepository extends BaseRepository {
   insert(tenantId: string, w: Pick<WorkspaceRow, 'id' | 'slug' | 'display_name' | 'capabilities'>): Promise<WorkspaceRow | undefined> {
     return this.one<WorkspaceRow>(
-      `INSERT INTO workspaces (id, tenant_id, slug, display_name, capabilities) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+      `INSERT INTO workspaces (id, tenant_id, slug, display_name, capabilities) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, slug) WHERE status <> 'deleted' DO NOTHING RETURNING *`,
       [w.id, tenantId, w.slug, w.display_name, w.capabilities],
     );
   }
@@ -72,6 +73,24 @@ export class WorkspacesRepository extends BaseRepository {
         WHERE e.tenant_id = $1 AND e.id = $2`,
       [tenantId, id],
     );
+  }
+
+  /**
+   * What still depends on a workspace or environment: live agents, enrollment tokens, inventory, open requests, pending
+   * jobs (read-only look at those tables; deleting under them would re-home agents and requests to the wider scope).
+   */
+  async usage(tenantId: string, column: 'workspace_id' | 'environment_id', id: string, executingRequestsOnly: boolean): Promise<string[]> {
+    const [row] = await this.rows<Record<string, boolean>>(
+      `SELECT
+         EXISTS (SELECT 1 FROM agents WHERE tenant_id = $1 AND ${column} = $2 AND revoked_at IS NULL) AS agents,
+         EXISTS (SELECT 1 FROM agent_enrollment_tokens WHERE tenant_id = $1 AND ${column} = $2 AND expires_at > now() AND uses < max_uses) AS enrollment_tokens,
+         EXISTS (SELECT 1 FROM secrets WHERE tenant_id = $1 AND ${column} = $2 AND status <> 'removed') AS secrets,
+         EXISTS (SELECT 1 FROM requests WHERE tenant_id = $1 AND ${column} = $2
+                   AND status = ANY(CASE WHEN $3 THEN ARRAY['executing'] ELSE ARRAY['draft','submitted','pending_approval','approved','executing','rolling_back'] END)) AS requests,
+         EXISTS (SELECT 1 FROM jobs WHERE tenant_id = $1 AND ${column} = $2 AND status IN ('queued', 'leased')) AS jobs`,
+      [tenantId, id, executingRequestsOnly],
+    );
+    return Object.entries(row).filter(([, used]) => used).map(([what]) => what);
   }
 
   deleteEnvironment(tenantId: string, id: string): Promise<EnvironmentRow | undefined> {

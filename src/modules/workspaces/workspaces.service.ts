@@ -6,7 +6,7 @@ import { Principal, requirePermission, workspacesWith } from '../../common/auth/
 import { newId } from '../../common/crypto/ids';
 import { CreateEnvironmentDto, CreateWorkspaceDto, EnvironmentDto, ListWorkspacesQueryDto, UpdateWorkspaceDto, WorkspaceDto } from './dto/workspace.dto';
 import { EnvironmentRow, WorkspaceRow } from './workspace.entity';
-import { EnvironmentNameTakenError, EnvironmentNotFoundError, WorkspaceNotFoundError, WorkspaceSlugTakenError } from './workspaces.errors';
+import { EnvironmentNameTakenError, EnvironmentNotFoundError, ScopeInUseError, WorkspaceNotFoundError, WorkspaceSlugTakenError } from './workspaces.errors';
 import { WorkspacesRepository } from './workspaces.repository';
 import { AuditService } from '../audit/audit.service';
 import { PaginationQueryDto } from '../../common/api/pagination.dto';
@@ -49,6 +49,7 @@ export class WorkspacesService {
     requirePermission(principal, 'workspace.manage', {});
     if (await this.repo.slugTaken(principal.tenantId, dto.slug)) throw new WorkspaceSlugTakenError(dto.slug);
     const row = await this.repo.insert(principal.tenantId, { id: newId('workspace'), slug: dto.slug, display_name: dto.display_name, capabilities: dto.capabilities ?? [] });
+    if (!row) throw new WorkspaceSlugTakenError(dto.slug); // lost a race on the same slug
     await this.audit.record({ action: 'workspace.created', resourceType: 'workspace', resourceId: row!.id, payload: { slug: dto.slug, capabilities: row!.capabilities } });
     return toWorkspaceDto(row!);
   }
@@ -76,6 +77,9 @@ export class WorkspacesService {
   @Transactional()
   async remove(principal: Principal, id: string): Promise<WorkspaceDto> {
     await this.readable(principal, id, 'workspace.manage');
+    // SPEC: 409 IN_USE while requests of it are executing. The workspace's agents and tokens stop working with it.
+    const busy = await this.repo.usage(principal.tenantId, 'workspace_id', id, true);
+    if (busy.includes('requests')) throw new ScopeInUseError('workspace', ['requests']);
     const row = await this.repo.softDelete(principal.tenantId, id);
     if (!row) throw new WorkspaceNotFoundError(id);
     await this.audit.record({ action: 'workspace.deleted', resourceType: 'workspace', resourceId: id });
@@ -102,6 +106,8 @@ export class WorkspacesService {
     const env = await this.repo.findEnvironment(principal.tenantId, id);
     if (!env) throw new EnvironmentNotFoundError(id);
     requirePermission(principal, 'workspace.manage', { workspaceId: env.workspace_id, environmentId: env.id });
+    const usedBy = await this.repo.usage(principal.tenantId, 'environment_id', id, false);
+    if (usedBy.length) throw new ScopeInUseError('environment', usedBy);
     await this.repo.deleteEnvironment(principal.tenantId, id);
     await this.audit.record({ action: 'environment.deleted', resourceType: 'environment', resourceId: id, payload: { workspace_id: env.workspace_id, name: env.name } });
   }
