@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createPublicKey, createSecretKey } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../../config/app-config';
@@ -14,7 +15,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.jwt.asymmetric?.publicKeyPem ?? config.jwt.secret,
+      // A prepared KeyObject: given a string, jsonwebtoken tries to parse it as a public key on every request.
+      secretOrKey: (config.jwt.asymmetric
+        ? createPublicKey(config.jwt.asymmetric.publicKeyPem)
+        : createSecretKey(Buffer.from(config.jwt.secret, 'utf8'))) as unknown as string,
       algorithms: [config.jwt.algorithm],
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
