@@ -94,16 +94,13 @@ export class AgentsService {
     if (!token) throw new InvalidCredentialsError('Enrollment needs Authorization: Bearer cse_<token>.');
     const enrollment = await this.repo.consumeEnrollmentToken(sha256Hex(token));
     if (!enrollment) throw new InvalidCredentialsError('The enrollment token is invalid, expired or used up.');
-    const secret = newOpaqueToken(AGENT_SECRET_PREFIX);
-    const agent = await this.repo.insert(enrollment.tenant_id, {
-      id: newId('agent'),
+    const { agent, secret } = await this.createWithSecret(enrollment.tenant_id, {
       workspace_id: enrollment.workspace_id,
       environment_id: enrollment.environment_id,
       name: dto.name,
       cluster_name: dto.cluster_name,
       version: dto.version,
       capabilities: dto.capabilities,
-      secret_hash: sha256Hex(secret),
       enrollment_token_id: enrollment.id,
       created_by: enrollment.created_by,
     });
@@ -122,16 +119,13 @@ export class AgentsService {
   async mint(principal: Principal, dto: MintAgentDto): Promise<AgentWithSecretDto> {
     const scope = await this.bindingScope(principal, dto.workspace_id, dto.environment_id);
     requirePermission(principal, 'agent.mint', scope);
-    const secret = newOpaqueToken(AGENT_SECRET_PREFIX);
-    const agent = await this.repo.insert(principal.tenantId, {
-      id: newId('agent'),
+    const { agent, secret } = await this.createWithSecret(principal.tenantId, {
       workspace_id: scope.workspaceId,
       environment_id: scope.environmentId,
       name: dto.name,
       cluster_name: dto.cluster_name,
       version: null,
       capabilities: dto.capabilities,
-      secret_hash: sha256Hex(secret),
       enrollment_token_id: null,
       created_by: principal.userId ?? null,
     });
@@ -219,6 +213,13 @@ export class AgentsService {
 
   async findAgent(tenantId: string, id: string): Promise<AgentRow> {
     return this.find(tenantId, id);
+  }
+
+  /** A new agent and its secret (`csa_…`, returned once; only its SHA-256 is stored). */
+  private async createWithSecret(tenantId: string, attrs: Omit<Parameters<AgentsRepository['insert']>[1], 'id' | 'secret_hash'>): Promise<{ agent: AgentRow; secret: string }> {
+    const secret = newOpaqueToken(AGENT_SECRET_PREFIX);
+    const agent = await this.repo.insert(tenantId, { ...attrs, id: newId('agent'), secret_hash: sha256Hex(secret) });
+    return { agent, secret };
   }
 
   private async find(tenantId: string, id: string): Promise<AgentRow> {
