@@ -40,6 +40,15 @@ describe('OpenAPI document (e2e)', () => {
     }
   });
 
+  it('declares every path parameter of every operation (generated clients need them)', () => {
+    const missing: string[] = [];
+    for (const { path, method, op } of operations()) {
+      const declared = new Set(((op.parameters ?? []) as { in?: string; name?: string }[]).filter((p) => p.in === 'path').map((p) => p.name));
+      for (const [, name] of path.matchAll(/\{([^}]+)\}/g)) if (!declared.has(name)) missing.push(`${method.toUpperCase()} ${path} {${name}}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('marks exactly the credential-issuing routes as ignoring Idempotency-Key', () => {
     const exempt = operations()
       .filter(({ op }) => (op as unknown as Record<string, unknown>)['x-idempotency'] === 'ignored')

@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiParam, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorEnvelope } from '../errors/error-envelope.dto';
 import { Principal, PrincipalType } from './principal';
 
@@ -25,7 +25,10 @@ export function Authenticated(options: AuthenticatedOptions = {}) {
     ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'Missing, invalid, expired or revoked credentials.' }),
   ];
   if (metadata.principals.includes('user') || metadata.principals.includes('api_key')) decorators.push(ApiBearerAuth('bearer'), ApiSecurity('api_key'));
-  if (metadata.principals.includes('agent')) decorators.push(ApiSecurity('agent_secret'));
+  if (metadata.principals.includes('agent')) {
+    // Agent routes live under /api/v1/agents/:id/…; the handler reads the agent from the principal, the path names it.
+    decorators.push(ApiSecurity('agent_secret'), ApiParam({ name: 'id', description: 'The agent the X-Agent-Secret belongs to (else 403).', example: 'agt_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' }));
+  }
   if (metadata.permission) {
     decorators.push(ApiForbiddenResponse({ type: ErrorEnvelope, description: `Needs \`${metadata.permission}\` (PERMISSION_DENIED).` }));
   }
