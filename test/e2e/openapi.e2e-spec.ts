@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { auth, createMember, createTenant, setupPlatform } from '../helpers/identity';
 
 type Op = { operationId: string; parameters?: { $ref?: string }[]; responses: Record<string, unknown>; summary?: string };
 
@@ -110,5 +111,17 @@ describe('/metrics protected by METRICS_TOKEN (e2e)', () => {
     const ok = await request(t.http).get('/metrics').set('Authorization', `Bearer ${token}`);
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('http_request_duration_seconds');
+  });
+
+  it('also serves a user or API key holding metrics.read; others get 403', async () => {
+    const { owner } = await createTenant(t, await setupPlatform(t), 'metrics');
+    expect((await request(t.http).get('/metrics').set(auth(owner.token))).status).toBe(200);
+    const key = await request(t.http).post('/api/v1/api-keys').set(auth(owner.token)).send({ name: 'scraper', permissions: ['metrics.read'] });
+    expect((await request(t.http).get('/metrics').set(auth(key.body.key))).status).toBe(200);
+    const member = await createMember(t, owner, 'nobody@metrics.example');
+    const denied = await request(t.http).get('/metrics').set(auth(member.token));
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.details).toEqual([{ permission: 'metrics.read' }]);
+    expect((await request(t.http).get('/metrics').set(auth('not.a.jwt'))).body.error.code).toBe('INVALID_CREDENTIALS');
   });
 });

@@ -1292,7 +1292,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics. When `METRICS_TOKEN` is set, requires `Authorization: Bearer <METRICS_TOKEN>`. */
+        /** Prometheus metrics. When `METRICS_TOKEN` is set: `Authorization: Bearer <METRICS_TOKEN>`, or a user or API key with `metrics.read`. */
         get: operations["Metrics_metrics"];
         put?: never;
         post?: never;
@@ -12569,8 +12569,18 @@ export interface operations {
                     "text/plain; version=0.0.4; charset=utf-8": string;
                 };
             };
-            /** @description METRICS_TOKEN is set and was not presented. */
+            /** @description METRICS_TOKEN is set and neither it nor valid credentials were presented. */
             401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; version=0.0.4; charset=utf-8": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Valid credentials without metrics.read (PERMISSION_DENIED). */
+            403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;

@@ -1,10 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createPublicKey, createSecretKey } from 'node:crypto';
+import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../../config/app-config';
 import { Principal } from './principal';
 import { AccessTokenClaims, PRINCIPAL_RESOLVER, PrincipalResolver } from './principal-resolver';
+
+/** The key that verifies access tokens, prepared once (given a string, jsonwebtoken re-parses it per request). */
+export function accessTokenVerifyKey(config: AppConfig): KeyObject {
+  return config.jwt.asymmetric ? createPublicKey(config.jwt.asymmetric.publicKeyPem) : createSecretKey(Buffer.from(config.jwt.secret, 'utf8'));
+}
 
 /** passport-jwt with the algorithm (HS256 or RS256), issuer and audience pinned; `alg: none`, HS/RS confusion and tampering fail. */
 @Injectable()
@@ -15,10 +20,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      // A prepared KeyObject: given a string, jsonwebtoken tries to parse it as a public key on every request.
-      secretOrKey: (config.jwt.asymmetric
-        ? createPublicKey(config.jwt.asymmetric.publicKeyPem)
-        : createSecretKey(Buffer.from(config.jwt.secret, 'utf8'))) as unknown as string,
+      secretOrKey: accessTokenVerifyKey(config) as unknown as string,
       algorithms: [config.jwt.algorithm],
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,

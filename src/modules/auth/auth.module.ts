@@ -35,6 +35,6 @@ import { TokenService } from './token.service';
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },
   ],
-  exports: [RouteAccessInventory],
+  exports: [RouteAccessInventory, PRINCIPAL_RESOLVER],
 })
 export class AuthModule {}

@@ -1,29 +1,55 @@
-import { Injectable } from '@nestjs/common';
-import { timingSafeEqual, createHash } from 'node:crypto';
-import { AppConfig } from '../../config/app-config';
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { AuthenticationRequiredError, InvalidCredentialsError, PermissionDeniedError } from '../../common/auth/auth.errors';
+import { accessTokenVerifyKey } from '../../common/auth/jwt.strategy';
+import { holds } from '../../common/auth/principal';
+import { AccessTokenClaims, PRINCIPAL_RESOLVER, PrincipalResolver } from '../../common/auth/principal-resolver';
+import { safeEqual } from '../../common/crypto/tokens';
 import { AppError } from '../../common/errors/app-error';
 import { MetricsService } from '../../common/observability/metrics.service';
+import { AppConfig } from '../../config/app-config';
 
-function sameSecret(a: string, b: string): boolean {
-  // Hash both sides so the comparison is constant-time whatever the lengths.
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}
-
+/**
+ * `/metrics` is open unless METRICS_TOKEN is set; then it needs `Authorization: Bearer <METRICS_TOKEN>` (scrapers) or
+ * a user or API key holding `metrics.read` (SPEC §3).
+ */
 @Injectable()
 export class MetricsAccess {
+  private readonly verifyKey;
+
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-  ) {}
+    private readonly jwt: JwtService,
+    @Inject(PRINCIPAL_RESOLVER) private readonly resolver: PrincipalResolver,
+  ) {
+    this.verifyKey = accessTokenVerifyKey(config);
+  }
 
   async render(authorization: string | undefined): Promise<string> {
     const token = this.config.metricsToken;
     if (token) {
-      const presented = authorization?.startsWith('Bearer ') ? authorization.slice(7) : '';
-      if (!presented || !sameSecret(presented, token)) {
-        throw new AppError(401, 'AUTHENTICATION_REQUIRED', 'Metrics require Authorization: Bearer <METRICS_TOKEN>.', null, { 'WWW-Authenticate': 'Bearer' });
+      const presented = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+      if (!presented) throw new AuthenticationRequiredError('Metrics require Authorization: Bearer <METRICS_TOKEN>, or a user or API key with metrics.read.');
+      if (!safeEqual(presented, token)) {
+        const principal = presented.startsWith('csk_') ? await this.resolver.fromApiKey(presented) : await this.resolver.fromAccessToken(await this.verify(presented));
+        if (!holds(principal, 'metrics.read')) throw new PermissionDeniedError('metrics.read');
       }
     }
     return this.metrics.registry.metrics();
+  }
+
+  private async verify(jwt: string): Promise<AccessTokenClaims> {
+    try {
+      return await this.jwt.verifyAsync<AccessTokenClaims>(jwt, {
+        secret: this.verifyKey as unknown as string,
+        algorithms: [this.config.jwt.algorithm],
+        issuer: this.config.jwt.issuer,
+        audience: this.config.jwt.audience,
+      });
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new InvalidCredentialsError('The metrics token or access token is invalid.');
+    }
   }
 }
