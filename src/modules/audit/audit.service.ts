@@ -3,7 +3,7 @@ import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsService } from 'nestjs-cls';
 import { Readable } from 'node:stream';
-import { decodeCursor, encodeCursor, Page } from '../../common/api/pagination';
+import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { isoRequired } from '../../common/api/time';
 import { AuditActor, AuditInput, AuditSink } from '../../common/audit/audit.types';
 import { Principal } from '../../common/auth/principal';
@@ -70,11 +70,9 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
   }
 
   async list(principal: Principal, query: AuditFilterQueryDto): Promise<Page<AuditEventDto>> {
-    const limit = query.limit ?? 50;
-    const rows = await this.repo.list(principal.tenantId, toFilter(query), decodeCursor(query.cursor), limit + 1);
-    const hasMore = rows.length > limit;
-    const kept = rows.slice(0, limit);
-    return { data: kept.map(toAuditEventDto), pagination: { limit, next_cursor: hasMore ? encodeCursor(kept[kept.length - 1].id) : null, has_more: hasMore } };
+    const page = toPageRequest(query);
+    // Newest first: the cursor is the last id of the page and the next page reads below it.
+    return toPage(await this.repo.list(principal.tenantId, toFilter(query), page.after, page.limit + 1), page, toAuditEventDto);
   }
 
   async get(principal: Principal, id: string): Promise<AuditEventDto> {

@@ -20,7 +20,7 @@ import { JobRow } from '../jobs/job.entity';
 import { JobsService } from '../jobs/jobs.service';
 import { PoliciesService } from '../policies/policies.service';
 import { PolicyInputBuilder } from '../policies/policy-input.builder';
-import { RolesService } from '../roles/roles.service';
+import { GrantSource, RolesService } from '../roles/roles.service';
 import { SecretRow } from '../secrets/secret.entity';
 import { SecretsService } from '../secrets/secrets.service';
 import { WorkflowsService } from '../workflows/workflows.service';
@@ -343,17 +343,18 @@ export class RequestsService implements OnApplicationBootstrap {
 
   async list(principal: Principal, query: ListRequestsQueryDto): Promise<Page<RequestDto>> {
     const page = toPageRequest(query);
-    const rows = await this.repo.list(principal.tenantId, await this.visibility(principal), { requesterId: query.requester_id, status: query.status, type: query.type, workspaceId: query.workspace_id }, page);
+    const sources = principal.type === 'user' ? await this.roles.grantSources(principal.tenantId, principal.id) : [];
+    const rows = await this.repo.list(principal.tenantId, this.visibility(principal, sources), { requesterId: query.requester_id, status: query.status, type: query.type, workspaceId: query.workspace_id }, page);
     return toPage(rows, page, toRequestDto);
   }
 
   async inbox(principal: Principal, query: InboxQueryDto): Promise<Page<RequestDto>> {
     const page = toPageRequest(query);
-    const rows = await this.repo.list(principal.tenantId, await this.visibility(principal), { workspaceId: query.workspace_id, inbox: true }, page);
+    const sources = principal.type === 'user' ? await this.roles.grantSources(principal.tenantId, principal.id) : [];
+    const rows = await this.repo.list(principal.tenantId, this.visibility(principal, sources), { workspaceId: query.workspace_id, inbox: true }, page);
     // SQL narrows by stage roles and scope; the permission check is exact here. The cursor stays on the SQL rows.
     const result = toPage(rows, page, (r) => r);
-    const data: RequestDto[] = [];
-    for (const row of result.data) if (!(await this.ineligibleReason(principal, row, row.workflow!.stages[row.current_stage ?? 0]))) data.push(toRequestDto(row));
+    const data = principal.type !== 'user' ? [] : result.data.filter((row) => !this.reasonFor(principal, sources, row, row.workflow!.stages[row.current_stage ?? 0])).map(toRequestDto);
     return { data, pagination: result.pagination };
   }
 
@@ -499,17 +500,19 @@ export class RequestsService implements OnApplicationBootstrap {
   /** Why the caller cannot decide this stage now (null = eligible). */
   private async ineligibleReason(principal: Principal, row: RequestRow, stage: StageDefinition): Promise<string | null> {
     if (principal.type !== 'user') return 'only users approve';
-    const sources = await this.roles.grantSources(row.tenant_id, principal.id);
-    const scope = scopeOf(row);
-    const reason = ineligibility(stage, { userId: principal.id, assignments: sources, holdsApprove: holds(principal, 'request.approve', { workspaceId: row.workspace_id, environmentId: row.environment_id }) }, scope, row.requester_id);
+    return this.reasonFor(principal, await this.roles.grantSources(row.tenant_id, principal.id), row, stage);
+  }
+
+  /** The same answer from already-loaded assignments (the inbox checks many rows with one lookup). */
+  private reasonFor(principal: Principal, sources: GrantSource[], row: RequestRow, stage: StageDefinition): string | null {
+    const reason = ineligibility(stage, { userId: principal.id, assignments: sources, holdsApprove: holds(principal, 'request.approve', { workspaceId: row.workspace_id, environmentId: row.environment_id }) }, scopeOf(row), row.requester_id);
     if (reason === 'requester') return null; // reported as SELF_APPROVAL_FORBIDDEN by the caller
     if (reason === 'missing_permission') return 'you do not hold request.approve at this request’s scope';
     if (reason === 'not_in_stage') return `stage "${stage.name}" needs one of its roles or users`;
     return null;
   }
 
-  private async visibility(principal: Principal): Promise<Visibility> {
-    const sources = principal.type === 'user' ? await this.roles.grantSources(principal.tenantId, principal.id) : [];
+  private visibility(principal: Principal, sources: GrantSource[]): Visibility {
     return {
       readAllWorkspaces: ((w) => (w === 'all' ? ['*'] : w))(workspacesWith(principal, 'request.read_all')),
       userId: principal.userId ?? principal.id,
