@@ -71,8 +71,19 @@ describe('authentication and access control (e2e)', () => {
     });
 
     it('a session-less but well-signed token for another tenant is refused', async () => {
-      const { sub, sid } = claimsOf(acme.owner.token);
-      expect((await me(sign({ sub, sid, tid: admin.tenantId }))).body.error.code).toBe('INVALID_CREDENTIALS');
+      const { sub, sid, exp } = claimsOf(acme.owner.token);
+      expect((await me(sign({ sub, sid, exp, tid: admin.tenantId }))).body.error.code).toBe('INVALID_CREDENTIALS');
+    });
+
+    it('refuses a correctly signed token without exp (jsonwebtoken checks exp only when present)', async () => {
+      const { sub, tid, sid, exp } = claimsOf(acme.owner.token);
+      expect((await me(sign({ sub, tid, sid, exp }))).status).toBe(200); // the same claims with exp are fine
+      const res = await me(sign({ sub, tid, sid }));
+      expect(res.status).toBe(401);
+      expect(res.body.error.code).toBe('INVALID_CREDENTIALS');
+      // An iat far in the future does not stand in for an expiry either.
+      const future = await me(sign({ sub, tid, sid, iat: Math.floor(Date.now() / 1000) + 10 * 365 * 86400 }));
+      expect(future.status).toBe(401);
     });
   });
 

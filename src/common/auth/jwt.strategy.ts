@@ -3,6 +3,7 @@ import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../../config/app-config';
+import { InvalidCredentialsError } from './auth.errors';
 import { Principal } from './principal';
 import { AccessTokenClaims, PRINCIPAL_RESOLVER, PrincipalResolver } from './principal-resolver';
 
@@ -30,6 +31,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   validate(claims: AccessTokenClaims): Promise<Principal> {
+    // jsonwebtoken checks `exp` only when present: a token without one would never expire.
+    if (typeof claims.exp !== 'number') return Promise.reject(new InvalidCredentialsError('The access token has no expiry (exp).'));
     return this.resolver.fromAccessToken(claims);
   }
 }

@@ -24,6 +24,13 @@ export class ValidationFailedError extends AppError {
   }
 }
 
+/** PostgreSQL refused a value the request carried (e.g. a NUL byte) that no input check caught: still the client's 400. */
+export class UnstorableInputError extends AppError {
+  constructor() {
+    super(400, 'VALIDATION_FAILED', 'The request holds a value that cannot be stored (for example a NUL character).');
+  }
+}
+
 export class InvalidCursorError extends AppError {
   constructor() {
     super(400, 'INVALID_CURSOR', 'The pagination cursor is invalid.', [{ field: 'cursor', issue: 'is not a cursor this API issued' }]);

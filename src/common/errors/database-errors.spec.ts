@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from './database-errors';
+import { isDatabaseUnavailable, isInvalidDatabaseInput } from './database-errors';
 
 describe('isDatabaseUnavailable', () => {
   it.each([
@@ -14,5 +14,19 @@ describe('isDatabaseUnavailable', () => {
 
   it.each([[{ code: '23505' }], [new Error('syntax error at or near')], [null], ['text']])('%p is an ordinary error', (error) =>
     expect(isDatabaseUnavailable(error)).toBe(false),
+  );
+});
+
+describe('isInvalidDatabaseInput', () => {
+  it.each([
+    [{ code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0x00' }],
+    [{ code: '22P05', message: 'unsupported Unicode escape sequence' }],
+    [{ code: '22P02', message: 'invalid input syntax for type integer: "x"' }],
+    [{ message: 'Query failed', driverError: { code: '22021' } }],
+    [{ cause: { code: '22P05' } }],
+  ])('%p is a value the client sent that PostgreSQL refused', (error) => expect(isInvalidDatabaseInput(error)).toBe(true));
+
+  it.each([[{ code: '23505' }], [{ code: '08006' }], [new Error('invalid byte sequence')], [null], ['22021']])('%p is not', (error) =>
+    expect(isInvalidDatabaseInput(error)).toBe(false),
   );
 });

@@ -18,3 +18,23 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (e.cause && e.cause !== error) return isDatabaseUnavailable(e.cause);
   return false;
 }
+
+/**
+ * SQLSTATEs PostgreSQL raises for a value it cannot take as given: 22021 character_not_in_repertoire (`invalid byte
+ * sequence for encoding "UTF8": 0x00`), 22P05 untranslatable_character (`\u0000` in jsonb), 22P02
+ * invalid_text_representation (`invalid input syntax for type …`).
+ */
+const INVALID_INPUT_STATES = new Set(['22021', '22P05', '22P02']);
+
+/**
+ * True when PostgreSQL refused a value the client sent (see above): a 400, not a 500. Input checks should catch these
+ * first (SPEC §1 "strings"); this is the last line of defence, so one that slips through is still the client's error.
+ */
+export function isInvalidDatabaseInput(error: unknown, seen = 0): boolean {
+  if (!error || typeof error !== 'object' || seen > 3) return false;
+  const e = error as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && INVALID_INPUT_STATES.has(e.code)) return true;
+  if (e.driverError && e.driverError !== error) return isInvalidDatabaseInput(e.driverError, seen + 1);
+  if (e.cause && e.cause !== error) return isInvalidDatabaseInput(e.cause, seen + 1);
+  return false;
+}

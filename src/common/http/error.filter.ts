@@ -2,8 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerException } from '@nestjs/throttler';
 import { AuditSink } from '../audit/audit.types';
-import { AppError, InternalError, MethodNotAllowedError, RawHttpResponse, StorageUnavailableError } from '../errors/app-error';
-import { isDatabaseUnavailable } from '../errors/database-errors';
+import { AppError, InternalError, MethodNotAllowedError, RawHttpResponse, StorageUnavailableError, UnstorableInputError } from '../errors/app-error';
+import { isDatabaseUnavailable, isInvalidDatabaseInput } from '../errors/database-errors';
 import { HttpRequest, HttpResponse } from './http-types';
 import { RouteIndex } from './route-index';
 import { routeTemplate } from './route-template';
@@ -96,6 +96,11 @@ export class ErrorFilter implements ExceptionFilter {
       return new AppError(status, STATUS_CODES[status] ?? 'ERROR', exception.message);
     }
     if (isDatabaseUnavailable(exception)) return new StorageUnavailableError();
+    if (isInvalidDatabaseInput(exception)) {
+      // An input check missed this value: a 400 for the client, a warning for whoever closes the gap.
+      this.logger.warn({ err: exception, request_id: req.id }, 'the database refused a value no input check caught');
+      return new UnstorableInputError();
+    }
     return new InternalError();
   }
 }

@@ -81,6 +81,8 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
       // Routes without a declared scheme are public (`@Public()`): say so explicitly.
       op.security ??= [];
       const parameters = (op.parameters ??= []);
+      // A NUL character or broken percent-encoding in a path parameter or query value is a 400 on every route.
+      const takesInput = parameters.some((p) => ['path', 'query'].includes((p as { in?: string }).in ?? ''));
       parameters.push({ $ref: '#/components/parameters/RequestId' }, { $ref: '#/components/parameters/CorrelationId' });
       if (MUTATING.has(method)) {
         if ((op as Record<string, unknown>)[IDEMPOTENCY_EXTENSION] !== 'ignored') {
@@ -94,6 +96,7 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
         op.responses['413'] ??= errorResponse('The body is larger than 1 MiB.');
         op.responses['415'] ??= errorResponse('The body is not JSON.');
       }
+      if (takesInput) op.responses['400'] ??= errorResponse('Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.');
       if (limited) {
         for (const [status, response] of Object.entries(op.responses) as [string, { headers?: Record<string, unknown> }][]) {
           if (status.startsWith('2')) response.headers = { ...rateLimitHeaderRefs(), ...response.headers };

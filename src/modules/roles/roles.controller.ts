@@ -4,6 +4,7 @@ import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import { WithETag } from '../../common/http/caching';
 import { CreateRoleDto, CreateUserRoleDto, ListUserRolesQueryDto, PermissionDto, ReplaceRolePermissionsDto, RoleDto, UserRoleDto } from './dto/role.dto';
 import { RolesService } from './roles.service';
 
@@ -16,6 +17,7 @@ export class PermissionsController {
   @Get()
   @Authenticated()
   @Header('Cache-Control', 'private, max-age=60')
+  @WithETag()
   @ApiOkResponse({ type: [PermissionDto] })
   list(): PermissionDto[] {
     return this.roles.permissions();
