@@ -126,10 +126,10 @@ describe('HTTP hygiene: caching headers, ETags, metrics route labels (e2e)', () 
     });
 
     it('the access log names the route of a request refused before routing', async () => {
-      await request(t.http).post('/api/v1/workspaces').set(auth(owner.token)).set('Content-Type', 'application/json').send('{"slug": nope');
-      const lines = t.logs.parsed().filter((l) => l.msg === 'POST /api/v1/workspaces 400');
-      expect(lines.length).toBeGreaterThan(0);
-      expect(lines[lines.length - 1]).toMatchObject({ route: '/api/v1/workspaces', status: 400 });
+      const res = await request(t.http).post('/api/v1/workspaces').set(auth(owner.token)).set('Content-Type', 'application/json').send('{"slug": nope');
+      expect(res.status).toBe(400);
+      const line = t.logs.parsed().find((l) => l.request_id === res.headers['x-request-id'] && typeof l.msg === 'string' && l.msg.startsWith('POST '));
+      expect(line).toMatchObject({ msg: 'POST /api/v1/workspaces 400', route: '/api/v1/workspaces', status: 400 });
     });
   });
 });
