@@ -15,6 +15,8 @@ const withDatabase = {
 };
 
 module.exports = {
+  // Tests run on busy 2-core machines next to PostgreSQL: a test's own deadlines (polls) decide, not Jest's 5 s.
+  testTimeout: 120_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/agent/**/*.spec.ts'] },
     { ...withDatabase, displayName: 'medium', testMatch: ['<rootDir>/test/medium/**/*.medium-spec.ts'] },

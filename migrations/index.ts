@@ -4,6 +4,8 @@ import { AuditIdempotency1764000200000 } from './1764000200000-audit-idempotency
 import { AgentsJobs1764000300000 } from './1764000300000-agents-jobs';
 import { WorkflowsPolicies1764000400000 } from './1764000400000-workflows-policies';
 import { Requests1764000500000 } from './1764000500000-requests';
+import { AuditSealerIndex1764000600000 } from './1764000600000-audit-sealer-index';
+import { InvitationsByEmail1764000700000 } from './1764000700000-invitations-by-email';
 
 /** Every migration, oldest first. A new migration file is added here as well (the list is explicit on purpose). */
-export const migrations = [Baseline1764000000000, Identity1764000100000, AuditIdempotency1764000200000, AgentsJobs1764000300000, WorkflowsPolicies1764000400000, Requests1764000500000];
+export const migrations = [Baseline1764000000000, Identity1764000100000, AuditIdempotency1764000200000, AgentsJobs1764000300000, WorkflowsPolicies1764000400000, Requests1764000500000, AuditSealerIndex1764000600000, InvitationsByEmail1764000700000];

@@ -115,11 +115,25 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
   return document;
 }
 
+export const OPENAPI_JSON_PATH = '/openapi.json';
+
+/**
+ * `/openapi.json` (and `.yaml`) serve the document; `/docs` is Swagger UI, which fetches `/openapi.json` itself.
+ * @nestjs/swagger would otherwise inline the document into `swagger-ui-init.js` with `String.replace`, which expands
+ * `$\`` / `$'` / `$&` found in descriptions (our slug patterns end in `$`) and leaves a script that does not parse.
+ */
 export function mountOpenApi(app: INestApplication, document: OpenAPIObject): void {
   SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'openapi.json',
+    ui: false,
+    raw: ['json', 'yaml'],
+    jsonDocumentUrl: OPENAPI_JSON_PATH.slice(1),
     yamlDocumentUrl: 'openapi.yaml',
+  });
+  // The UI gets a placeholder document only (nothing from ours is inlined) and loads the real one by URL.
+  const placeholder: OpenAPIObject = { openapi: document.openapi, info: { title: document.info.title, version: document.info.version }, paths: {} };
+  SwaggerModule.setup('docs', app, placeholder, {
+    raw: false,
     customSiteTitle: 'Countersign API',
-    swaggerOptions: { persistAuthorization: true },
+    swaggerOptions: { url: OPENAPI_JSON_PATH, spec: null, persistAuthorization: true, displayRequestDuration: true },
   });
 }

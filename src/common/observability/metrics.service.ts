@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -12,6 +12,19 @@ export class MetricsService {
     help: 'Duration of HTTP requests in seconds, by method, route template and status class.',
     labelNames: ['method', 'route', 'status_class'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly backgroundRuns = new Counter({
+    name: 'countersign_background_task_runs_total',
+    help: 'Runs of background tasks on this replica, by task and outcome (success, failure, skipped: another replica holds the lock).',
+    labelNames: ['task', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly auditUnsealed = new Gauge({
+    name: 'countersign_audit_unsealed_events',
+    help: 'Audit events not yet chained by the sealer, as seen by the last sealer run of this replica.',
     registers: [this.registry],
   });
 

@@ -64,24 +64,56 @@ export class AuditRepository extends BaseRepository {
     return this.one<AuditEventRow>(`SELECT ${COLUMNS} FROM audit_events WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
   }
 
-  /** Events no open transaction can still add to (txid below the snapshot's xmin) and not yet sealed, oldest first. */
-  sealable(fromXid: string, limit: number): Promise<(AuditEventRow & { txid: string; xmin: string })[]> {
-    return this.rows(
+  /**
+   * Events no open transaction can still add to (txid below the snapshot's xmin) and not yet sealed, oldest first, with
+   * that xmin read in the same statement: an xmin read by a later statement could be above a transaction that
+   * committed in between, and the watermark would skip its events for ever.
+   */
+  async sealable(fromXid: string, limit: number): Promise<{ xmin: string; events: AuditEventRow[] }> {
+    const rows = await this.rows<AuditEventRow & { snapshot_xmin: string }>(
       `WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-       SELECT ${COLUMNS.split(',').map((c) => `e.${c.trim()}`).join(', ')}, e.txid::text AS txid, snap.xmin::text AS xmin
-         FROM audit_events e CROSS JOIN snap LEFT JOIN audit_seals s ON s.event_id = e.id
-        WHERE s.event_id IS NULL AND e.txid >= $1::xid8 AND e.txid < snap.xmin
-        ORDER BY e.id LIMIT $2`,
+       SELECT snap.xmin::text AS snapshot_xmin, e.*
+         FROM snap LEFT JOIN LATERAL (
+           SELECT ${COLUMNS.split(',').map((c) => `ev.${c.trim()}`).join(', ')}
+             FROM audit_events ev LEFT JOIN audit_seals s ON s.event_id = ev.id
+            WHERE s.event_id IS NULL AND ev.txid >= $1::xid8 AND ev.txid < snap.xmin
+            ORDER BY ev.id LIMIT $2
+         ) e ON true`,
       [fromXid, limit],
     );
+    const xmin = rows[0].snapshot_xmin;
+    const events = rows.filter((r) => r.id !== null).map(({ snapshot_xmin: _, ...event }) => event as AuditEventRow);
+    return { xmin, events };
   }
 
-  currentXmin(): Promise<string> {
-    return this.one<{ xmin: string }>(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`).then((r) => r!.xmin);
-  }
-
+  /** The last seal of a chain. Ordered by the bigint column (the text alias would sort '9' above '21'). */
   chainHead(chain: string): Promise<{ seq: string; hash: string } | undefined> {
-    return this.one(`SELECT seq::text AS seq, hash FROM audit_seals WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, [chain]);
+    return this.one<{ head_seq: string; hash: string }>(
+      `SELECT s.seq::text AS head_seq, s.hash FROM audit_seals s WHERE s.chain = $1 ORDER BY s.seq DESC LIMIT 1`,
+      [chain],
+    ).then((r) => (r ? { seq: r.head_seq, hash: r.hash } : undefined));
+  }
+
+  /** Serialises writers of the chains until the transaction ends. */
+  async lockChains(key: number): Promise<void> {
+    await this.rows('SELECT pg_advisory_xact_lock($1)', [key]);
+  }
+
+  /** Events not yet sealed (all tenants) among transactions at or above `fromXid`: the sealer's lag. */
+  unsealedCount(fromXid: string): Promise<number> {
+    return this.one<{ n: string }>(
+      `SELECT count(*)::text AS n FROM audit_events e WHERE e.txid >= $1::xid8 AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.event_id = e.id)`,
+      [fromXid],
+    ).then((r) => Number(r?.n ?? 0));
+  }
+
+  /** A tenant's events not yet sealed, and the oldest one's time. */
+  unsealedOf(tenantId: string): Promise<{ count: number; oldest: Date | null }> {
+    return this.one<{ n: string; oldest: Date | null }>(
+      `SELECT count(*)::text AS n, min(e.occurred_at) AS oldest FROM audit_events e
+        WHERE e.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.event_id = e.id)`,
+      [tenantId],
+    ).then((r) => ({ count: Number(r?.n ?? 0), oldest: r?.oldest ?? null }));
   }
 
   async insertSeals(seals: { event_id: string; chain: string; seq: number; prev_hash: string; hash: string }[]): Promise<void> {

@@ -6,10 +6,11 @@ import { Readable } from 'node:stream';
 import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { isoRequired } from '../../common/api/time';
 import { AuditActor, AuditInput, AuditSink } from '../../common/audit/audit.types';
-import { Principal } from '../../common/auth/principal';
+import { Principal, requireTenantPermission } from '../../common/auth/principal';
 import { RequestContextStore } from '../../common/context/request-context';
 import { newId } from '../../common/crypto/ids';
 import { ExclusiveRunner, LOCKS } from '../../common/db/exclusive-runner';
+import { MetricsService } from '../../common/observability/metrics.service';
 import { InvalidCursorError } from '../../common/errors/app-error';
 import { redactDeep } from '../../common/observability/redact';
 import { AppConfig } from '../../config/app-config';
@@ -32,8 +33,8 @@ const toFilter = (q: AuditFilterQueryDto): AuditFilter => ({
   until: q.until,
 });
 
-const SEAL_BATCH = 5000;
 const EXPORT_BATCH = 1000;
+const SEALER_TASK = 'audit-sealer';
 
 @Injectable()
 export class AuditService implements AuditSink, OnApplicationBootstrap {
@@ -42,6 +43,7 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
 
   constructor(
     private readonly repo: AuditRepository,
+    private readonly metrics: MetricsService,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly cls: ClsService<RequestContextStore>,
     private readonly signer: AuditSigner,
@@ -50,7 +52,7 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.runner.every('audit-sealer', LOCKS.auditSealer, this.config.auditSealIntervalMs, async () => {
+    this.runner.every(SEALER_TASK, LOCKS.auditSealer, this.config.auditSealIntervalMs, async () => {
       await this.sealPending();
     });
   }
@@ -70,12 +72,14 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
   }
 
   async list(principal: Principal, query: AuditFilterQueryDto): Promise<Page<AuditEventDto>> {
+    requireTenantPermission(principal, 'audit.read');
     const page = toPageRequest(query);
     // Newest first: the cursor is the last id of the page and the next page reads below it.
     return toPage(await this.repo.list(principal.tenantId, toFilter(query), page.after, page.limit + 1), page, toAuditEventDto);
   }
 
   async get(principal: Principal, id: string): Promise<AuditEventDto> {
+    requireTenantPermission(principal, 'audit.read');
     const row = await this.repo.find(principal.tenantId, id);
     if (!row) throw new AuditNotFoundError(id);
     return toAuditEventDto(row);
@@ -89,6 +93,7 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
 
   /** NDJSON of the filtered events, newest first, fetched in keyset batches: memory stays flat for any size. */
   export(principal: Principal, query: AuditFilterQueryDto): Readable {
+    requireTenantPermission(principal, 'audit.read');
     const filter = toFilter(query);
     const repo = this.repo;
     async function* lines(): AsyncGenerator<string> {
@@ -109,10 +114,13 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
    * in id order, and signs a checkpoint per chain. Runs on one replica (advisory lock); the request path takes no lock.
    */
   async sealPending(): Promise<number> {
+    const batchSize = this.config.auditSealBatchSize;
     let sealed = 0;
     for (;;) {
       const batch = await this.txHost.withTransaction(async () => {
-        const events = await this.repo.sealable(this.sealWatermark, SEAL_BATCH);
+        // One chain writer at a time, whoever calls (the scheduled sealer holds a session lock of its own as well).
+        await this.repo.lockChains(LOCKS.auditChainWrite);
+        const { xmin, events } = await this.repo.sealable(this.sealWatermark, batchSize);
         const byChain = new Map<string, AuditEventRow[]>();
         for (const e of events) {
           const chain = chainOf(e.tenant_id);
@@ -133,11 +141,14 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
           const last = seals[seals.length - 1];
           await this.repo.insertCheckpoint({ chain, seq: last.seq, last_event_id: last.event_id, hash: last.hash, signature: this.signer.sign(checkpointMessage(chain, last.seq, last.event_id, last.hash)) });
         }
-        return { count: events.length, xmin: events[0]?.xmin ?? (await this.repo.currentXmin()) };
+        return { count: events.length, xmin };
       });
       sealed += batch.count;
-      if (batch.count < SEAL_BATCH) {
+      if (batch.count < batchSize) {
         this.sealWatermark = batch.xmin;
+        const unsealed = await this.repo.unsealedCount(this.sealWatermark);
+        this.metrics.auditUnsealed.set(unsealed);
+        this.runner.reportBacklog(SEALER_TASK, unsealed);
         return sealed;
       }
     }
@@ -145,7 +156,14 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
 
   /** Recomputes the caller's tenant chain and checks the latest signed checkpoint. */
   async verify(principal: Principal): Promise<AuditVerificationDto> {
-    const chain = chainOf(principal.tenantId);
+    requireTenantPermission(principal, 'audit.read');
+    const unsealed = await this.repo.unsealedOf(principal.tenantId);
+    const lag = { unsealed: unsealed.count, oldest_unsealed_at: unsealed.oldest ? unsealed.oldest.toISOString() : null };
+    return { ...(await this.verifyChain(principal.tenantId)), ...lag };
+  }
+
+  private async verifyChain(tenantId: string): Promise<Omit<AuditVerificationDto, 'unsealed' | 'oldest_unsealed_at'>> {
+    const chain = chainOf(tenantId);
     let prev = GENESIS_HASH;
     let checked = 0;
     let afterSeq = 0;
@@ -173,6 +191,7 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
   }
 
   async checkpoints(principal: Principal, query: { limit?: number; cursor?: string }): Promise<AuditCheckpointPageDto> {
+    requireTenantPermission(principal, 'audit.read');
     const limit = query.limit ?? 50;
     let before: string | undefined;
     if (query.cursor) {

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { RawHttpResponse } from '../../common/errors/app-error';
+import { ExclusiveRunner } from '../../common/db/exclusive-runner';
 import { LifecycleService } from '../../common/lifecycle/lifecycle.service';
 import { REDIS, RedisClient } from '../../common/redis/redis.module';
 import { ApiHealthDto, LivenessDto, ReadinessChecksDto, ReadinessDto, VersionDto } from './dto/health.dto';
@@ -24,6 +25,7 @@ export class HealthService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly lifecycle: LifecycleService,
+    private readonly runner: ExclusiveRunner,
     config: AppConfig,
   ) {
     this.build = resolveBuildInfo(config.build);
@@ -57,9 +59,9 @@ export class HealthService {
       .pingCheck('database', { connection: this.dataSource, timeout: CHECK_TIMEOUT_MS })
       .catch(() => ({ database: { status: 'down' } }));
     if (result.database?.status !== 'up') {
-      throw new RawHttpResponse(503, { status: 'unavailable', db: 'disconnected', version: this.build.version });
+      throw new RawHttpResponse(503, { status: 'unavailable', db: 'disconnected', version: this.build.version, background: this.runner.states() });
     }
-    return { status: 'ok', db: 'connected', version: this.build.version };
+    return { status: 'ok', db: 'connected', version: this.build.version, background: this.runner.states() };
   }
 
   version(): VersionDto {

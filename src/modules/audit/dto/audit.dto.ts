@@ -79,6 +79,11 @@ export class AuditVerificationDto {
   /** The first event whose seal does not match (edited, deleted or reordered), or null. */
   @ApiProperty({ type: String, nullable: true })
   first_invalid_id: string | null;
+  /** Events of your tenant not yet chained by the sealer (normally only the last second's): not covered by `verified`. */
+  unsealed: number;
+  /** When the oldest unsealed event occurred, or null when every event is sealed. */
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  oldest_unsealed_at: string | null;
 }
 
 export class AuditCheckpointDto {

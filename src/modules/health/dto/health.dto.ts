@@ -27,6 +27,25 @@ export class ReadinessDto {
   checks: ReadinessChecksDto;
 }
 
+export class BackgroundTaskDto {
+  /** e.g. `audit-sealer`, `job-lease-sweeper`. */
+  task: string;
+  /** `standby`: another replica holds the task's lock; `pending`: not run yet; `failing`: the last run failed. */
+  @ApiProperty({ enum: ['ok', 'failing', 'standby', 'pending'] })
+  status: 'ok' | 'failing' | 'standby' | 'pending';
+  @ApiProperty({ type: 'integer' })
+  interval_ms: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  last_run_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  last_success_at: string | null;
+  @ApiProperty({ type: 'integer' })
+  consecutive_failures: number;
+  /** Work not caught up with yet (the sealer: unsealed events), or null for tasks that report none. */
+  @ApiProperty({ type: 'integer', nullable: true })
+  backlog: number | null;
+}
+
 export class ApiHealthDto {
   @ApiProperty({ enum: ['ok', 'unavailable'] })
   status: 'ok' | 'unavailable';
@@ -36,6 +55,10 @@ export class ApiHealthDto {
 
   /** The service version, e.g. `0.1.0`. */
   version: string;
+
+  /** The background tasks of this replica (sealer, sweepers) and how their last runs went. */
+  @ApiProperty({ type: () => [BackgroundTaskDto] })
+  background: BackgroundTaskDto[];
 }
 
 export class VersionDto {
