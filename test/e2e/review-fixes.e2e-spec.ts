@@ -26,13 +26,15 @@ describe('review fixes (e2e)', () => {
     }
   };
 
-  it('another tenant cannot mint an invitation for a still-invited user (account takeover)', async () => {
+  it('another tenant cannot take over a still-invited user with its own invitation (account takeover)', async () => {
     const created = await request(t.http).post('/api/v1/tenants').set(auth(admin.token)).send({ slug: 'gamma', display_name: 'G', admin_email: 'gina@gamma.example' });
     const hijack = await request(t.http).post('/api/v1/users').set(auth(bravo.owner.token)).send({ email: 'gina@gamma.example', name: 'Gina' });
     expect(hijack.status).toBe(201);
-    expect(hijack.body.invitation_token).toBeUndefined();
+    // Bravo gets an invitation like for any email, but it cannot set the password of Gina's (still passwordless) account.
+    expect((await request(t.http).post('/api/v1/auth/accept-invitation').send({ token: hijack.body.invitation_token, password: 'attacker password 1' })).status).toBe(401);
     const accepted = await request(t.http).post('/api/v1/auth/accept-invitation').send({ token: created.body.admin_invitation_token, password: 'gina password 123' });
     expect(accepted.status).toBe(200);
+    expect((await request(t.http).post('/api/v1/auth/login').send({ email: 'gina@gamma.example', password: 'attacker password 1' })).status).toBe(401);
   });
 
   it('a workspace-scoped user.manage cannot disable the tenant owner', async () => {
@@ -45,7 +47,8 @@ describe('review fixes (e2e)', () => {
   });
 
   it('switch-tenant ignores Idempotency-Key: no token pair is stored', async () => {
-    await request(t.http).post('/api/v1/users').set(auth(bravo.owner.token)).send({ email: 'owner@acme.example', name: 'x' }).expect(201);
+    const invited = await request(t.http).post('/api/v1/users').set(auth(bravo.owner.token)).send({ email: 'owner@acme.example', name: 'x' }).expect(201);
+    await request(t.http).post('/api/v1/auth/accept-invitation').send({ token: invited.body.invitation_token, password: 'owner password 123' }).expect(200);
     const s = await login(t, 'owner@acme.example', 'owner password 123', acme.tenantId);
     const res = await request(t.http).post('/api/v1/auth/switch-tenant').set(auth(s.token)).set('Idempotency-Key', 'switch-key-1').send({ tenant_id: bravo.tenantId });
     expect(res.status).toBe(200);

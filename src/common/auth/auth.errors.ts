@@ -25,8 +25,9 @@ export class TokenRevokedError extends AppError {
 }
 
 export class PermissionDeniedError extends AppError {
-  constructor(permission: string, message?: string) {
-    super(403, 'PERMISSION_DENIED', message ?? `This needs the ${permission} permission.`, [{ permission }]);
+  /** `scope: 'tenant'` when the permission is held, but not at tenant scope (tenant-level resources, SPEC §2). */
+  constructor(permission: string, message?: string, scope?: 'tenant') {
+    super(403, 'PERMISSION_DENIED', message ?? `This needs the ${permission} permission${scope ? ` at ${scope} scope` : ''}.`, [scope ? { permission, scope } : { permission }]);
   }
 }
 

@@ -5,7 +5,7 @@ import passport from 'passport';
 import { AppError } from '../errors/app-error';
 import { AuthenticationRequiredError, InvalidCredentialsError, PermissionDeniedError, TokenExpiredError } from './auth.errors';
 import { AUTHENTICATED, AuthenticatedMetadata } from './authenticated.decorator';
-import { holds, Principal } from './principal';
+import { holds, Principal, requireTenantPermission } from './principal';
 import { PRINCIPAL_RESOLVER, PrincipalResolver } from './principal-resolver';
 import { IS_PUBLIC } from './public.decorator';
 
@@ -46,7 +46,8 @@ export class AuthGuard implements CanActivate {
     }
     req.principal = principal;
     this.cls.set('principal', principal);
-    if (access.permission && !holds(principal, access.permission)) throw new PermissionDeniedError(access.permission);
+    if (access.permission && access.scope === 'tenant') requireTenantPermission(principal, access.permission);
+    else if (access.permission && !holds(principal, access.permission)) throw new PermissionDeniedError(access.permission);
     return true;
   }
 

@@ -8,18 +8,28 @@ export const AUTHENTICATED = 'countersign:authenticated';
 export interface AuthenticatedOptions {
   /** Checked by the guard: the principal must hold it at some scope (object scope is checked by the service). */
   permission?: string;
+  /**
+   * `'tenant'`: the permission must be held at tenant scope (tenant-level resources, SPEC §2: a workspace or
+   * environment grant never reaches them). Services check it again (`requireTenantPermission`).
+   */
+  scope?: 'tenant';
   /** Who may call; default users and API keys. Agent routes say `['agent']`. */
   principals?: PrincipalType[];
 }
 
 export interface AuthenticatedMetadata {
   permission?: string;
+  scope?: 'tenant';
   principals: PrincipalType[];
 }
 
 /** The route needs credentials (and optionally a permission). Documents the security schemes and 401/403. */
 export function Authenticated(options: AuthenticatedOptions = {}) {
-  const metadata: AuthenticatedMetadata = { permission: options.permission, principals: options.principals ?? ['user', 'api_key'] };
+  const metadata: AuthenticatedMetadata = {
+    permission: options.permission,
+    ...(options.scope ? { scope: options.scope } : {}),
+    principals: options.principals ?? ['user', 'api_key'],
+  };
   const decorators = [
     SetMetadata(AUTHENTICATED, metadata),
     ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'Missing, invalid, expired or revoked credentials.' }),
@@ -30,7 +40,8 @@ export function Authenticated(options: AuthenticatedOptions = {}) {
     decorators.push(ApiSecurity('agent_secret'), ApiParam({ name: 'id', description: 'The agent the X-Agent-Secret belongs to (else 403).', example: 'agt_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' }));
   }
   if (metadata.permission) {
-    decorators.push(ApiForbiddenResponse({ type: ErrorEnvelope, description: `Needs \`${metadata.permission}\` (PERMISSION_DENIED).` }));
+    const where = metadata.scope ? ` at ${metadata.scope} scope` : '';
+    decorators.push(ApiForbiddenResponse({ type: ErrorEnvelope, description: `Needs \`${metadata.permission}\`${where} (PERMISSION_DENIED).` }));
   }
   return applyDecorators(...decorators);
 }

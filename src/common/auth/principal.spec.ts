@@ -1,5 +1,5 @@
 import { notHeldAt } from './escalation';
-import { holds, holdsTenantWide, Principal, workspacesWith } from './principal';
+import { holds, holdsTenantWide, Principal, requireTenantPermission, workspacesWith } from './principal';
 
 const principal = (grants: Principal['grants'], platformAdmin = false): Principal => ({
   type: 'user',
@@ -53,5 +53,12 @@ describe('permission scopes', () => {
     expect(notHeldAt(p, ['workspace.read', 'workspace.manage'], { type: 'tenant' })).toEqual(['workspace.manage']);
     expect(notHeldAt(p, ['workspace.read', 'workspace.manage'], { type: 'workspace', workspaceId: 'wsp_a' })).toEqual([]);
     expect(notHeldAt(p, ['workspace.manage'], { type: 'environment', workspaceId: 'wsp_b', environmentId: 'env_x' })).toEqual(['workspace.manage']);
+  });
+
+  it('tenant-level resources need the permission at tenant scope: a workspace or environment grant is refused', () => {
+    expect(() => requireTenantPermission(p, 'workspace.read')).not.toThrow();
+    for (const permission of ['workspace.manage', 'request.approve', 'audit.read']) {
+      expect(() => requireTenantPermission(p, permission)).toThrow(expect.objectContaining({ status: 403, code: 'PERMISSION_DENIED', details: [{ permission, scope: 'tenant' }] }));
+    }
   });
 });

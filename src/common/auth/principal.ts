@@ -70,3 +70,12 @@ export function requirePermission(principal: Principal, permission: string, scop
     throw new PermissionDeniedError(permission);
   }
 }
+
+/**
+ * Throws 403 PERMISSION_DENIED (naming the permission, `scope: "tenant"`) unless the principal holds it at tenant scope.
+ * Tenant-level resources (audit log, roles, users and invitations, tenant-scope assignments, other users' API keys,
+ * workflows, policies) need this: a grant at workspace or environment scope never reaches them (SPEC §2).
+ */
+export function requireTenantPermission(principal: Principal, permission: string): void {
+  if (!holdsTenantWide(principal, permission)) throw new PermissionDeniedError(permission, undefined, 'tenant');
+}

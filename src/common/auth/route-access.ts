@@ -9,6 +9,8 @@ export interface RouteAccess {
   path: string;
   access: 'public' | 'authenticated' | 'undeclared';
   permission?: string;
+  /** `'tenant'` when the permission must be held at tenant scope. */
+  scope?: 'tenant';
   principals?: string[];
 }
 
@@ -47,7 +49,7 @@ export class RouteAccessInventory implements OnApplicationBootstrap {
             method,
             path: join(base, p),
             access: isPublic ? 'public' : auth ? 'authenticated' : 'undeclared',
-            ...(auth && !isPublic ? { permission: auth.permission, principals: auth.principals } : {}),
+            ...(auth && !isPublic ? { permission: auth.permission, ...(auth.scope ? { scope: auth.scope } : {}), principals: auth.principals } : {}),
           });
         }
       }

@@ -9,7 +9,7 @@ import { ApiKeysService } from './api-keys.service';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 
 @ApiTags('ApiKeys')
-@ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such key in your tenant.' })
+@ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such key in your tenant, or another user\'s key without `apikey.manage` at tenant scope.' })
 @Controller('api/v1/api-keys')
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
@@ -22,7 +22,7 @@ export class ApiKeysController {
     return this.apiKeys.create(principal, dto);
   }
 
-  /** List API keys (never the key itself). */
+  /** List API keys (never the key itself): every key of the tenant with `apikey.manage` at tenant scope, else your own. */
   @Get()
   @Authenticated({ permission: 'apikey.manage' })
   @ApiOkResponse({ type: PageOf(ApiKeyDto) })
@@ -30,14 +30,14 @@ export class ApiKeysController {
     return this.apiKeys.list(principal, query);
   }
 
-  /** Get an API key's metadata. */
+  /** Get an API key's metadata (another user's key needs `apikey.manage` at tenant scope). */
   @Get(':id')
   @Authenticated({ permission: 'apikey.manage' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ApiKeyDto> {
     return this.apiKeys.get(principal, id);
   }
 
-  /** Revoke an API key; refused on its very next use. */
+  /** Revoke an API key; refused on its very next use (another user's key needs `apikey.manage` at tenant scope). */
   @Post(':id/revoke')
   @HttpCode(200)
   @Authenticated({ permission: 'apikey.manage' })
@@ -45,7 +45,7 @@ export class ApiKeysController {
     return this.apiKeys.revoke(principal, id);
   }
 
-  /** Delete an API key permanently. */
+  /** Delete an API key permanently (another user's key needs `apikey.manage` at tenant scope). */
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'apikey.manage' })

@@ -13,27 +13,27 @@ export class ApiKeysRepository extends BaseRepository {
     ).then((r) => r!);
   }
 
-  list(tenantId: string, page: PageRequest): Promise<ApiKeyRow[]> {
-    return this.rows<ApiKeyRow>(`SELECT * FROM api_keys WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`, [
-      tenantId,
-      page.after ?? null,
-      page.limit + 1,
-    ]);
+  /** `createdBy`: only that user's keys (null: every key of the tenant). */
+  list(tenantId: string, createdBy: string | null, page: PageRequest): Promise<ApiKeyRow[]> {
+    return this.rows<ApiKeyRow>(
+      `SELECT * FROM api_keys WHERE tenant_id = $1 AND ($2::text IS NULL OR created_by = $2) AND ($3::text IS NULL OR id > $3) ORDER BY id LIMIT $4`,
+      [tenantId, createdBy, page.after ?? null, page.limit + 1],
+    );
   }
 
-  find(tenantId: string, id: string): Promise<ApiKeyRow | undefined> {
-    return this.one<ApiKeyRow>(`SELECT * FROM api_keys WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  find(tenantId: string, id: string, createdBy: string | null = null): Promise<ApiKeyRow | undefined> {
+    return this.one<ApiKeyRow>(`SELECT * FROM api_keys WHERE tenant_id = $1 AND id = $2 AND ($3::text IS NULL OR created_by = $3)`, [tenantId, id, createdBy]);
   }
 
-  revoke(tenantId: string, id: string): Promise<ApiKeyRow | undefined> {
-    return this.one<ApiKeyRow>(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 RETURNING *`, [
-      tenantId,
-      id,
-    ]);
+  revoke(tenantId: string, id: string, createdBy: string | null): Promise<ApiKeyRow | undefined> {
+    return this.one<ApiKeyRow>(
+      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 AND ($3::text IS NULL OR created_by = $3) RETURNING *`,
+      [tenantId, id, createdBy],
+    );
   }
 
-  delete(tenantId: string, id: string): Promise<ApiKeyRow | undefined> {
-    return this.one<ApiKeyRow>(`DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id]);
+  delete(tenantId: string, id: string, createdBy: string | null): Promise<ApiKeyRow | undefined> {
+    return this.one<ApiKeyRow>(`DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2 AND ($3::text IS NULL OR created_by = $3) RETURNING *`, [tenantId, id, createdBy]);
   }
 
   /** Lookup by HMAC (unique index): the credential path, before any tenant is known. */

@@ -6,7 +6,7 @@ import { iso, isoRequired } from '../../common/api/time';
 import { PrivilegeEscalationError, TokenRevokedError, InvalidCredentialsError, TokenExpiredError } from '../../common/auth/auth.errors';
 import { notHeldAt } from '../../common/auth/escalation';
 import { CORE_PERMISSIONS } from '../../common/auth/permission-catalog';
-import { Grant, Principal } from '../../common/auth/principal';
+import { Grant, holdsTenantWide, Principal } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
 import { hmacHex, newOpaqueToken } from '../../common/crypto/tokens';
 import { ValidationFailedError } from '../../common/errors/app-error';
@@ -78,11 +78,13 @@ export class ApiKeysService implements OnModuleDestroy {
 
   async list(principal: Principal, query: PaginationQueryDto): Promise<Page<ApiKeyDto>> {
     const page = toPageRequest(query);
-    return toPage(await this.repo.list(principal.tenantId, page), page, toApiKeyDto);
+    return toPage(await this.repo.list(principal.tenantId, this.creatorFilter(principal), page), page, toApiKeyDto);
   }
 
   async get(principal: Principal, id: string): Promise<ApiKeyDto> {
-    return toApiKeyDto(await this.getRow(principal.tenantId, id));
+    const row = await this.repo.find(principal.tenantId, id, this.creatorFilter(principal));
+    if (!row) throw new ApiKeyNotFoundError(id);
+    return toApiKeyDto(row);
   }
 
   async getRow(tenantId: string, id: string): Promise<ApiKeyRow> {
@@ -93,7 +95,7 @@ export class ApiKeysService implements OnModuleDestroy {
 
   @Transactional()
   async revoke(principal: Principal, id: string): Promise<ApiKeyDto> {
-    const row = await this.repo.revoke(principal.tenantId, id);
+    const row = await this.repo.revoke(principal.tenantId, id, this.creatorFilter(principal));
     if (!row) throw new ApiKeyNotFoundError(id);
     await this.audit.record({ action: 'api_key.revoked', resourceType: 'api_key', resourceId: id, payload: { name: row.name, prefix: row.prefix } });
     return toApiKeyDto(row);
@@ -101,7 +103,7 @@ export class ApiKeysService implements OnModuleDestroy {
 
   @Transactional()
   async remove(principal: Principal, id: string): Promise<void> {
-    const row = await this.repo.delete(principal.tenantId, id);
+    const row = await this.repo.delete(principal.tenantId, id, this.creatorFilter(principal));
     if (!row) throw new ApiKeyNotFoundError(id);
     await this.audit.record({ action: 'api_key.deleted', resourceType: 'api_key', resourceId: id, payload: { name: row.name, prefix: row.prefix } });
   }
@@ -127,6 +129,14 @@ export class ApiKeysService implements OnModuleDestroy {
   effectiveGrants(key: ApiKeyRow, creatorGrants: Grant[]): Grant[] {
     const creatorTenantWide = new Set(creatorGrants.filter((g) => g.scopeType === 'tenant').map((g) => g.permission));
     return key.permissions.filter((p) => creatorTenantWide.has(p)).map((permission) => ({ permission, scopeType: 'tenant', scopeId: key.tenant_id }));
+  }
+
+  /**
+   * Other users' keys are tenant-level (SPEC §2): with `apikey.manage` at tenant scope every key of the tenant, else
+   * only the caller's own (their creator is the caller); the others are 404, as if absent.
+   */
+  private creatorFilter(principal: Principal): string | null {
+    return holdsTenantWide(principal, 'apikey.manage') ? null : (principal.userId ?? principal.id);
   }
 
   private noteUse(id: string): void {

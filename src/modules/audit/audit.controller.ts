@@ -14,7 +14,7 @@ export class AuditController {
 
   /** Audit events of your tenant, newest first, with filters. */
   @Get()
-  @Authenticated({ permission: 'audit.read' })
+  @Authenticated({ permission: 'audit.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(AuditEventDto) })
   list(@CurrentPrincipal() principal: Principal, @Query() query: AuditFilterQueryDto) {
     return this.audit.list(principal, query);
@@ -22,7 +22,7 @@ export class AuditController {
 
   /** NDJSON stream of the filtered events (one JSON object per line), constant memory for any size. */
   @Get('export')
-  @Authenticated({ permission: 'audit.read' })
+  @Authenticated({ permission: 'audit.read', scope: 'tenant' })
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ description: 'One AuditEvent JSON object per line.', schema: { type: 'string' } })
   export(@CurrentPrincipal() principal: Principal, @Query() query: AuditFilterQueryDto): StreamableFile {
@@ -31,21 +31,21 @@ export class AuditController {
 
   /** Recompute your tenant's hash chain; names the first event that does not match. */
   @Get('verify')
-  @Authenticated({ permission: 'audit.read' })
+  @Authenticated({ permission: 'audit.read', scope: 'tenant' })
   verify(@CurrentPrincipal() principal: Principal): Promise<AuditVerificationDto> {
     return this.audit.verify(principal);
   }
 
   /** Signed checkpoints of your tenant's chain with the Ed25519 public key, newest first. */
   @Get('checkpoints')
-  @Authenticated({ permission: 'audit.read' })
+  @Authenticated({ permission: 'audit.read', scope: 'tenant' })
   checkpoints(@CurrentPrincipal() principal: Principal, @Query() query: PaginationQueryDto): Promise<AuditCheckpointPageDto> {
     return this.audit.checkpoints(principal, query);
   }
 
   /** One audit event. */
   @Get(':id')
-  @Authenticated({ permission: 'audit.read' })
+  @Authenticated({ permission: 'audit.read', scope: 'tenant' })
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such event in your tenant.' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<AuditEventDto> {
     return this.audit.get(principal, id);

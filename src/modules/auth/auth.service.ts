@@ -45,24 +45,37 @@ export class AuthService {
     return { user: toUserDto(user), tenant: toTenantDto(tenant) };
   }
 
-  /** Same 401 for an unknown email and a wrong password, after one bcrypt comparison either way. */
+  /**
+   * Same 401 for an unknown email and a wrong password, after one bcrypt comparison and the same queries either way.
+   * The failure is audited in each tenant the account belongs to (their admins see attacks on their members), or
+   * without a tenant for an unknown email.
+   */
   @Transactional()
   async login(dto: LoginDto): Promise<TokenPairDto> {
-    const user = await this.users.verifyPassword(dto.email, dto.password);
-    const memberships = user ? await this.users.memberships(user.id) : [];
+    const { user, valid } = await this.users.checkPassword(dto.email, dto.password);
+    const memberships = valid ? await this.users.memberships(user!.id) : [];
     const tenant = dto.tenant_id ? memberships.find((m) => m.tenant_id === dto.tenant_id) : memberships[0];
-    if (!user || !tenant) {
+    if (!valid || !tenant) {
+      await this.recordLoginFailure(dto.email, user?.id, valid ? 'no_active_tenant' : 'invalid_credentials');
+      throw new InvalidCredentialsError('The email or password is wrong.');
+    }
+    return this.openSession(user!.id, tenant.tenant_id, 'session.created');
+  }
+
+  /** One `session.login_failed` per tenant of the account (none known: one without a tenant), each committed on its own. */
+  private async recordLoginFailure(email: string, userId: string | undefined, reason: string): Promise<void> {
+    // The lookup runs for unknown emails too (it finds nothing), so both cases cost the same queries.
+    const tenantIds = await this.users.memberTenantIds(userId ?? '');
+    for (const tenantId of tenantIds.length ? tenantIds : [null]) {
       await this.audit.recordDetached({
         action: 'session.login_failed',
         resourceType: 'session',
         outcome: 'failure',
-        tenantId: null,
-        actor: { type: 'anonymous', id: null, label: dto.email },
-        payload: { email: dto.email, reason: user ? 'no_active_tenant' : 'invalid_credentials' },
+        tenantId,
+        actor: { type: 'anonymous', id: null, label: email },
+        payload: { email, reason },
       });
-      throw new InvalidCredentialsError('The email or password is wrong.');
     }
-    return this.openSession(user.id, tenant.tenant_id, 'session.created');
   }
 
   async refresh(refreshToken: string): Promise<TokenPairDto> {
@@ -132,11 +145,16 @@ export class AuthService {
     return this.openSession(principal.id, tenantId, 'session.tenant_switched', { from_tenant_id: principal.tenantId });
   }
 
+  /**
+   * A failed accept rolls back (the token stays usable); a wrong password for an existing account is audited like a
+   * failed login, so an invitation is no quieter way to guess someone's password.
+   */
   @Transactional()
   async acceptInvitation(dto: AcceptInvitationDto): Promise<TokenPairDto> {
-    const accepted = await this.users.acceptInvitation(dto.token, dto.password, dto.name);
-    if (!accepted) throw new InvalidCredentialsError('The invitation is invalid, expired or already used.');
-    return this.openSession(accepted.user.id, accepted.tenantId, 'invitation.accepted');
+    const outcome = await this.users.acceptInvitation(dto.token, dto.password, dto.name);
+    if (outcome.kind === 'wrong_password') await this.recordLoginFailure(outcome.user.email, outcome.user.id, 'invitation_wrong_password');
+    if (outcome.kind !== 'ok') throw new InvalidCredentialsError('The invitation is invalid, expired or already used, or the password is not the account’s current one.');
+    return this.openSession(outcome.user.id, outcome.tenantId, 'invitation.accepted');
   }
 
   private async openSession(userId: string, tenantId: string, action: string, payload: Record<string, unknown> = {}): Promise<TokenPairDto> {

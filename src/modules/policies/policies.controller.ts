@@ -15,7 +15,7 @@ export class PoliciesController {
 
   /** Create a policy (its CEL condition is compiled on save). */
   @Post()
-  @Authenticated({ permission: 'policy.edit' })
+  @Authenticated({ permission: 'policy.edit', scope: 'tenant' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreatePolicyDto): Promise<PolicyDto> {
     return this.policies.create(principal, dto);
   }
@@ -23,7 +23,7 @@ export class PoliciesController {
   /** Dry run: the decision a request body would get, with every policy considered and why. */
   @Post('evaluate')
   @HttpCode(200)
-  @Authenticated({ permission: 'policy.read' })
+  @Authenticated({ permission: 'policy.read', scope: 'tenant' })
   @ApiOkResponse({ type: PolicyDecisionDto })
   evaluate(@CurrentPrincipal() principal: Principal, @Body() dto: EvaluatePolicyDto): Promise<PolicyDecisionDto> {
     return this.policies.evaluate(principal, dto);
@@ -31,7 +31,7 @@ export class PoliciesController {
 
   /** List the tenant's policies. */
   @Get()
-  @Authenticated({ permission: 'policy.read' })
+  @Authenticated({ permission: 'policy.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(PolicyDto) })
   list(@CurrentPrincipal() principal: Principal, @Query() query: PaginationQueryDto) {
     return this.policies.list(principal, query);
@@ -39,14 +39,14 @@ export class PoliciesController {
 
   /** Get a policy. */
   @Get(':id')
-  @Authenticated({ permission: 'policy.read' })
+  @Authenticated({ permission: 'policy.read', scope: 'tenant' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PolicyDto> {
     return this.policies.get(principal, id);
   }
 
   /** Replace a policy. */
   @Put(':id')
-  @Authenticated({ permission: 'policy.edit' })
+  @Authenticated({ permission: 'policy.edit', scope: 'tenant' })
   replace(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: CreatePolicyDto): Promise<PolicyDto> {
     return this.policies.replace(principal, id, dto);
   }
@@ -54,7 +54,7 @@ export class PoliciesController {
   /** Delete a policy. */
   @Delete(':id')
   @HttpCode(204)
-  @Authenticated({ permission: 'policy.edit' })
+  @Authenticated({ permission: 'policy.edit', scope: 'tenant' })
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.policies.remove(principal, id);
   }

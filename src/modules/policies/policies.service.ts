@@ -3,7 +3,7 @@ import { Transactional } from '@nestjs-cls/transactional';
 import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { PaginationQueryDto } from '../../common/api/pagination.dto';
 import { isoRequired } from '../../common/api/time';
-import { Principal, requirePermission } from '../../common/auth/principal';
+import { Principal, requireTenantPermission } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
 import { NotFoundError } from '../../common/errors/app-error';
 import { AuditService } from '../audit/audit.service';
@@ -54,7 +54,7 @@ export class PoliciesService implements OnModuleInit {
 
   @Transactional()
   async create(principal: Principal, dto: CreatePolicyDto): Promise<PolicyDto> {
-    requirePermission(principal, 'policy.edit', {});
+    requireTenantPermission(principal, 'policy.edit');
     const definition = await this.definition(principal.tenantId, dto);
     const row = await this.repo.insert(principal.tenantId, { id: newId('policy'), ...definition, created_by: principal.userId ?? null });
     await this.audit.record({ action: 'policy.created', resourceType: 'policy', resourceId: row!.id, payload: { ...definition } });
@@ -62,21 +62,21 @@ export class PoliciesService implements OnModuleInit {
   }
 
   async list(principal: Principal, query: PaginationQueryDto): Promise<Page<PolicyDto>> {
-    requirePermission(principal, 'policy.read', {});
+    requireTenantPermission(principal, 'policy.read');
     const page = toPageRequest(query);
     return toPage(await this.repo.list(principal.tenantId, page), page, toPolicyDto);
   }
 
   async get(principal: Principal, id: string): Promise<PolicyDto> {
+    requireTenantPermission(principal, 'policy.read');
     const row = await this.find(principal.tenantId, id);
-    requirePermission(principal, 'policy.read', {});
     return toPolicyDto(row);
   }
 
   @Transactional()
   async replace(principal: Principal, id: string, dto: CreatePolicyDto): Promise<PolicyDto> {
+    requireTenantPermission(principal, 'policy.edit');
     const current = await this.find(principal.tenantId, id);
-    requirePermission(principal, 'policy.edit', {});
     const definition = await this.definition(principal.tenantId, dto);
     const row = await this.repo.replace(principal.tenantId, id, definition);
     if (!row) throw new PolicyNotFoundError(id);
@@ -86,8 +86,8 @@ export class PoliciesService implements OnModuleInit {
 
   @Transactional()
   async remove(principal: Principal, id: string): Promise<void> {
+    requireTenantPermission(principal, 'policy.edit');
     await this.find(principal.tenantId, id);
-    requirePermission(principal, 'policy.edit', {});
     const row = await this.repo.delete(principal.tenantId, id);
     if (!row) throw new PolicyNotFoundError(id);
     this.programs.delete(id);
@@ -102,7 +102,7 @@ export class PoliciesService implements OnModuleInit {
 
   /** Dry run of a request body: the decision and every policy considered, with the default workflow resolved. */
   async evaluate(principal: Principal, dto: EvaluatePolicyDto): Promise<PolicyDecisionDto> {
-    requirePermission(principal, 'policy.read', {});
+    requireTenantPermission(principal, 'policy.read');
     const tenantId = principal.tenantId;
     let source: Parameters<PolicyInputBuilder['build']>[1];
     const accessDurationSeconds = dto.access_duration_seconds ?? null;

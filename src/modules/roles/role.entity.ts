@@ -21,4 +21,5 @@ export interface UserRoleRow {
   created_by: string | null;
   created_at: Date;
   role_name?: string;
+  role_built_in?: boolean;
 }

@@ -32,7 +32,7 @@ export class RolesController {
 
   /** Create a custom role. Its permissions must be known and held by the caller tenant-wide. */
   @Post()
-  @Authenticated({ permission: 'role.edit' })
+  @Authenticated({ permission: 'role.edit', scope: 'tenant' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Name taken (CONFLICT).' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateRoleDto): Promise<RoleDto> {
     return this.roles.create(principal, dto);
@@ -40,7 +40,7 @@ export class RolesController {
 
   /** List the tenant's roles, built-in and custom. */
   @Get()
-  @Authenticated({ permission: 'role.read' })
+  @Authenticated({ permission: 'role.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(RoleDto) })
   list(@CurrentPrincipal() principal: Principal, @Query() query: PaginationQueryDto) {
     return this.roles.list(principal, query);
@@ -48,14 +48,14 @@ export class RolesController {
 
   /** Get a role. */
   @Get(':id')
-  @Authenticated({ permission: 'role.read' })
+  @Authenticated({ permission: 'role.read', scope: 'tenant' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RoleDto> {
     return this.roles.get(principal, id);
   }
 
   /** Replace a custom role's permissions (built-ins: 409). */
   @Put(':id/permissions')
-  @Authenticated({ permission: 'role.edit' })
+  @Authenticated({ permission: 'role.edit', scope: 'tenant' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Built-in role (CONFLICT).' })
   replacePermissions(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: ReplaceRolePermissionsDto): Promise<RoleDto> {
     return this.roles.replacePermissions(principal, id, dto);
@@ -64,7 +64,7 @@ export class RolesController {
   /** Delete a custom role (409 IN_USE while assigned). */
   @Delete(':id')
   @HttpCode(204)
-  @Authenticated({ permission: 'role.edit' })
+  @Authenticated({ permission: 'role.edit', scope: 'tenant' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Built-in (CONFLICT) or assigned (IN_USE).' })
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.roles.remove(principal, id);
@@ -77,7 +77,10 @@ export class RolesController {
 export class UserRolesController {
   constructor(private readonly roles: RolesService) {}
 
-  /** Give a user a role at tenant, workspace or environment scope (never more than the caller holds there). */
+  /**
+   * Give a user a role at tenant, workspace or environment scope: needs `user_role.edit` at that scope (tenant scope
+   * for a tenant-scope assignment) and every permission of the role there (anti-escalation).
+   */
   @Post('user-roles')
   @Authenticated({ permission: 'user_role.edit' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Already assigned (CONFLICT).' })
@@ -87,23 +90,28 @@ export class UserRolesController {
 
   /** List role assignments. */
   @Get('user-roles')
-  @Authenticated({ permission: 'role.read' })
+  @Authenticated({ permission: 'role.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(UserRoleDto) })
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListUserRolesQueryDto) {
     return this.roles.listAssignments(principal, query);
   }
 
-  /** Remove a role assignment; effective on the next request. */
+  /**
+   * Remove a role assignment; effective on the next request. Needs `user_role.edit` at the assignment's scope (tenant
+   * scope for tenant-scope assignments); an owner's assignments only an owner can remove (403), and the last active
+   * owner's `owner` role cannot be removed (409 LAST_OWNER).
+   */
   @Delete('user-roles/:id')
   @HttpCode(204)
   @Authenticated({ permission: 'user_role.edit' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'The last active owner (LAST_OWNER).' })
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.roles.removeAssignment(principal, id);
   }
 
   /** A user's role assignments. */
   @Get('users/:id/roles')
-  @Authenticated({ permission: 'user.read' })
+  @Authenticated({ permission: 'user.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(UserRoleDto) })
   listForUser(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: PaginationQueryDto) {
     return this.roles.assignmentsOfUser(principal, id, query);

@@ -71,7 +71,8 @@ export class RolesRepository extends BaseRepository {
 
   findAssignment(tenantId: string, id: string): Promise<UserRoleRow | undefined> {
     return this.one<UserRoleRow>(
-      `SELECT ur.*, r.name AS role_name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.id = $2`,
+      `SELECT ur.*, r.name AS role_name, r.built_in AS role_built_in FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+        WHERE ur.tenant_id = $1 AND ur.id = $2`,
       [tenantId, id],
     );
   }

@@ -6,7 +6,7 @@ import { isoRequired } from '../../common/api/time';
 import { PrivilegeEscalationError } from '../../common/auth/auth.errors';
 import { notHeldAt, TargetScope } from '../../common/auth/escalation';
 import { BUILT_IN_ROLES, CORE_PERMISSIONS } from '../../common/auth/permission-catalog';
-import { Grant, Principal, requirePermission, toGrants } from '../../common/auth/principal';
+import { Grant, Principal, requirePermission, requireTenantPermission, toGrants } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
 import { UsersService } from '../users/users.service';
 import { WorkspacesService } from '../workspaces/workspaces.service';
@@ -129,7 +129,7 @@ export class RolesService {
 
   @Transactional()
   async create(principal: Principal, dto: CreateRoleDto): Promise<RoleDto> {
-    requirePermission(principal, 'role.edit');
+    requireTenantPermission(principal, 'role.edit');
     const permissions = this.known(dto.permissions, 'permissions');
     this.assertCanGrant(principal, permissions, { type: 'tenant' });
     const row = await this.repo.insert(principal.tenantId, { id: newId('role'), name: dto.name, description: dto.description ?? '', permissions, built_in: false });
@@ -139,16 +139,19 @@ export class RolesService {
   }
 
   async list(principal: Principal, query: PaginationQueryDto): Promise<Page<RoleDto>> {
+    requireTenantPermission(principal, 'role.read');
     const page = toPageRequest(query);
     return toPage(await this.repo.list(principal.tenantId, page), page, toRoleDto);
   }
 
   async get(principal: Principal, id: string): Promise<RoleDto> {
+    requireTenantPermission(principal, 'role.read');
     return toRoleDto(await this.find(principal.tenantId, id));
   }
 
   @Transactional()
   async replacePermissions(principal: Principal, id: string, dto: ReplaceRolePermissionsDto): Promise<RoleDto> {
+    requireTenantPermission(principal, 'role.edit');
     const role = await this.find(principal.tenantId, id);
     if (role.built_in) throw new BuiltInRoleError();
     const permissions = this.known(dto.permissions, 'permissions');
@@ -160,6 +163,7 @@ export class RolesService {
 
   @Transactional()
   async remove(principal: Principal, id: string): Promise<void> {
+    requireTenantPermission(principal, 'role.edit');
     const role = await this.find(principal.tenantId, id);
     if (role.built_in) throw new BuiltInRoleError();
     if (!(await this.repo.deleteUnassigned(principal.tenantId, id))) throw new RoleInUseError();
@@ -171,8 +175,7 @@ export class RolesService {
     const role = await this.find(principal.tenantId, dto.role_id);
     await this.users.assertMember(principal.tenantId, dto.user_id);
     const scope = await this.resolveTarget(principal.tenantId, dto.scope_type, dto.scope_id);
-    requirePermission(principal, 'user_role.edit', scope.type === 'tenant' ? undefined : scope);
-    if (scope.type === 'tenant') this.assertCanGrant(principal, ['user_role.edit'], scope);
+    this.requireAssignmentEdit(principal, scope);
     this.assertCanGrant(principal, role.permissions, scope);
     const row = await this.repo.insertAssignment(principal.tenantId, {
       id: newId('userRole'),
@@ -188,23 +191,28 @@ export class RolesService {
   }
 
   async listAssignments(principal: Principal, query: ListUserRolesQueryDto): Promise<Page<UserRoleDto>> {
+    requireTenantPermission(principal, 'role.read');
     const page = toPageRequest(query);
     return toPage(await this.repo.listAssignments(principal.tenantId, { userId: query.user_id, roleId: query.role_id }, page), page, toUserRoleDto);
   }
 
   async assignmentsOfUser(principal: Principal, userId: string, query: PaginationQueryDto): Promise<Page<UserRoleDto>> {
-    await this.users.assertMember(principal.tenantId, userId);
-    return this.listAssignments(principal, { ...query, user_id: userId });
+    requireTenantPermission(principal, 'user.read');
+    await this.users.assertListed(principal.tenantId, userId);
+    const page = toPageRequest(query);
+    return toPage(await this.repo.listAssignments(principal.tenantId, { userId }, page), page, toUserRoleDto);
   }
 
   @Transactional()
   async removeAssignment(principal: Principal, id: string): Promise<void> {
     const assignment = await this.repo.findAssignment(principal.tenantId, id);
     if (!assignment) throw new AssignmentNotFoundError(id);
-    const scope = await this.resolveTarget(principal.tenantId, assignment.scope_type, assignment.scope_id).catch(() => undefined);
-    requirePermission(principal, 'user_role.edit', scope && scope.type !== 'tenant' ? scope : undefined);
-    if (!scope || scope.type === 'tenant') this.assertCanGrant(principal, ['user_role.edit'], { type: 'tenant' });
-    await this.repo.deleteAssignment(principal.tenantId, id);
+    // An assignment whose workspace or environment is gone is managed from tenant scope.
+    const scope = await this.resolveTarget(principal.tenantId, assignment.scope_type, assignment.scope_id).catch((): TargetScope => ({ type: 'tenant' }));
+    this.requireAssignmentEdit(principal, scope);
+    const demotesOwner = assignment.scope_type === 'tenant' && assignment.role_built_in === true && assignment.role_name === 'owner';
+    await this.users.assertOwnerChangeAllowed(principal, assignment.user_id, demotesOwner ? 'demote' : 'change');
+    if (!(await this.repo.deleteAssignment(principal.tenantId, id))) throw new AssignmentNotFoundError(id);
     await this.audit.record({ action: 'role.unassigned', resourceType: 'user_role', resourceId: id, payload: { user_id: assignment.user_id, role_id: assignment.role_id, scope_type: assignment.scope_type, scope_id: assignment.scope_id } });
   }
 
@@ -223,6 +231,15 @@ export class RolesService {
     const role = await this.repo.find(tenantId, id);
     if (!role) throw new RoleNotFoundError(id);
     return role;
+  }
+
+  /**
+   * `user_role.edit` at the assignment's scope; at tenant scope (tenant-level, SPEC §2) only a tenant-scope grant counts,
+   * so a workspace admin manages assignments in their workspace and nothing above it.
+   */
+  private requireAssignmentEdit(principal: Principal, scope: TargetScope): void {
+    if (scope.type === 'tenant') requireTenantPermission(principal, 'user_role.edit');
+    else requirePermission(principal, 'user_role.edit', { workspaceId: scope.workspaceId, environmentId: scope.environmentId });
   }
 
   private known(permissions: string[], field: string): string[] {

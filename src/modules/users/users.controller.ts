@@ -14,18 +14,22 @@ import { UsersService } from './users.service';
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
-  /** Add a user to the tenant: with a password (active) or without (invited; `invitation_token` shown once). */
+  /**
+   * Add a user to the tenant. A new email with a password is an active member at once. Otherwise the user is invited
+   * (`status: invited`, `invitation_token` shown once), also when the email already has an account (in another tenant):
+   * the answer looks the same, and that account joins only when its owner accepts with their own password.
+   */
   @Post()
   @RevealsSecret()
-  @Authenticated({ permission: 'user.manage' })
-  @ApiConflictResponse({ type: ErrorEnvelope, description: 'Already a member (CONFLICT).' })
+  @Authenticated({ permission: 'user.manage', scope: 'tenant' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'Already a member or already invited (CONFLICT).' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateUserDto): Promise<CreatedUserDto> {
     return this.users.create(principal, dto);
   }
 
   /** List the tenant's users. */
   @Get()
-  @Authenticated({ permission: 'user.read' })
+  @Authenticated({ permission: 'user.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(UserDto) })
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListUsersQueryDto) {
     return this.users.list(principal, query);
@@ -33,14 +37,18 @@ export class UsersController {
 
   /** Get a user of the tenant. */
   @Get(':id')
-  @Authenticated({ permission: 'user.read' })
+  @Authenticated({ permission: 'user.read', scope: 'tenant' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<UserDto> {
     return this.users.get(principal, id);
   }
 
-  /** Rename, disable or re-enable a user in this tenant (disabling revokes their sessions). */
+  /**
+   * Rename, disable or re-enable a user in this tenant (disabling revokes their sessions). Only an owner can disable or
+   * re-enable an owner (403), and the last active owner cannot be disabled (409 LAST_OWNER).
+   */
   @Patch(':id')
-  @Authenticated({ permission: 'user.manage' })
+  @Authenticated({ permission: 'user.manage', scope: 'tenant' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'The last active owner (LAST_OWNER), or an invitation not accepted yet (CONFLICT).' })
   update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdateUserDto): Promise<UserDto> {
     return this.users.update(principal, id, dto);
   }

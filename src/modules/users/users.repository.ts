@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
-import { MemberRow, SessionContextRow, SessionRow, UserRow } from './user.entity';
+import { InvitationRow, MemberRow, OwnerRow, SessionContextRow, SessionRow, UserRow, UserViewRow } from './user.entity';
 
 /** Users and their tenant memberships, invitations, sessions and refresh tokens (the identity store). */
 @Injectable()
@@ -53,15 +53,51 @@ export class UsersRepository extends BaseRepository {
     );
   }
 
-  listMembers(tenantId: string, filter: { status?: string; email?: string }, page: PageRequest): Promise<MemberRow[]> {
-    return this.rows<MemberRow>(
-      `SELECT u.*, m.tenant_id, m.status AS member_status FROM tenant_members m JOIN users u ON u.id = m.user_id
-        WHERE m.tenant_id = $1
-          AND ($2::text IS NULL OR (CASE WHEN u.status = 'invited' THEN 'invited' ELSE m.status END) = $2)
-          AND ($3::text IS NULL OR lower(u.email) = lower($3))
-          AND ($4::text IS NULL OR u.id > $4)
-        ORDER BY u.id LIMIT $5`,
-      [tenantId, filter.status ?? null, filter.email ?? null, page.after ?? null, page.limit + 1],
+  /**
+   * The tenant's users as the tenant sees them: members, and open invitations by email (not yet anyone's account
+   * here; shown with the invitation's id, name and time, never the account's).
+   */
+  listUsers(tenantId: string, filter: { status?: string; email?: string; id?: string }, page: PageRequest): Promise<UserViewRow[]> {
+    return this.rows<UserViewRow>(
+      `SELECT * FROM (
+         SELECT u.id, u.email, u.name, u.is_platform_admin, u.created_at, u.updated_at,
+                CASE WHEN u.status = 'invited' THEN 'invited' ELSE m.status END AS status
+           FROM tenant_members m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1
+         UNION ALL
+         SELECT i.invitee_id, i.email, i.name, false, i.created_at, i.created_at, 'invited'
+           FROM invitations i
+          WHERE i.tenant_id = $1 AND i.user_id IS NULL AND i.accepted_at IS NULL AND i.expires_at > now()
+            AND NOT EXISTS (SELECT 1 FROM tenant_members m2 JOIN users u2 ON u2.id = m2.user_id WHERE m2.tenant_id = $1 AND lower(u2.email) = lower(i.email))
+       ) v
+        WHERE ($2::text IS NULL OR v.status = $2) AND ($3::text IS NULL OR lower(v.email) = lower($3))
+          AND ($4::text IS NULL OR v.id = $4) AND ($5::text IS NULL OR v.id > $5)
+        ORDER BY v.id LIMIT $6`,
+      [tenantId, filter.status ?? null, filter.email ?? null, filter.id ?? null, page.after ?? null, page.limit + 1],
+    );
+  }
+
+  /** Tenants where the user is a member (active or disabled), to audit events about them there. */
+  memberTenantIds(userId: string): Promise<string[]> {
+    return this.rows<{ tenant_id: string }>(`SELECT tenant_id FROM tenant_members WHERE user_id = $1 ORDER BY tenant_id`, [userId]).then((r) => r.map((x) => x.tenant_id));
+  }
+
+  /**
+   * Serialises changes to the tenant's owners until the transaction ends (row lock on the tenant; `NO KEY UPDATE`
+   * leaves rows referencing the tenant free to be written).
+   */
+  async lockOwners(tenantId: string): Promise<void> {
+    await this.rows(`SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, [tenantId]);
+  }
+
+  /** Holders of the built-in `owner` role at tenant scope; `active` when both the account and the membership are. */
+  owners(tenantId: string): Promise<OwnerRow[]> {
+    return this.rows<OwnerRow>(
+      `SELECT ur.user_id, COALESCE(m.status = 'active' AND u.status = 'active', false) AS active
+         FROM user_roles ur JOIN roles r ON r.id = ur.role_id AND r.built_in AND r.name = 'owner'
+         JOIN users u ON u.id = ur.user_id
+         LEFT JOIN tenant_members m ON m.tenant_id = ur.tenant_id AND m.user_id = ur.user_id
+        WHERE ur.tenant_id = $1 AND ur.scope_type = 'tenant' AND ur.scope_id = $1`,
+      [tenantId],
     );
   }
 
@@ -84,6 +120,7 @@ export class UsersRepository extends BaseRepository {
     );
   }
 
+  /** An invitation issued with its (invited) account: tenant creation. */
   insertInvitation(i: { id: string; tenant_id: string; user_id: string; token_hash: string; expires_at: Date; created_by: string | null }): Promise<void> {
     return this.rows(
       `INSERT INTO invitations (id, tenant_id, user_id, token_hash, expires_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -91,13 +128,30 @@ export class UsersRepository extends BaseRepository {
     ).then(() => undefined);
   }
 
-  /** Claims an open invitation once (row lock), returning it. */
-  claimInvitation(tokenHash: string): Promise<{ id: string; tenant_id: string; user_id: string } | undefined> {
-    return this.one(
-      `UPDATE invitations SET accepted_at = now() WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > now()
-        RETURNING id, tenant_id, user_id`,
-      [tokenHash],
+  /** An invitation by email; undefined when one is already open for that email in the tenant. */
+  insertEmailInvitation(i: Pick<InvitationRow, 'id' | 'tenant_id' | 'email' | 'name' | 'invitee_id' | 'token_hash' | 'expires_at' | 'created_by'>): Promise<InvitationRow | undefined> {
+    return this.one<InvitationRow>(
+      `INSERT INTO invitations (id, tenant_id, email, name, invitee_id, token_hash, expires_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT DO NOTHING RETURNING *`,
+      [i.id, i.tenant_id, i.email, i.name, i.invitee_id, i.token_hash, i.expires_at, i.created_by],
     );
+  }
+
+  /** Expired, never-accepted invitations of an email in the tenant (so it can be invited again). */
+  deleteExpiredInvitations(tenantId: string, email: string): Promise<void> {
+    return this.rows(`DELETE FROM invitations WHERE tenant_id = $1 AND lower(email) = lower($2) AND accepted_at IS NULL AND expires_at <= now()`, [
+      tenantId,
+      email,
+    ]).then(() => undefined);
+  }
+
+  /** An open invitation by token hash, row-locked until the transaction ends (accepted once). */
+  lockOpenInvitation(tokenHash: string): Promise<InvitationRow | undefined> {
+    return this.one<InvitationRow>(`SELECT * FROM invitations WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > now() FOR UPDATE`, [tokenHash]);
+  }
+
+  markInvitationAccepted(id: string): Promise<void> {
+    return this.rows(`UPDATE invitations SET accepted_at = now() WHERE id = $1`, [id]).then(() => undefined);
   }
 
   insertSession(s: { id: string; tenant_id: string; user_id: string; expires_at: Date; ip?: string; user_agent?: string }): Promise<SessionRow> {

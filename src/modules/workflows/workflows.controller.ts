@@ -15,14 +15,14 @@ export class WorkflowsController {
 
   /** Create an approval workflow. */
   @Post()
-  @Authenticated({ permission: 'workflow.edit' })
+  @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWorkflowDto): Promise<WorkflowDto> {
     return this.workflows.create(principal, dto);
   }
 
   /** List the tenant's workflows, the built-in default included. */
   @Get()
-  @Authenticated({ permission: 'workflow.read' })
+  @Authenticated({ permission: 'workflow.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(WorkflowDto) })
   list(@CurrentPrincipal() principal: Principal, @Query() query: PaginationQueryDto) {
     return this.workflows.list(principal, query);
@@ -30,14 +30,14 @@ export class WorkflowsController {
 
   /** Get a workflow. */
   @Get(':id')
-  @Authenticated({ permission: 'workflow.read' })
+  @Authenticated({ permission: 'workflow.read', scope: 'tenant' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WorkflowDto> {
     return this.workflows.get(principal, id);
   }
 
   /** Replace a workflow's definition (a new `version`; in-flight requests keep their snapshot). */
   @Put(':id')
-  @Authenticated({ permission: 'workflow.edit' })
+  @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'The built-in default workflow cannot be changed (CONFLICT).' })
   replace(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: CreateWorkflowDto): Promise<WorkflowDto> {
     return this.workflows.replace(principal, id, dto);
@@ -46,7 +46,7 @@ export class WorkflowsController {
   /** Delete a workflow no policy points at. */
   @Delete(':id')
   @HttpCode(204)
-  @Authenticated({ permission: 'workflow.edit' })
+  @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'A policy points at it (IN_USE), or it is the built-in default (CONFLICT).' })
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.workflows.remove(principal, id);

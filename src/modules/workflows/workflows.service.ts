@@ -3,7 +3,7 @@ import { Transactional } from '@nestjs-cls/transactional';
 import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { PaginationQueryDto } from '../../common/api/pagination.dto';
 import { isoRequired } from '../../common/api/time';
-import { Principal, requirePermission } from '../../common/auth/principal';
+import { Principal, requireTenantPermission } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
 import { AuditService } from '../audit/audit.service';
 import { RolesService } from '../roles/roles.service';
@@ -70,7 +70,7 @@ export class WorkflowsService {
 
   @Transactional()
   async create(principal: Principal, dto: CreateWorkflowDto): Promise<WorkflowDto> {
-    requirePermission(principal, 'workflow.edit', {});
+    requireTenantPermission(principal, 'workflow.edit');
     const definition = await this.definition(principal.tenantId, dto);
     const row = await this.repo.insert(principal.tenantId, { id: newId('workflow'), ...definition, created_by: principal.userId ?? null });
     await this.audit.record({ action: 'workflow.created', resourceType: 'workflow', resourceId: row!.id, payload: { name: row!.name, version: row!.version, stages: row!.stages.length } });
@@ -78,7 +78,7 @@ export class WorkflowsService {
   }
 
   async list(principal: Principal, query: PaginationQueryDto): Promise<Page<WorkflowDto>> {
-    requirePermission(principal, 'workflow.read', {});
+    requireTenantPermission(principal, 'workflow.read');
     // The default is listed like any other workflow, so make sure it exists before the first page is read.
     await this.defaultWorkflow(principal.tenantId);
     const page = toPageRequest(query);
@@ -86,16 +86,16 @@ export class WorkflowsService {
   }
 
   async get(principal: Principal, id: string): Promise<WorkflowDto> {
+    requireTenantPermission(principal, 'workflow.read');
     const row = await this.find(principal.tenantId, id);
-    requirePermission(principal, 'workflow.read', {});
     return toWorkflowDto(row);
   }
 
   @Transactional()
   async replace(principal: Principal, id: string, dto: CreateWorkflowDto): Promise<WorkflowDto> {
+    requireTenantPermission(principal, 'workflow.edit');
     const current = await this.repo.findForUpdate(principal.tenantId, id);
     if (!current) throw new WorkflowNotFoundError(id);
-    requirePermission(principal, 'workflow.edit', {});
     if (current.built_in) throw new BuiltInWorkflowError();
     const definition = await this.definition(principal.tenantId, dto);
     const row = await this.repo.replace(principal.tenantId, id, definition);
@@ -106,9 +106,9 @@ export class WorkflowsService {
 
   @Transactional()
   async remove(principal: Principal, id: string): Promise<void> {
+    requireTenantPermission(principal, 'workflow.edit');
     const current = await this.repo.findForUpdate(principal.tenantId, id);
     if (!current) throw new WorkflowNotFoundError(id);
-    requirePermission(principal, 'workflow.edit', {});
     if (current.built_in) throw new BuiltInWorkflowError();
     for (const inUse of this.usageChecks) {
       if (await inUse(principal.tenantId, id)) throw new WorkflowInUseError();
