@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LogLevel } from './logger';
@@ -19,7 +20,9 @@ export interface AgentConfig {
 export const USAGE = `Usage: countersign-agent --dir DIR [--url URL] [--enroll-token cse_…] [options]
 
   --url URL              Countersign server, e.g. http://localhost:8000 (default: the one in the state file)
-  --enroll-token TOKEN   enrollment token (first run only; or COUNTERSIGN_ENROLL_TOKEN)
+  --enroll-token TOKEN   enrollment token (first run only); visible in \`ps\`: prefer one of the two below
+  --enroll-token-file F  read the enrollment token from file F
+                         (or set COUNTERSIGN_ENROLL_TOKEN in the environment)
   --dir DIR              the file provider's directory: every regular file under it is a secret
   --state FILE           state file (default DIR/../.countersign-agent.json), written with mode 0600
   --name NAME            agent name at enrollment (default: host name)
@@ -42,6 +45,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     options: {
       url: { type: 'string' },
       'enroll-token': { type: 'string' },
+      'enroll-token-file': { type: 'string' },
       dir: { type: 'string' },
       state: { type: 'string' },
       name: { type: 'string' },
@@ -64,7 +68,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const host = hostname() || 'localhost';
   return {
     url,
-    enrollToken: values['enroll-token'] ?? env.COUNTERSIGN_ENROLL_TOKEN ?? null,
+    enrollToken: values['enroll-token'] ?? tokenFromFile(values['enroll-token-file']) ?? env.COUNTERSIGN_ENROLL_TOKEN ?? null,
     dir: values.dir,
     statePath: values.state ?? defaultStatePath(values.dir),
     name: values.name ?? host,
@@ -74,6 +78,18 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     heartbeatSeconds: intOption('--heartbeat', values.heartbeat, 30, 1, 3600),
     logLevel,
   };
+}
+
+function tokenFromFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new UsageError(`--enroll-token-file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+  if (!token) throw new UsageError(`--enroll-token-file: ${file} is empty.`);
+  return token;
 }
 
 function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
