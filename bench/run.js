@@ -3,7 +3,7 @@
 /**
  * HTTP benchmark kit (see bench/README.md). Starts the built app against a throw-away DATA_DIR (embedded
  * PostgreSQL), seeds it through the public API, loads a few endpoints with autocannon, compares them with a bare
- * node:http + pg baseline on the same database, prints a Markdown table and writes bench/results/latest.json.
+ * node:http + pg baseline on the same database, prints a Markdown table and writes bench/results/latest/latest.json (git-ignored).
  *
  * Tunables (env): BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS (default 32),
  * BENCH_ONLY (comma-separated scenario names), BENCH_KEEP_DATA=1 (keep the temp DATA_DIR), BENCH_BUILD=1 (rebuild),
@@ -20,7 +20,9 @@ const { Client } = require('pg');
 
 const ROOT = path.resolve(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
-const RESULTS = path.join(__dirname, 'results', 'latest.json');
+// Local runs write under results/latest/ (git-ignored): a run never dirties the checkout. Results worth keeping are
+// copied beside it under a dated name and committed.
+const RESULTS = path.join(__dirname, 'results', 'latest', 'latest.json');
 const HOST = '127.0.0.1';
 
 const DURATION = int('BENCH_DURATION', 10);
