@@ -22,7 +22,7 @@ describe('HTTP hygiene: caching headers, ETags, metrics route labels (e2e)', () 
     const ws = await request(t.http).post('/api/v1/workspaces').set(auth(owner.token)).send({ slug: 'payments', display_name: 'Payments' });
     if (ws.status !== 201) throw new Error(`workspace: ${ws.status} ${JSON.stringify(ws.body)}`);
     workspaceId = ws.body.id;
-  });
+  }, 120_000);
   afterAll(() => t.close());
 
   const headersOf = (label: string, res: Response) => ({ label, status: res.status, cache: res.headers['cache-control'], etag: res.headers.etag });
