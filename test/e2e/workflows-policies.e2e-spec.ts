@@ -241,14 +241,20 @@ describe('workflows and policies (e2e)', () => {
       expect((await evaluate(body)).body).toMatchObject({ effect: 'auto_approve', policy_id: auto });
     });
 
-    it('no candidate → require_approval with the default workflow; a runtime condition error is "not matched", never a 500', async () => {
+    it('no candidate → require_approval with the default workflow; a runtime condition error of a deny policy fails closed, never a 500', async () => {
       const erroring = (await post('/api/v1/policies', { name: 'labels', priority: 900, effect: 'deny', condition: 'secret.labels.team == "payments"', match: { request_types: ['nothing.matches'] } })).body.id;
+      const defaultWorkflow = ((await get('/api/v1/workflows?limit=200')).body.data as { id: string; built_in: boolean }[]).find((w) => w.built_in)!.id;
+      const none = await evaluate({ type: 'nothing.else', workspace_id: workspace });
+      expect(none.status).toBe(200);
+      expect(none.body).toMatchObject({ effect: 'require_approval', policy_id: null, workflow_id: defaultWorkflow });
+      expect(none.body.explanation.every((e: { matched: boolean }) => !e.matched)).toBe(true);
+      // Without a secret the labels are empty: `labels.team` is an evaluation error, and a deny that errors denies.
       const res = await evaluate({ type: 'nothing.matches', workspace_id: workspace });
       expect(res.status).toBe(200);
-      const defaultWorkflow = ((await get('/api/v1/workflows?limit=200')).body.data as { id: string; built_in: boolean }[]).find((w) => w.built_in)!.id;
-      expect(res.body).toMatchObject({ effect: 'require_approval', policy_id: null, workflow_id: defaultWorkflow });
-      expect(res.body.explanation).toContainEqual(expect.objectContaining({ policy_id: erroring, matched: false, reason: expect.stringMatching(/^condition error: /) }));
-      expect(res.body.explanation.every((e: { matched: boolean }) => !e.matched)).toBe(true);
+      expect(res.body).toMatchObject({ effect: 'deny', policy_id: erroring, workflow_id: null });
+      expect(res.body.explanation).toContainEqual(
+        expect.objectContaining({ policy_id: erroring, matched: true, reason: expect.stringMatching(/; condition error: .+ → treated as matched \(fail closed\)$/) }),
+      );
     });
 
     it('validates the body: workspace_id without a secret, unknown fields, other tenants’ ids', async () => {

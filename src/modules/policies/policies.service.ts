@@ -18,7 +18,10 @@ import { CompiledCondition, CompiledPolicy, compileCondition, decide, PolicyDeci
 import { PolicyInputBuilder } from './policy-input.builder';
 
 const MAX_MATCH_LABELS = 50;
-/** Compiled programs kept per process; beyond this the cache starts over (compiling is cheap, this only bounds memory). */
+/**
+ * Compiled programs kept per process, by condition text (a program depends on nothing else); beyond this the cache starts
+ * over (it bounds memory). Saving a policy puts its program here, so requests do not pay for parsing a large condition.
+ */
 const MAX_CACHED_PROGRAMS = 10_000;
 
 const toPolicyDto = (p: PolicyRow): PolicyDto => ({
@@ -37,7 +40,7 @@ const toPolicyDto = (p: PolicyRow): PolicyDto => ({
 
 @Injectable()
 export class PoliciesService implements OnModuleInit {
-  private readonly programs = new Map<string, { updatedAt: number; source: string; condition: CompiledCondition }>();
+  private readonly programs = new Map<string, CompiledCondition>();
 
   constructor(
     private readonly repo: PoliciesRepository,
@@ -90,7 +93,6 @@ export class PoliciesService implements OnModuleInit {
     await this.find(principal.tenantId, id);
     const row = await this.repo.delete(principal.tenantId, id);
     if (!row) throw new PolicyNotFoundError(id);
-    this.programs.delete(id);
     await this.audit.record({ action: 'policy.deleted', resourceType: 'policy', resourceId: id, payload: { name: row.name, effect: row.effect, priority: row.priority } });
   }
 
@@ -116,7 +118,7 @@ export class PoliciesService implements OnModuleInit {
         const env = await this.workspaces.resolveScope(tenantId, 'environment', dto.environment_id);
         if (!env || env.workspaceId !== dto.workspace_id) throw new NotFoundError('Environment', dto.environment_id);
       }
-      source = { type: dto.type, secret: null, workspaceId: dto.workspace_id, environmentId: dto.environment_id ?? null, accessDurationSeconds };
+      source = { type: dto.type, secret: null, target: dto.target ?? null, workspaceId: dto.workspace_id, environmentId: dto.environment_id ?? null, accessDurationSeconds };
     }
     const decision = await this.decide(tenantId, await this.inputs.build(principal, source));
     const workflowId = decision.effect === 'require_approval' ? (decision.workflow_id ?? (await this.workflows.defaultWorkflow(tenantId)).id) : null;
@@ -129,23 +131,25 @@ export class PoliciesService implements OnModuleInit {
     return row;
   }
 
-  /** The policy with its condition compiled, reusing the program while the row is unchanged. */
+  /** The policy with its condition compiled (the cached program when there is one). */
   private compiled(row: PolicyRow): CompiledPolicy {
     let condition: CompiledCondition | null = null;
     if (row.condition !== null) {
-      const updatedAt = new Date(row.updated_at).getTime();
-      const cached = this.programs.get(row.id);
-      if (cached && cached.updatedAt === updatedAt && cached.source === row.condition) {
-        condition = cached.condition;
-      } else {
+      condition = this.programs.get(row.condition) ?? null;
+      if (!condition) {
         const result = compileCondition(row.condition);
-        // A stored condition that no longer compiles (e.g. after a library upgrade) never matches; the error says why.
+        // A stored condition that no longer compiles (e.g. saved before conditions were type-checked) is an evaluation
+        // error: it fails closed like any other, and the explanation gives the checker's message.
         condition = 'condition' in result ? result.condition : { source: row.condition, evaluate: () => ({ error: result.error }) };
-        if (this.programs.size >= MAX_CACHED_PROGRAMS) this.programs.clear();
-        this.programs.set(row.id, { updatedAt, source: row.condition, condition });
+        this.remember(condition);
       }
     }
     return { id: row.id, name: row.name, priority: row.priority, effect: row.effect, workflow_id: row.workflow_id, enabled: row.enabled, match: row.match, condition };
+  }
+
+  private remember(condition: CompiledCondition): void {
+    if (this.programs.size >= MAX_CACHED_PROGRAMS) this.programs.clear();
+    this.programs.set(condition.source, condition);
   }
 
   private definitionOf(row: PolicyRow) {
@@ -173,8 +177,9 @@ export class PoliciesService implements OnModuleInit {
     }
     let condition: string | null = null;
     if (dto.condition !== undefined && dto.condition !== null) {
-      const compiled = compileCondition(dto.condition);
+      const compiled = compileCondition(dto.condition, { trial: true });
       if ('error' in compiled) throw new ConditionCompileError(compiled.error);
+      this.remember(compiled.condition);
       condition = dto.condition;
     }
     if (workflowId) await this.workflows.snapshot(tenantId, workflowId);

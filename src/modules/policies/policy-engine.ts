@@ -1,16 +1,17 @@
 /**
- * Policy matching and selection (SPEC §4), pure: no I/O, no clock, no framework. CEL conditions are compiled once
- * (on save, and into a cache when deciding) and evaluated against a bounded input.
+ * Policy matching and selection (SPEC §4), pure: no I/O, no clock, no framework. CEL conditions are type-checked and
+ * compiled once (on save, and into a cache when deciding), evaluated under a cost budget, and fail closed.
  */
-import { CelInput, celEnv, isCelError, parse, plan } from '@bufbuild/cel';
-import { strings } from '@bufbuild/cel/ext';
+import { CelInput, isCelError, parse, plan } from '@bufbuild/cel';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { conditionEnv, instrumentLoops, meteredEnv, regexError, runMetered } from './cel-budget';
+import { checkExpression, ComprehensionValue, ExprNode, locate } from './cel-checker';
 
 export const POLICY_EFFECTS = ['require_approval', 'auto_approve', 'deny'] as const;
 export type PolicyEffect = (typeof POLICY_EFFECTS)[number];
 
 export const MAX_CONDITION_LENGTH = 4000;
-/** Structural bounds checked at compile time: they bound evaluation cost (CEL has no loops, only macros). */
+/** Structural bounds checked at compile time: with them, the work between two budget charges stays small. */
 export const MAX_CONDITION_NODES = 1000;
 export const MAX_COMPREHENSION_NESTING = 2;
 /** At most this many secret labels reach a condition (the `match` filter sees all of them). */
@@ -25,8 +26,10 @@ export interface PolicyInput {
     environment_protected: boolean;
     access_duration_seconds: number | null;
   };
-  requester: { id: string; email: string; roles: string[] };
+  requester: { id: string; email: string; roles: string[]; groups: string[] };
   secret: { provider: string; cluster_name: string; ref: string; labels: Record<string, string> } | null;
+  /** The plugin request's target (JSON); null for the built-in secret types. */
+  target: Record<string, unknown> | null;
   now: Date;
 }
 
@@ -72,139 +75,161 @@ export interface CompiledPolicy {
   condition: CompiledCondition | null;
 }
 
-const VARIABLES = new Set(['request', 'requester', 'secret', 'now']);
-/** Type names usable as values (`type(x) == string`). */
-const TYPE_NAMES = new Set(['int', 'uint', 'double', 'bool', 'string', 'bytes', 'list', 'map', 'null_type', 'type', 'dyn']);
-/** Operators the evaluator implements itself rather than through its function table. */
-const SPECIAL_FUNCTIONS = new Set(['_&&_', '_||_', '_?_:_', '_[_]', '_[?_]', '_?._', '@not_strictly_false']);
-
-const env = celEnv({ funcs: strings });
-
-interface ExprNode {
-  exprKind: { case: string | undefined; value?: unknown };
-}
-interface CallValue {
-  function: string;
-  target?: ExprNode;
-  args: ExprNode[];
-}
-interface ComprehensionValue {
-  iterVar: string;
-  iterVar2: string;
-  accuVar: string;
-  iterRange?: ExprNode;
-  accuInit?: ExprNode;
-  loopCondition?: ExprNode;
-  loopStep?: ExprNode;
-  result?: ExprNode;
-}
-
-/** Rejects what CEL would only find at run time (unknown variables and functions) and expressions beyond our bounds. */
+/** Bounds the expression's size and macro nesting (the type checker does the rest). */
 function lint(root: ExprNode): string | undefined {
   let nodes = 0;
-  const visit = (e: ExprNode | undefined, scope: Set<string>, depth: number): string | undefined => {
+  const visit = (e: ExprNode | undefined, depth: number): string | undefined => {
     if (!e?.exprKind?.case) return undefined;
     if (++nodes > MAX_CONDITION_NODES) return `the expression is too large (more than ${MAX_CONDITION_NODES} nodes)`;
     const v = e.exprKind.value as Record<string, unknown>;
     switch (e.exprKind.case) {
-      case 'identExpr': {
-        const name = v.name as string;
-        if (scope.has(name) || VARIABLES.has(name) || TYPE_NAMES.has(name)) return undefined;
-        return `undeclared reference to '${name}' (variables: request, requester, secret, now)`;
-      }
       case 'selectExpr':
-        return visit(v.operand as ExprNode, scope, depth);
-      case 'callExpr': {
-        const call = v as unknown as CallValue;
-        if (!SPECIAL_FUNCTIONS.has(call.function) && !env.funcs.find(call.function)) return `undeclared reference to function '${call.function}'`;
-        for (const child of [call.target, ...call.args]) {
-          const issue = visit(child, scope, depth);
+        return visit(v.operand as ExprNode, depth);
+      case 'callExpr':
+        for (const child of [v.target as ExprNode | undefined, ...(v.args as ExprNode[])]) {
+          const issue = visit(child, depth);
           if (issue) return issue;
         }
         return undefined;
-      }
       case 'listExpr':
         for (const child of v.elements as ExprNode[]) {
-          const issue = visit(child, scope, depth);
+          const issue = visit(child, depth);
           if (issue) return issue;
         }
         return undefined;
       case 'structExpr':
         for (const entry of v.entries as { keyKind: { case: string; value: unknown }; value: ExprNode }[]) {
-          const issue = (entry.keyKind.case === 'mapKey' ? visit(entry.keyKind.value as ExprNode, scope, depth) : undefined) ?? visit(entry.value, scope, depth);
+          const issue = (entry.keyKind.case === 'mapKey' ? visit(entry.keyKind.value as ExprNode, depth) : undefined) ?? visit(entry.value, depth);
           if (issue) return issue;
         }
         return undefined;
       case 'comprehensionExpr': {
         const c = v as unknown as ComprehensionValue;
         if (depth + 1 > MAX_COMPREHENSION_NESTING) return `macros (all, exists, exists_one, map, filter) nest at most ${MAX_COMPREHENSION_NESTING} deep`;
-        const inner = new Set([...scope, c.iterVar, c.iterVar2, c.accuVar].filter(Boolean));
-        return (
-          visit(c.iterRange, scope, depth) ??
-          visit(c.accuInit, scope, depth) ??
-          visit(c.loopCondition, inner, depth + 1) ??
-          visit(c.loopStep, inner, depth + 1) ??
-          visit(c.result, inner, depth)
-        );
+        return visit(c.iterRange, depth) ?? visit(c.accuInit, depth) ?? visit(c.loopCondition, depth + 1) ?? visit(c.loopStep, depth + 1) ?? visit(c.result, depth);
       }
       default:
         return undefined;
     }
   };
-  return visit(root, new Set(), 0);
+  return visit(root, 0);
 }
 
-const toCelMap = (o: Record<string, unknown>) => new Map(Object.entries(o));
+/** JSON → CEL: objects become maps, numbers doubles (as JSON has them), arrays lists. */
+function jsonToCel(value: unknown): CelInput {
+  if (Array.isArray(value)) return value.map(jsonToCel);
+  if (value !== null && typeof value === 'object') return new Map(Object.entries(value).map(([k, v]) => [k, jsonToCel(v)]));
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  return null;
+}
 
-/** The CEL variables: maps for the objects (so `has()` and `in` work), ints as bigint, `now` a timestamp. */
+/**
+ * The CEL variables as declared in cel-checker.ts: maps for the records (so `has()` works), ints as bigint, `now` a
+ * timestamp, and every absent value its type's zero value ("" / 0 / empty), so a typed condition never meets a null.
+ */
 function toBindings(input: PolicyInput): Record<string, CelInput> {
   const r = input.request;
-  const int = (n: number | null) => (n === null ? null : BigInt(Math.trunc(n)));
   const labels = input.secret ? Object.entries(input.secret.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, MAX_CEL_LABELS) : [];
   return {
-    request: toCelMap({
-      type: r.type,
-      workspace_id: r.workspace_id,
-      environment_id: r.environment_id,
-      environment: r.environment,
-      environment_protected: r.environment_protected,
-      access_duration_seconds: int(r.access_duration_seconds),
-    }) as CelInput,
-    requester: toCelMap({ id: input.requester.id, email: input.requester.email, roles: [...input.requester.roles] }) as CelInput,
-    secret: (input.secret
-      ? toCelMap({ provider: input.secret.provider, cluster_name: input.secret.cluster_name, ref: input.secret.ref, labels: new Map(labels) })
-      : new Map()) as CelInput,
+    request: new Map<string, CelInput>([
+      ['type', r.type],
+      ['workspace_id', r.workspace_id],
+      ['environment_id', r.environment_id ?? ''],
+      ['environment', r.environment ?? ''],
+      ['environment_protected', r.environment_protected],
+      ['access_duration_seconds', BigInt(Math.trunc(r.access_duration_seconds ?? 0))],
+    ]),
+    requester: new Map<string, CelInput>([
+      ['id', input.requester.id],
+      ['email', input.requester.email],
+      ['roles', [...input.requester.roles]],
+      ['groups', [...input.requester.groups]],
+    ]),
+    secret: new Map<string, CelInput>([
+      ['provider', input.secret?.provider ?? ''],
+      ['cluster_name', input.secret?.cluster_name ?? ''],
+      ['ref', input.secret?.ref ?? ''],
+      ['labels', new Map(labels)],
+    ]),
+    target: jsonToCel(input.target ?? {}),
     now: timestampFromDate(input.now) as CelInput,
   };
 }
 
+/** Bindings are built once per input, however many conditions read them. */
+const bindingsCache = new WeakMap<PolicyInput, Record<string, CelInput>>();
+const bindingsOf = (input: PolicyInput) => {
+  let bindings = bindingsCache.get(input);
+  if (!bindings) bindingsCache.set(input, (bindings = toBindings(input)));
+  return bindings;
+};
+
+/** The request every condition is tried on at save: all values empty. */
+const EMPTY_INPUT: PolicyInput = {
+  request: { type: '', workspace_id: '', environment_id: null, environment: null, environment_protected: false, access_duration_seconds: null },
+  requester: { id: '', email: '', roles: [], groups: [] },
+  secret: null,
+  target: null,
+  now: new Date(0),
+};
+
 const messageOf = (e: unknown) =>
   e instanceof RangeError && /call stack/i.test(e.message) ? 'the expression nests too deeply' : e instanceof Error ? e.message : String(e);
 
-/** Compiles a condition: a program, or the compiler's message (for 400 `details[{field:'condition'}]`). */
-export function compileCondition(source: string): { condition: CompiledCondition } | { error: string } {
+export interface CompileOptions {
+  /**
+   * Also run the condition once on an empty request and refuse it when that alone exhausts the budget (at save, so a
+   * condition that can never finish is a 400 rather than a policy that always fails closed).
+   */
+  trial?: boolean;
+}
+
+/**
+ * Compiles a condition: parse, bound its size, type-check it against the declared variables (it must be `bool`), run
+ * its literal-only calls (a regex that does not compile, `timestamp("nope")`), then plan it metered. Returns a program,
+ * or the message for 400 `details[{field:'condition'}]`.
+ */
+export function compileCondition(source: string, options: CompileOptions = {}): { condition: CompiledCondition } | { error: string } {
   if (source.length > MAX_CONDITION_LENGTH) return { error: `must be at most ${MAX_CONDITION_LENGTH} characters` };
   if (!source.trim()) return { error: 'must not be empty' };
   try {
     const parsed = parse(source);
-    const issue = lint(parsed.expr as unknown as ExprNode);
+    const root = parsed.expr as unknown as ExprNode;
+    const issue = lint(root);
     if (issue) return { error: issue };
-    const program = plan(env, parsed);
-    return {
-      condition: {
-        source,
-        evaluate(input) {
-          try {
-            const result = program(toBindings(input));
-            if (isCelError(result)) return { error: result.message };
-            if (typeof result !== 'boolean') return { error: `the condition evaluated to ${typeof result === 'bigint' ? 'int' : typeof result}, not bool` };
-            return result;
-          } catch (e) {
-            return { error: messageOf(e) };
-          }
-        },
+    const positions = parsed.sourceInfo?.positions ?? {};
+    const { constantCalls, regexLiterals } = checkExpression(root, source, positions, conditionEnv);
+    for (const { node, pattern } of regexLiterals) {
+      const failure = regexError(pattern);
+      if (failure) return { error: `${locate(source, positions, node)}invalid regular expression: ${failure}` };
+    }
+    for (const call of constantCalls) {
+      const run = runMetered(() => plan(conditionEnv, call as never)());
+      const failure = run.exhausted ?? (isCelError(run.value) ? run.value.message : undefined);
+      if (failure) return { error: `${locate(source, positions, call)}${failure}` };
+    }
+    instrumentLoops(root);
+    const program = plan(meteredEnv, parsed);
+    const condition: CompiledCondition = {
+      source,
+      evaluate(input) {
+        try {
+          const run = runMetered(() => program(bindingsOf(input)));
+          if (run.exhausted) return { error: run.exhausted };
+          const result = run.value;
+          if (isCelError(result)) return { error: result.message };
+          if (typeof result !== 'boolean') return { error: `the condition evaluated to ${typeof result === 'bigint' ? 'int' : typeof result}, not bool` };
+          return result;
+        } catch (e) {
+          return { error: messageOf(e) };
+        }
       },
     };
+    if (options.trial) {
+      const run = runMetered(() => program(bindingsOf(EMPTY_INPUT)));
+      if (run.exhausted) return { error: `${run.exhausted} already on a request whose values are all empty` };
+    }
+    return { condition };
   } catch (e) {
     return { error: messageOf(e) };
   }
@@ -230,10 +255,13 @@ export function mismatch(match: PolicyMatch, input: PolicyInput): string | undef
 /** deny beats require_approval beats auto_approve on equal priority. */
 const EFFECT_RANK: Record<PolicyEffect, number> = { deny: 3, require_approval: 2, auto_approve: 1 };
 
+/** What a condition that errors (or runs out of budget) counts as: the choice that grants least (SPEC §4). */
+const FAIL_CLOSED: Record<PolicyEffect, boolean> = { deny: true, require_approval: true, auto_approve: false };
+
 /** SPEC §4: candidates = enabled, matching, condition true; highest priority wins; ties by effect; none → tenant default. */
 export function decide(policies: CompiledPolicy[], input: PolicyInput): PolicyDecision {
   const explanation: PolicyExplanation[] = [];
-  const candidates: { policy: CompiledPolicy; entry: PolicyExplanation }[] = [];
+  const candidates: { policy: CompiledPolicy; entry: PolicyExplanation; note: string }[] = [];
   for (const policy of policies) {
     const entry: PolicyExplanation = { policy_id: policy.id, name: policy.name, priority: policy.priority, effect: policy.effect, matched: false, reason: '' };
     explanation.push(entry);
@@ -246,19 +274,23 @@ export function decide(policies: CompiledPolicy[], input: PolicyInput): PolicyDe
       entry.reason = miss;
       continue;
     }
+    let note = '';
     if (policy.condition) {
       const result = policy.condition.evaluate(input);
       if (typeof result === 'object') {
-        entry.reason = `condition error: ${result.error}`;
-        continue;
-      }
-      if (!result) {
+        const matched = FAIL_CLOSED[policy.effect];
+        note = `condition error: ${result.error} → treated as ${matched ? 'matched' : 'not matched'} (fail closed)`;
+        if (!matched) {
+          entry.reason = note;
+          continue;
+        }
+      } else if (!result) {
         entry.reason = 'condition is false';
         continue;
       }
     }
     entry.matched = true;
-    candidates.push({ policy, entry });
+    candidates.push({ policy, entry, note });
   }
   if (!candidates.length) return { effect: 'require_approval', policy_id: null, workflow_id: null, explanation };
 
@@ -267,10 +299,12 @@ export function decide(policies: CompiledPolicy[], input: PolicyInput): PolicyDe
   const winner = ranked[0];
   const tiedBelow = ranked.slice(1).filter((c) => c.policy.priority === winner.policy.priority);
   const beatenEffects = [...new Set(tiedBelow.map((c) => c.policy.effect).filter((e) => e !== winner.policy.effect))];
-  winner.entry.reason = beatenEffects.length
-    ? `selected: highest priority; on the tie ${winner.policy.effect} beats ${beatenEffects.join(' and ')}`
-    : 'selected: highest priority';
-  for (const loser of ranked.slice(1)) loser.entry.reason = `matched but outranked by ${winner.policy.id}`;
+  const withNote = (reason: string, note: string) => (note ? `${reason}; ${note}` : reason);
+  winner.entry.reason = withNote(
+    beatenEffects.length ? `selected: highest priority; on the tie ${winner.policy.effect} beats ${beatenEffects.join(' and ')}` : 'selected: highest priority',
+    winner.note,
+  );
+  for (const loser of ranked.slice(1)) loser.entry.reason = withNote(`matched but outranked by ${winner.policy.id}`, loser.note);
   return {
     effect: winner.policy.effect,
     policy_id: winner.policy.id,

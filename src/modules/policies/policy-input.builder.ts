@@ -10,6 +10,8 @@ export interface PolicyInputSource {
   type: string;
   /** The inventory entry the request is about (metadata only), if any. */
   secret?: Pick<SecretRow, 'provider' | 'cluster_name' | 'ref' | 'labels'> | null;
+  /** A plugin request's target (JSON), if any. */
+  target?: Record<string, unknown> | null;
   workspaceId: string;
   environmentId: string | null;
   accessDurationSeconds: number | null;
@@ -40,8 +42,10 @@ export class PolicyInputBuilder {
         environment_protected: environment?.protected ?? false,
         access_duration_seconds: source.accessDurationSeconds,
       },
-      requester: { id: principal.id, email: principal.label, roles },
+      // Countersign has no groups yet: the variable is declared (SPEC §4) and always empty.
+      requester: { id: principal.id, email: principal.label, roles, groups: [] },
       secret: source.secret ? { provider: source.secret.provider, cluster_name: source.secret.cluster_name, ref: source.secret.ref, labels: { ...source.secret.labels } } : null,
+      target: source.target ?? null,
       now: new Date(),
     };
   }

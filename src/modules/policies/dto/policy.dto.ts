@@ -43,7 +43,11 @@ export class CreatePolicyDto {
   @IsOptional() @ValidateNested() @Type(() => PolicyMatchInputDto)
   match?: PolicyMatchInputDto;
 
-  /** A CEL expression over `request`, `requester`, `secret` and `now` (≤ 4,000 characters); compiled on save. */
+  /**
+   * A CEL expression over `request`, `requester`, `secret`, `target` and `now` (≤ 4,000 characters), type-checked on save
+   * against those variables' declared types; it must be `bool`. Evaluated under a cost budget; a condition that errors
+   * at evaluation fails closed (deny and require_approval match, auto_approve does not).
+   */
   @IsOptional() @IsString() @MaxLength(MAX_CONDITION_LENGTH)
   @ApiPropertyOptional({ type: String, nullable: true, example: 'request.environment_protected && request.type == "secret.rotate"' })
   condition?: string | null;
@@ -79,7 +83,7 @@ export class PolicyDto {
   updated_at: string;
 }
 
-/** A request body as for `POST /requests`; `title`, `reason`, `value`, `target` and `submit` are accepted and ignored. */
+/** A request body as for `POST /requests`; `title`, `reason`, `value` and `submit` are accepted and ignored. */
 export class EvaluatePolicyDto {
   @IsString() @MinLength(1) @MaxLength(100)
   type: string;
@@ -108,7 +112,7 @@ export class EvaluatePolicyDto {
   @IsOptional() @Allow()
   value?: unknown;
 
-  /** Ignored. */
+  /** A plugin request's target: conditions see it as `target` (without `secret_id`). */
   @IsOptional() @IsObject()
   target?: Record<string, unknown>;
 
