@@ -253,10 +253,14 @@ describe('policy engine', () => {
     it('ordinary conditions stay cheap (metering overhead)', () => {
       const c = condition('request.environment_protected && "admin" in requester.roles || secret.labels.exists(k, k == "team") && request.type.matches("^secret\\\\.")');
       const runs = 2000;
+      const request = input();
+      let matched = 0;
       const started = performance.now();
-      for (let i = 0; i < runs; i++) expect(c.evaluate(input())).toBe(true);
-      // ≈ 10–30 µs per evaluation here; 1 ms leaves room for a busy machine.
-      expect((performance.now() - started) / runs).toBeLessThan(1);
+      for (let i = 0; i < runs; i++) if (c.evaluate(request) === true) matched++;
+      const perEvaluationMs = (performance.now() - started) / runs;
+      expect(matched).toBe(runs);
+      // ≈ 10–30 µs per evaluation here (unmetered: ≈ 9 µs); 1 ms leaves room for a busy machine.
+      expect(perEvaluationMs).toBeLessThan(1);
     });
   });
 
