@@ -159,7 +159,7 @@ describe('reference agent: secret read, patch and rotate (e2e)', () => {
 
     const wraps = await request(t.http).get(`/api/v1/requests/${created.body.id}/wraps`).set(auth(requester.token));
     expect(wraps.status).toBe(200);
-    expect(wraps.body).toEqual([{ id: job.result.wrap_id, created_at: expect.any(String), expires_at: expect.any(String), consumed_at: null }]);
+    expect(wraps.body).toEqual({ data: [{ id: job.result.wrap_id, created_at: expect.any(String), expires_at: expect.any(String), consumed_at: null }], pagination: { limit: 50, next_cursor: null, has_more: false } });
     const revealed = await request(t.http).get(`/api/v1/requests/${created.body.id}/wraps/${job.result.wrap_id}`).set(auth(requester.token));
     expect(revealed.status).toBe(200);
     expect(revealed.body).toEqual({ value: INITIAL });

@@ -86,7 +86,7 @@ describe('requests: the governed path (e2e)', () => {
     expect(done.body.status).toBe('completed');
     expect(done.body.timeline.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['request.created', 'request.submitted', 'request.approved', 'request.execution_started', 'request.completed']));
     const wraps = await request(t.http).get(`/api/v1/requests/${created.body.id}/wraps`).set(auth(alice.token));
-    expect(wraps.body).toEqual([{ id: wrap.body.wrap_id, created_at: expect.any(String), expires_at: expect.any(String), consumed_at: null }]);
+    expect(wraps.body).toEqual({ data: [{ id: wrap.body.wrap_id, created_at: expect.any(String), expires_at: expect.any(String), consumed_at: null }], pagination: { limit: 50, next_cursor: null, has_more: false } });
     expect((await request(t.http).get(`/api/v1/requests/${created.body.id}/wraps/${wrap.body.wrap_id}`).set(auth(bob.token))).status).toBe(404);
     const revealed = await request(t.http).get(`/api/v1/requests/${created.body.id}/wraps/${wrap.body.wrap_id}`).set(auth(alice.token));
     expect(revealed.body).toEqual({ value: 's3cr3t-pr0d-password' });

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { PageOf } from '../../common/api/pagination.dto';
+import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
+import { Page } from '../../common/api/pagination';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
@@ -135,9 +136,9 @@ export class RequestsController {
   /** The read request's wraps (no values): id, created, expiry, consumption. Requester only. */
   @Get(':id/wraps')
   @Authenticated()
-  @ApiOkResponse({ type: [WrapSummaryDto] })
-  listWraps(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WrapSummaryDto[]> {
-    return this.requests.listWraps(principal, id);
+  @ApiOkResponse({ type: PageOf(WrapSummaryDto) })
+  listWraps(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: PaginationQueryDto): Promise<Page<WrapSummaryDto>> {
+    return this.requests.listWraps(principal, id, query);
   }
 
   /** Reveal the value once (requester only); afterwards 410 WRAP_CONSUMED, after expiry 410 WRAP_EXPIRED. */

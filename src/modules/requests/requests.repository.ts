@@ -84,8 +84,12 @@ export class RequestsRepository extends BaseRepository {
     ).then((x) => x!);
   }
 
-  listWraps(tenantId: string, requestId: string, kind: 'read' | 'patch'): Promise<WrapRow[]> {
-    return this.rows<WrapRow>(`SELECT * FROM wraps WHERE tenant_id = $1 AND request_id = $2 AND kind = $3 ORDER BY id`, [tenantId, requestId, kind]);
+  /** A request's wraps of one kind in id order; keyset from `after`, at most `limit` (all when omitted). */
+  listWraps(tenantId: string, requestId: string, kind: 'read' | 'patch', after?: string, limit?: number): Promise<WrapRow[]> {
+    return this.rows<WrapRow>(
+      `SELECT * FROM wraps WHERE tenant_id = $1 AND request_id = $2 AND kind = $3 AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5`,
+      [tenantId, requestId, kind, after ?? null, limit ?? null],
+    );
   }
 
   lockWrap(tenantId: string, id: string): Promise<WrapRow | undefined> {

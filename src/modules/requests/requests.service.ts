@@ -384,10 +384,12 @@ export class RequestsService implements OnApplicationBootstrap {
 
   // ---------------------------------------------------------------- wraps
 
-  async listWraps(principal: Principal, id: string): Promise<WrapSummaryDto[]> {
+  async listWraps(principal: Principal, id: string, query: { limit?: number; cursor?: string }): Promise<Page<WrapSummaryDto>> {
     const row = await this.findVisible(principal, id);
     if (row.requester_id !== principal.id) throw new RequestNotFoundError(id);
-    return (await this.repo.listWraps(row.tenant_id, row.id, 'read')).map((w) => ({ id: w.id, created_at: isoRequired(w.created_at), expires_at: iso(w.expires_at), consumed_at: iso(w.consumed_at) }));
+    const page = toPageRequest(query);
+    const rows = await this.repo.listWraps(row.tenant_id, row.id, 'read', page.after, page.limit + 1);
+    return toPage(rows, page, (w) => ({ id: w.id, created_at: isoRequired(w.created_at), expires_at: iso(w.expires_at), consumed_at: iso(w.consumed_at) }));
   }
 
   /** The requester's single reveal: decrypt, return, and destroy the ciphertext in the transaction that consumes it. */
