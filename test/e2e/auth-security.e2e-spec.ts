@@ -122,7 +122,9 @@ describe('authentication and access control (e2e)', () => {
     });
 
     it('switch-tenant: a tenant the user belongs to gives a new pair; another is 404', async () => {
-      await request(t.http).post('/api/v1/users').set(auth(acme.owner.token)).send({ email: ADMIN.email, name: 'Admin' }).expect(201);
+      // An existing account joins another tenant by accepting the invitation with its own password.
+      const invited = await request(t.http).post('/api/v1/users').set(auth(acme.owner.token)).send({ email: ADMIN.email, name: 'Admin' }).expect(201);
+      await request(t.http).post('/api/v1/auth/accept-invitation').send({ token: invited.body.invitation_token, password: ADMIN.password }).expect(200);
       const s = await login(t, ADMIN.email, ADMIN.password);
       const switched = await request(t.http).post('/api/v1/auth/switch-tenant').set(auth(s.token)).send({ tenant_id: acme.tenantId });
       expect(switched.status).toBe(200);
@@ -181,8 +183,15 @@ describe('authentication and access control (e2e)', () => {
       expect(escalate.status).toBe(403);
       expect(escalate.body.error.code).toBe('PRIVILEGE_ESCALATION');
 
+      // Roles are tenant-level: dave's workspace-scope role.edit does not reach them at all.
       const role = await request(t.http).post('/api/v1/roles').set(auth(dave.token)).send({ name: 'sneaky', permissions: ['workspace.read'] });
-      expect(role.body.error.code).toBe('PRIVILEGE_ESCALATION'); // dave holds workspace.read only in one workspace, not tenant-wide
+      expect(role.body.error).toMatchObject({ code: 'PERMISSION_DENIED', details: [{ permission: 'role.edit', scope: 'tenant' }] });
+      // A tenant-scope role editor still cannot put into a role what they do not hold tenant-wide.
+      const frank = await createMember(t, acme.owner, 'frank@acme.example');
+      const editor = await request(t.http).post('/api/v1/roles').set(auth(acme.owner.token)).send({ name: 'role-editor', permissions: ['role.edit', 'role.read'] });
+      await request(t.http).post('/api/v1/user-roles').set(auth(acme.owner.token)).send({ user_id: frank.userId, role_id: editor.body.id, scope_type: 'tenant', scope_id: acme.tenantId }).expect(201);
+      const sneaky = await request(t.http).post('/api/v1/roles').set(auth(frank.token)).send({ name: 'sneaky', permissions: ['workspace.read'] });
+      expect(sneaky.body.error.code).toBe('PRIVILEGE_ESCALATION');
 
       const key = await request(t.http).post('/api/v1/api-keys').set(auth(dave.token)).send({ name: 'k', permissions: ['workspace.read'] });
       expect(key.body.error.code).toBe('PRIVILEGE_ESCALATION');
