@@ -61,43 +61,57 @@ function childField(parent: string, key: string | number): string {
   return `${parent}[${JSON.stringify(key)}]`;
 }
 
+/** A container still to visit; its field name is built only if an issue needs it. */
 interface Node {
-  value: unknown;
-  field: string;
+  value: object;
+  parent: Node | undefined;
+  key: string | number;
   depth: number;
   freeForm: boolean;
+}
+
+function fieldOf(node: Node | undefined, key?: string | number): string {
+  const keys: (string | number)[] = key === undefined ? [] : [key];
+  for (let n = node; n?.parent; n = n.parent) keys.push(n.key);
+  let field = '';
+  for (let i = keys.length - 1; i >= 0; i--) field = childField(field, keys[i]);
+  return field || 'body';
 }
 
 /**
  * What is wrong with a parsed JSON body: NUL characters in any string or key, reserved keys, and containers nested
  * deeper than {@link MAX_JSON_DEPTH} ({@link MAX_FREE_FORM_JSON_DEPTH} under a free-form key). Breadth-first with an
- * explicit queue (no recursion); at most 20 issues, each `{field, issue}` as in every validation error.
+ * explicit queue of containers (no recursion; scalars are checked in place, so a megabyte of numbers is one pass);
+ * at most 20 issues, each `{field, issue}` as in every validation error.
  */
 export function inspectJsonBody(body: unknown): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const queue: Node[] = [{ value: body, field: '', depth: 1, freeForm: false }];
+  if (typeof body === 'string') return body.includes(NUL) ? [{ field: 'body', issue: 'must not contain NUL characters' }] : [];
+  if (body === null || typeof body !== 'object') return issues;
+  const queue: Node[] = [{ value: body, parent: undefined, key: '', depth: 1, freeForm: false }];
+  const visit = (node: Node, key: string | number, item: unknown, freeForm: boolean) => {
+    if (typeof item === 'string') {
+      if (item.includes(NUL)) issues.push({ field: fieldOf(node, key), issue: 'must not contain NUL characters' });
+    } else if (item !== null && typeof item === 'object') {
+      queue.push({ value: item, parent: node, key, depth: node.depth + 1, freeForm });
+    }
+  };
   for (let next = 0; next < queue.length && issues.length < MAX_ISSUES; next++) {
-    const { value, field, depth, freeForm } = queue[next];
-    queue[next] = undefined as unknown as Node; // let visited subtrees go
-    if (typeof value === 'string') {
-      if (value.includes(NUL)) issues.push({ field: field || 'body', issue: 'must not contain NUL characters' });
+    const node = queue[next];
+    const limit = node.freeForm ? MAX_FREE_FORM_JSON_DEPTH : MAX_JSON_DEPTH;
+    if (node.depth > limit) {
+      issues.push({ field: fieldOf(node), issue: `is nested deeper than ${limit} levels` });
       continue;
     }
-    if (value === null || typeof value !== 'object') continue;
-    const limit = freeForm ? MAX_FREE_FORM_JSON_DEPTH : MAX_JSON_DEPTH;
-    if (depth > limit) {
-      issues.push({ field: field || 'body', issue: `is nested deeper than ${limit} levels` });
-      continue;
-    }
+    const value = node.value;
     if (Array.isArray(value)) {
-      value.forEach((item, index) => queue.push({ value: item, field: childField(field, index), depth: depth + 1, freeForm }));
+      for (let i = 0; i < value.length; i++) visit(node, i, value[i], node.freeForm);
       continue;
     }
     for (const key of Object.keys(value)) {
-      const keyField = childField(field, key);
-      if (key.includes(NUL)) issues.push({ field: keyField, issue: 'must not contain NUL characters' });
-      else if (RESERVED_KEYS.has(key)) issues.push({ field: keyField, issue: 'is a reserved name' });
-      else queue.push({ value: (value as Record<string, unknown>)[key], field: keyField, depth: depth + 1, freeForm: freeForm || FREE_FORM_KEYS.has(key) });
+      if (key.includes(NUL)) issues.push({ field: fieldOf(node, key), issue: 'must not contain NUL characters' });
+      else if (RESERVED_KEYS.has(key)) issues.push({ field: fieldOf(node, key), issue: 'is a reserved name' });
+      else visit(node, key, (value as Record<string, unknown>)[key], node.freeForm || FREE_FORM_KEYS.has(key));
     }
   }
   return issues.slice(0, MAX_ISSUES);
