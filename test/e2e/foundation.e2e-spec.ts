@@ -134,7 +134,9 @@ describe('HTTP foundation (e2e)', () => {
     it('/api/v1/health and /api/v1/version', async () => {
       const health = await request(t.http).get('/api/v1/health');
       expect(health.status).toBe(200);
-      expect(health.body).toEqual({ status: 'ok', db: 'connected', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+      expect(health.body).toEqual({ status: 'ok', db: 'connected', version: expect.stringMatching(/^\d+\.\d+\.\d+/), background: expect.any(Array) });
+      const tasks = (health.body.background as { task: string }[]).map((b) => b.task).sort();
+      expect(tasks).toEqual(['audit-sealer', 'idempotency-sweeper', 'job-lease-sweeper', 'request-expiry']);
       const version = await request(t.http).get('/api/v1/version');
       expect(version.body).toEqual({
         version: health.body.version,
