@@ -26,6 +26,10 @@ export class AppConfig {
     secret: string;
     /** RS256: the signing key and its public half (PEM), key id and JWK. */
     asymmetric?: { privateKeyPem: string; publicKeyPem: string; kid: string; jwk: Record<string, string> };
+    /** Rotation, HS256: earlier secrets that still verify (never sign). */
+    previousSecrets: string[];
+    /** Rotation, RS256: earlier public keys that still verify and are served in the JWKS. */
+    previousPublicKeys: RsaPublicKey[];
     issuer: string;
     audience: string;
     accessTtlSeconds: number;
@@ -34,8 +38,12 @@ export class AppConfig {
   /** `masterKey` has version `keyVersion`; retired keys only unwrap (rotation without re-encrypting everything). */
   readonly kms: { provider: 'local'; masterKey: string; keyVersion: number; retiredKeys: { version: number; key: string }[] };
   readonly apiKeyPepper: string;
+  /** Earlier peppers: keys hashed under one still authenticate and are re-hashed under `apiKeyPepper` on use. */
+  readonly apiKeyPepperPrevious: string[];
   readonly bcryptCost: number;
   readonly auditSigningKey: string;
+  /** Earlier signing seeds: checkpoints they signed still verify. */
+  readonly auditSigningKeyPrevious: string[];
   readonly exposeDocs: boolean;
   /** Requests per minute per class (SPEC §1). */
   readonly rateLimits: { auth: number; agent: number; default: number };
@@ -70,6 +78,23 @@ function firstProblem(errors: ValidationError[]): ConfigError {
   return new ConfigError(first.property, text);
 }
 
+export interface RsaPublicKey {
+  publicKeyPem: string;
+  kid: string;
+  jwk: Record<string, string>;
+}
+
+/** An RSA public key (≥ 2048 bits) as PEM, its RFC 7638 thumbprint as key id, and its JWK. */
+function rsaPublicKey(key: KeyObject, variable: string): RsaPublicKey {
+  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new ConfigError(variable, 'must be an RSA key of at least 2048 bits');
+  }
+  const publicKey = key.type === 'public' ? key : createPublicKey(key);
+  const { n, e } = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  const kid = createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
+  return { publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(), kid, jwk: { kty: 'RSA', n, e, alg: 'RS256', use: 'sig', kid } };
+}
+
 /** The RS256 signing key, its PEM public key, an RFC 7638 thumbprint as key id, and the public JWK. */
 function rsaSigningKey(pem: string): NonNullable<AppConfig['jwt']['asymmetric']> {
   let key: KeyObject;
@@ -78,18 +103,41 @@ function rsaSigningKey(pem: string): NonNullable<AppConfig['jwt']['asymmetric']>
   } catch {
     throw new ConfigError('JWT_PRIVATE_KEY', 'is not a PEM private key');
   }
-  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-    throw new ConfigError('JWT_PRIVATE_KEY', 'must be an RSA key of at least 2048 bits');
+  return { privateKeyPem: key.export({ format: 'pem', type: 'pkcs8' }).toString(), ...rsaPublicKey(key, 'JWT_PRIVATE_KEY') };
+}
+
+/** `JWT_PRIVATE_KEY_PREVIOUS`: PEM blocks (private or public keys; `\n` escapes accepted) → their public halves. */
+function previousRsaKeys(value: string | undefined, current: RsaPublicKey | undefined): RsaPublicKey[] {
+  if (!value) return [];
+  const blocks = value.replace(/\\n/g, '\n').match(/-----BEGIN [A-Z ]+-----[\s\S]+?-----END [A-Z ]+-----/g);
+  if (!blocks) throw new ConfigError('JWT_PRIVATE_KEY_PREVIOUS', 'must hold PEM keys');
+  const keys = blocks.map((pem) => {
+    let key: KeyObject;
+    try {
+      key = pem.includes('PRIVATE KEY') ? createPrivateKey(pem) : createPublicKey(pem);
+    } catch {
+      throw new ConfigError('JWT_PRIVATE_KEY_PREVIOUS', 'holds a block that is not a PEM key');
+    }
+    return rsaPublicKey(key, 'JWT_PRIVATE_KEY_PREVIOUS');
+  });
+  return distinctFrom(keys, current, (k) => k.kid, 'JWT_PRIVATE_KEY_PREVIOUS');
+}
+
+/** A comma-separated list of earlier values of a key (`<NAME>_PREVIOUS`): each at least `minLength`, none repeated. */
+function previousValues(variable: string, value: string | undefined, current: string, minLength: number): string[] {
+  if (!value) return [];
+  const values = value.split(',').map((v) => v.trim());
+  if (values.some((v) => v.length < minLength)) throw new ConfigError(variable, `must be comma-separated values of at least ${minLength} characters each`);
+  return distinctFrom(values, current, (v) => v, variable);
+}
+
+function distinctFrom<T>(items: T[], current: T | undefined, id: (item: T) => string, variable: string): T[] {
+  const seen = new Set<string>(current === undefined ? [] : [id(current)]);
+  for (const item of items) {
+    if (seen.has(id(item))) throw new ConfigError(variable, 'repeats a key (or holds the current one)');
+    seen.add(id(item));
   }
-  const publicKey = createPublicKey(key);
-  const { n, e } = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
-  const kid = createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
-  return {
-    privateKeyPem: key.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
-    kid,
-    jwk: { kty: 'RSA', n, e, alg: 'RS256', use: 'sig', kid },
-  };
+  return items;
 }
 
 /**
@@ -121,6 +169,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (jwtAlgorithm === 'RS256') {
     if (!raw.JWT_PRIVATE_KEY) throw new ConfigError('JWT_PRIVATE_KEY', 'is required when JWT_ALGORITHM=RS256');
     asymmetric = rsaSigningKey(raw.JWT_PRIVATE_KEY);
+    if (raw.JWT_SECRET_PREVIOUS) throw new ConfigError('JWT_SECRET_PREVIOUS', 'applies only with JWT_ALGORITHM=HS256');
+  } else if (raw.JWT_PRIVATE_KEY_PREVIOUS) {
+    throw new ConfigError('JWT_PRIVATE_KEY_PREVIOUS', 'applies only with JWT_ALGORITHM=RS256');
   }
 
   return new AppConfig({
@@ -140,6 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       algorithm: jwtAlgorithm,
       asymmetric,
       secret: secrets.JWT_SECRET!,
+      previousSecrets: previousValues('JWT_SECRET_PREVIOUS', raw.JWT_SECRET_PREVIOUS, secrets.JWT_SECRET!, 32),
+      previousPublicKeys: previousRsaKeys(raw.JWT_PRIVATE_KEY_PREVIOUS, asymmetric),
       issuer: raw.JWT_ISSUER,
       audience: raw.JWT_AUDIENCE,
       accessTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
@@ -147,8 +200,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     kms: { provider: 'local', masterKey: secrets.KMS_MASTER_KEY!, keyVersion: raw.KMS_KEY_VERSION, retiredKeys },
     apiKeyPepper: secrets.API_KEY_PEPPER!,
+    apiKeyPepperPrevious: previousValues('API_KEY_PEPPER_PREVIOUS', raw.API_KEY_PEPPER_PREVIOUS, secrets.API_KEY_PEPPER!, 32),
     bcryptCost: raw.BCRYPT_COST,
     auditSigningKey: secrets.AUDIT_SIGNING_KEY!,
+    auditSigningKeyPrevious: previousValues('AUDIT_SIGNING_KEY_PREVIOUS', raw.AUDIT_SIGNING_KEY_PREVIOUS, secrets.AUDIT_SIGNING_KEY!, 44),
     exposeDocs: raw.EXPOSE_DOCS ?? true,
     rateLimits: { auth: raw.RATE_LIMIT_AUTH, agent: raw.RATE_LIMIT_AGENT, default: raw.RATE_LIMIT_DEFAULT },
     idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_SECONDS,

@@ -57,6 +57,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(emptyToUndefined) @IsString()
   JWT_PRIVATE_KEY?: string;
 
+  /** Rotation: earlier JWT_SECRET values, comma-separated; tokens they signed still verify (nothing new is signed). */
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  JWT_SECRET_PREVIOUS?: string;
+
+  /** Rotation: earlier RS256 keys (PEM, private or public; only the public half is kept), verified and served in the JWKS. */
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  JWT_PRIVATE_KEY_PREVIOUS?: string;
+
   @IsString()
   JWT_ISSUER: string = 'countersign';
 
@@ -91,9 +99,18 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(32, { message: 'must be at least 32 characters' })
   API_KEY_PEPPER?: string;
 
+  /** Rotation: earlier API_KEY_PEPPER values, comma-separated; keys hashed under them still work and are re-hashed on use. */
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  API_KEY_PEPPER_PREVIOUS?: string;
+
   @IsOptional() @Transform(emptyToUndefined) @IsString()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be a 32-byte Ed25519 seed, base64-encoded' })
   AUDIT_SIGNING_KEY?: string;
+
+  /** Rotation: earlier AUDIT_SIGNING_KEY seeds, comma-separated; checkpoints they signed still verify (only the public half is kept). */
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @Matches(/^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/, { message: 'must be comma-separated 32-byte Ed25519 seeds, base64-encoded' })
+  AUDIT_SIGNING_KEY_PREVIOUS?: string;
 
   @IsOptional() @Transform(toBool) @IsBoolean()
   EXPOSE_DOCS?: boolean;

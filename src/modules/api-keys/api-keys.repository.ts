@@ -36,14 +36,24 @@ export class ApiKeysRepository extends BaseRepository {
     return this.one<ApiKeyRow>(`DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2 AND ($3::text IS NULL OR created_by = $3) RETURNING *`, [tenantId, id, createdBy]);
   }
 
-  /** Lookup by HMAC (unique index): the credential path, before any tenant is known. */
-  findContextByHash(keyHash: string): Promise<ApiKeyContextRow | undefined> {
+  /**
+   * Lookup by HMAC (unique index): the credential path, before any tenant is known. One digest per pepper (current,
+   * then previous ones during a rotation), all in one index lookup.
+   */
+  findContextByHash(keyHashes: string[]): Promise<ApiKeyContextRow | undefined> {
     return this.one<ApiKeyContextRow>(
       `SELECT k.*, t.status AS tenant_status, m.status AS creator_member_status, u.is_platform_admin AS creator_is_platform_admin
          FROM api_keys k JOIN tenants t ON t.id = k.tenant_id JOIN users u ON u.id = k.created_by
          LEFT JOIN tenant_members m ON m.tenant_id = k.tenant_id AND m.user_id = k.created_by
-        WHERE k.key_hash = $1`,
-      [keyHash],
+        WHERE k.key_hash = ANY($1::text[])`,
+      [keyHashes],
+    );
+  }
+
+  /** A key found under a previous pepper moves to the current one, marked used in the same statement. */
+  rehash(tenantId: string, id: string, fromHash: string, toHash: string): Promise<void> {
+    return this.rows(`UPDATE api_keys SET key_hash = $4, last_used_at = now() WHERE tenant_id = $1 AND id = $2 AND key_hash = $3`, [tenantId, id, fromHash, toHash]).then(
+      () => undefined,
     );
   }
 

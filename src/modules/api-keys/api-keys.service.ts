@@ -111,16 +111,23 @@ export class ApiKeysService implements OnModuleDestroy {
   /**
    * Checks a presented key (HMAC under the pepper, looked up by its unique hash: the comparison is the index's exact
    * match of a keyed digest, so timing reveals nothing about the key). Throws 401 for unknown, revoked, expired keys,
-   * suspended tenants and creators who left or were disabled.
+   * suspended tenants and creators who left or were disabled. During a pepper rotation the digests under the previous
+   * peppers are looked up as well, and a valid key found under one is re-hashed under the current pepper.
    */
   async authenticate(key: string): Promise<ApiKeyContextRow> {
     if (!/^csk_[A-Za-z0-9_-]{43}$/.test(key)) throw new InvalidCredentialsError('The API key is invalid.');
-    const row = await this.repo.findContextByHash(hmacHex(this.config.apiKeyPepper, key));
+    const [current, ...previous] = [this.config.apiKeyPepper, ...this.config.apiKeyPepperPrevious].map((pepper) => hmacHex(pepper, key));
+    const row = await this.repo.findContextByHash([current, ...previous]);
     if (!row) throw new InvalidCredentialsError('The API key is invalid.');
     if (row.revoked_at) throw new TokenRevokedError('The API key has been revoked.');
     if (row.expires_at && row.expires_at.getTime() <= Date.now()) throw new TokenExpiredError();
     if (row.tenant_status !== 'active') throw new TokenRevokedError('The tenant is not active.');
     if (row.creator_member_status !== 'active') throw new TokenRevokedError('The key creator is no longer active in this tenant.');
+    if (row.key_hash !== current) {
+      await this.repo.rehash(row.tenant_id, row.id, row.key_hash, current);
+      this.lastTouched.set(row.id, Date.now());
+      return { ...row, key_hash: current };
+    }
     this.noteUse(row.id);
     return row;
   }

@@ -33,5 +33,7 @@ export interface AuditCheckpointRow {
   last_event_id: string;
   hash: string;
   signature: string;
+  /** The signing key (see `AuditSigner`); null for checkpoints written before key ids were recorded. */
+  key_id: string | null;
   created_at: Date;
 }

@@ -124,13 +124,14 @@ export class AuditRepository extends BaseRepository {
     );
   }
 
-  async insertCheckpoint(c: { chain: string; seq: number; last_event_id: string; hash: string; signature: string }): Promise<void> {
-    await this.rows(`INSERT INTO audit_checkpoints (chain, seq, last_event_id, hash, signature) VALUES ($1, $2, $3, $4, $5)`, [
+  async insertCheckpoint(c: { chain: string; seq: number | string; last_event_id: string; hash: string; signature: string; key_id: string }): Promise<void> {
+    await this.rows(`INSERT INTO audit_checkpoints (chain, seq, last_event_id, hash, signature, key_id) VALUES ($1, $2, $3, $4, $5, $6)`, [
       c.chain,
       c.seq,
       c.last_event_id,
       c.hash,
       c.signature,
+      c.key_id,
     ]);
   }
 
@@ -147,9 +148,29 @@ export class AuditRepository extends BaseRepository {
 
   checkpoints(chain: string, beforeId: string | undefined, limit: number): Promise<AuditCheckpointRow[]> {
     return this.rows<AuditCheckpointRow>(
-      `SELECT id::text, chain, seq::text, last_event_id, hash, signature, created_at FROM audit_checkpoints
+      `SELECT id::text, chain, seq::text, last_event_id, hash, signature, key_id, created_at FROM audit_checkpoints
         WHERE chain = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
       [chain, beforeId ?? null, limit],
+    );
+  }
+
+  /**
+   * The latest checkpoint of every chain (all tenants) unless `keyId` signed it: the ones to sign again after a key
+   * rotation. Walks the (chain, id) index chain by chain rather than reading every checkpoint.
+   */
+  latestCheckpointsNotSignedBy(keyId: string): Promise<AuditCheckpointRow[]> {
+    return this.rows<AuditCheckpointRow>(
+      `WITH RECURSIVE chains AS (
+         (SELECT chain FROM audit_checkpoints ORDER BY chain LIMIT 1)
+         UNION ALL
+         SELECT (SELECT a.chain FROM audit_checkpoints a WHERE a.chain > c.chain ORDER BY a.chain LIMIT 1) FROM chains c WHERE c.chain IS NOT NULL
+       )
+       SELECT l.* FROM chains c CROSS JOIN LATERAL (
+         SELECT id::text, chain, seq::text, last_event_id, hash, signature, key_id, created_at FROM audit_checkpoints
+          WHERE chain = c.chain ORDER BY id DESC LIMIT 1
+       ) l
+        WHERE c.chain IS NOT NULL AND l.key_id IS DISTINCT FROM $1`,
+      [keyId],
     );
   }
 

@@ -40,6 +40,8 @@ const SEALER_TASK = 'audit-sealer';
 export class AuditService implements AuditSink, OnApplicationBootstrap {
   /** Every event of a transaction at or above this xid may still be unsealed (see `sealPending`). */
   private sealWatermark = '0';
+  /** Whether this process has re-signed the chains' latest checkpoints under the current key (see `resignCheckpoints`). */
+  private resigned = false;
 
   constructor(
     private readonly repo: AuditRepository,
@@ -53,6 +55,10 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.runner.every(SEALER_TASK, LOCKS.auditSealer, this.config.auditSealIntervalMs, async () => {
+      if (!this.resigned) {
+        await this.resignCheckpoints();
+        this.resigned = true;
+      }
       await this.sealPending();
     });
   }
@@ -139,7 +145,14 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
           });
           await this.repo.insertSeals(seals);
           const last = seals[seals.length - 1];
-          await this.repo.insertCheckpoint({ chain, seq: last.seq, last_event_id: last.event_id, hash: last.hash, signature: this.signer.sign(checkpointMessage(chain, last.seq, last.event_id, last.hash)) });
+          await this.repo.insertCheckpoint({
+            chain,
+            seq: last.seq,
+            last_event_id: last.event_id,
+            hash: last.hash,
+            signature: this.signer.sign(checkpointMessage(chain, last.seq, last.event_id, last.hash)),
+            key_id: this.signer.keyId,
+          });
         }
         return { count: events.length, xmin };
       });
@@ -152,6 +165,26 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
         return sealed;
       }
     }
+  }
+
+  /**
+   * After AUDIT_SIGNING_KEY is rotated, signs again (with the new key) the latest checkpoint of every chain that a
+   * previous key signed, so that the previous key can be dropped even for tenants with no new events. A checkpoint whose
+   * signature no trusted key confirms is left as it is, for `verify` to report. Returns how many were signed again.
+   */
+  async resignCheckpoints(): Promise<number> {
+    if (!this.signer.rotating) return 0;
+    return this.txHost.withTransaction(async () => {
+      await this.repo.lockChains(LOCKS.auditChainWrite);
+      let resigned = 0;
+      for (const c of await this.repo.latestCheckpointsNotSignedBy(this.signer.keyId)) {
+        const message = checkpointMessage(c.chain, c.seq, c.last_event_id, c.hash);
+        if (!this.signer.verify(message, c.signature, c.key_id)) continue;
+        await this.repo.insertCheckpoint({ chain: c.chain, seq: c.seq, last_event_id: c.last_event_id, hash: c.hash, signature: this.signer.sign(message), key_id: this.signer.keyId });
+        resigned++;
+      }
+      return resigned;
+    });
   }
 
   /** Recomputes the caller's tenant chain and checks the latest signed checkpoint. */
@@ -184,7 +217,7 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
       if (page.length < 2000) break;
     }
     if (checkpoint) {
-      const signed = this.signer.verify(checkpointMessage(chain, checkpoint.seq, checkpoint.last_event_id, checkpoint.hash), checkpoint.signature);
+      const signed = this.signer.verify(checkpointMessage(chain, checkpoint.seq, checkpoint.last_event_id, checkpoint.hash), checkpoint.signature, checkpoint.key_id);
       if (!signed || hashAt.get(Number(checkpoint.seq)) !== checkpoint.hash) return { verified: false, checked, first_invalid_id: checkpoint.last_event_id };
     }
     return { verified: true, checked, first_invalid_id: null };
@@ -203,8 +236,9 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
     const kept = rows.slice(0, limit);
     return {
       algorithm: 'Ed25519',
-      ...this.signer.publicKeyFormats(),
-      data: kept.map((c) => ({ chain: c.chain, seq: Number(c.seq), last_event_id: c.last_event_id, hash: c.hash, signature: c.signature, created_at: isoRequired(c.created_at) })),
+      ...this.signer.current(),
+      keys: this.signer.trustedKeys(),
+      data: kept.map((c) => ({ chain: c.chain, seq: Number(c.seq), last_event_id: c.last_event_id, hash: c.hash, signature: c.signature, key_id: c.key_id, created_at: isoRequired(c.created_at) })),
       pagination: { limit, next_cursor: hasMore ? Buffer.from(kept[kept.length - 1].id).toString('base64url') : null, has_more: hasMore },
     };
   }

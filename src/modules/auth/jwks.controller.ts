@@ -27,7 +27,7 @@ class JwksDto {
 export class JwksController {
   constructor(private readonly config: AppConfig) {}
 
-  /** Public keys that verify access tokens (RS256 only; with HS256 there is nothing public to publish: 404). */
+  /** Public keys that verify access tokens: the signing key first, then any previous key still accepted (RS256 only; with HS256 there is nothing public to publish: 404). */
   @Get('jwks.json')
   @Public()
   @Header('Cache-Control', 'public, max-age=300')
@@ -36,6 +36,6 @@ export class JwksController {
   jwks(): JwksDto {
     const key = this.config.jwt.asymmetric;
     if (!key) throw new NotFoundError('JSON Web Key Set (tokens are HS256-signed)');
-    return { keys: [key.jwk as unknown as JwkDto] };
+    return { keys: [key.jwk, ...this.config.jwt.previousPublicKeys.map((k) => k.jwk)] as unknown as JwkDto[] };
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
+import { secretKeyId } from '../../common/auth/jwt.strategy';
 import { newId } from '../../common/crypto/ids';
 import { newOpaqueToken, sha256Hex } from '../../common/crypto/tokens';
 import { AppConfig } from '../../config/app-config';
@@ -30,7 +31,7 @@ export class TokenService {
         algorithm: this.config.jwt.algorithm,
         ...(this.config.jwt.asymmetric
           ? { privateKey: this.config.jwt.asymmetric.privateKeyPem, keyid: this.config.jwt.asymmetric.kid }
-          : { secret: this.config.jwt.secret }),
+          : { secret: this.config.jwt.secret, keyid: secretKeyId(this.config.jwt.secret) }),
         subject: session.user_id,
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AuthenticationRequiredError, InvalidCredentialsError, PermissionDeniedError } from '../../common/auth/auth.errors';
-import { accessTokenVerifyKey } from '../../common/auth/jwt.strategy';
+import { accessTokenKeys } from '../../common/auth/jwt.strategy';
 import { holds } from '../../common/auth/principal';
 import { AccessTokenClaims, PRINCIPAL_RESOLVER, PrincipalResolver } from '../../common/auth/principal-resolver';
 import { safeEqual } from '../../common/crypto/tokens';
@@ -15,7 +15,7 @@ import { AppConfig } from '../../config/app-config';
  */
 @Injectable()
 export class MetricsAccess {
-  private readonly verifyKey;
+  private readonly keyFor;
 
   constructor(
     private readonly config: AppConfig,
@@ -23,7 +23,7 @@ export class MetricsAccess {
     private readonly jwt: JwtService,
     @Inject(PRINCIPAL_RESOLVER) private readonly resolver: PrincipalResolver,
   ) {
-    this.verifyKey = accessTokenVerifyKey(config);
+    this.keyFor = accessTokenKeys(config);
   }
 
   async render(authorization: string | undefined): Promise<string> {
@@ -42,7 +42,7 @@ export class MetricsAccess {
   private async verify(jwt: string): Promise<AccessTokenClaims> {
     try {
       return await this.jwt.verifyAsync<AccessTokenClaims>(jwt, {
-        secret: this.verifyKey as unknown as string,
+        secret: this.keyFor(jwt) as unknown as string,
         algorithms: [this.config.jwt.algorithm],
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,

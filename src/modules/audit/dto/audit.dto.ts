@@ -94,15 +94,31 @@ export class AuditCheckpointDto {
   hash: string;
   /** Ed25519 over `countersign-audit-v1|<chain>|<seq>|<last_event_id>|<hash>`, base64. */
   signature: string;
+  /** The key that signed it (one of `keys`); null for checkpoints signed before key ids were recorded (try each key). */
+  @ApiProperty({ type: String, nullable: true })
+  key_id: string | null;
   created_at: string;
+}
+
+export class AuditPublicKeyDto {
+  /** First 16 hex digits of SHA-256 over the raw public key. */
+  key_id: string;
+  /** Raw 32-byte Ed25519 public key, base64. */
+  public_key: string;
+  public_key_pem: string;
 }
 
 export class AuditCheckpointPageDto {
   @ApiProperty({ enum: ['Ed25519'] })
   algorithm: 'Ed25519';
-  /** Raw 32-byte Ed25519 public key, base64. */
+  /** The key that signs new checkpoints. */
+  key_id: string;
+  /** Raw 32-byte Ed25519 public key of the signing key, base64. */
   public_key: string;
   public_key_pem: string;
+  /** Every key whose checkpoints still verify: the signing key first, then previous keys during a rotation. */
+  @ApiProperty({ type: [AuditPublicKeyDto] })
+  keys: AuditPublicKeyDto[];
   @ApiProperty({ type: [AuditCheckpointDto] })
   data: AuditCheckpointDto[];
   @ApiProperty({ type: 'object', properties: { limit: { type: 'integer' }, next_cursor: { type: 'string', nullable: true }, has_more: { type: 'boolean' } } })
