@@ -67,16 +67,18 @@ export class AuditRepository extends BaseRepository {
   /**
    * Events no open transaction can still add to (txid below the snapshot's xmin) and not yet sealed, oldest first, with
    * that xmin read in the same statement: an xmin read by a later statement could be above a transaction that
-   * committed in between, and the watermark would skip its events for ever.
+   * committed in between, and the watermark would skip its events for ever. A visible event whose txid is at or above
+   * the snapshot's xmax was not written by this cluster (a dump restored into a cluster whose transaction counter is
+   * lower): it is committed, so it is sealable as well, instead of waiting until the counter catches up.
    */
   async sealable(fromXid: string, limit: number): Promise<{ xmin: string; events: AuditEventRow[] }> {
     const rows = await this.rows<AuditEventRow & { snapshot_xmin: string }>(
-      `WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+      `WITH snap AS (SELECT pg_snapshot_xmin(s) AS xmin, pg_snapshot_xmax(s) AS xmax FROM pg_current_snapshot() s)
        SELECT snap.xmin::text AS snapshot_xmin, e.*
          FROM snap LEFT JOIN LATERAL (
            SELECT ${COLUMNS.split(',').map((c) => `ev.${c.trim()}`).join(', ')}
              FROM audit_events ev LEFT JOIN audit_seals s ON s.event_id = ev.id
-            WHERE s.event_id IS NULL AND ev.txid >= $1::xid8 AND ev.txid < snap.xmin
+            WHERE s.event_id IS NULL AND ev.txid >= $1::xid8 AND (ev.txid < snap.xmin OR ev.txid >= snap.xmax)
             ORDER BY ev.id LIMIT $2
          ) e ON true`,
       [fromXid, limit],
