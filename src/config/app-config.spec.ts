@@ -22,6 +22,16 @@ describe('loadConfig', () => {
     expect(config.shutdownGraceSeconds).toBe(25);
     expect(config.jwt.accessTtlSeconds).toBe(3600);
     expect(config.generatedSecrets).toEqual([]);
+    expect(config.httpKeepAliveTimeoutMs).toBe(65000);
+    expect(config.dbStatementTimeoutMs).toBe(5000);
+    expect(config.setupToken).toBeUndefined();
+  });
+
+  it('reads the keep-alive, statement timeout and setup token settings', () => {
+    const config = loadConfig({ ...keys, DATA_DIR: dir, HTTP_KEEP_ALIVE_TIMEOUT_MS: '620000', DB_STATEMENT_TIMEOUT_MS: '0', SETUP_TOKEN: 's'.repeat(20) });
+    expect(config.httpKeepAliveTimeoutMs).toBe(620000);
+    expect(config.dbStatementTimeoutMs).toBe(0);
+    expect(config.setupToken).toBe('s'.repeat(20));
   });
 
   it.each([
@@ -31,6 +41,12 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', 'must be one of'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET', 'must be at least 32 bytes'],
     [{ KMS_MASTER_KEY: 'bm90LTMyLWJ5dGVz' }, 'KMS_MASTER_KEY', 'must be 32 bytes, base64-encoded'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: 'long' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 'must be an integer number'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 'must not be less than 1000'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '3600001' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 'must not be greater than 3600000'],
+    [{ DB_STATEMENT_TIMEOUT_MS: '-1' }, 'DB_STATEMENT_TIMEOUT_MS', 'must not be less than 0'],
+    [{ DB_STATEMENT_TIMEOUT_MS: '5s' }, 'DB_STATEMENT_TIMEOUT_MS', 'must be an integer number'],
+    [{ SETUP_TOKEN: 'short' }, 'SETUP_TOKEN', 'must be at least 16 characters'],
   ])('refuses %j naming the variable', (bad, variable, problem) => {
     let error: unknown;
     try {

@@ -14,11 +14,17 @@ export class AppConfig {
   /** Undefined until the embedded database has been started (see `main.ts`). */
   databaseUrl?: string;
   readonly databasePoolSize: number;
+  /** PostgreSQL `statement_timeout` of the app's pool, in ms (0: none). Migrations run without it. */
+  readonly dbStatementTimeoutMs: number;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   readonly redisUrl?: string;
   readonly logLevel: string;
   readonly shutdownGraceSeconds: number;
+  /** The HTTP server's `keepAliveTimeout`; `headersTimeout` is set 1 s above it. */
+  readonly httpKeepAliveTimeoutMs: number;
+  /** NODE_ENV=production: the configured setup token (otherwise one is generated while setup is pending). */
+  readonly setupToken?: string;
   readonly metricsToken?: string;
   readonly trustProxy?: string;
   readonly jwt: {
@@ -49,6 +55,8 @@ export class AppConfig {
   readonly rateLimits: { auth: number; agent: number; default: number };
   readonly idempotencyTtlSeconds: number;
   readonly auditSealIntervalMs: number;
+  /** Events chained per sealer transaction. */
+  readonly auditSealBatchSize: number;
   readonly agents: { offlineAfterSeconds: number };
   readonly jobs: { leaseSeconds: number; maxAttempts: number; sweepIntervalMs: number };
   readonly build: { commit?: string; date?: string };
@@ -180,11 +188,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: raw.HOST,
     databaseUrl: raw.DATABASE_URL,
     databasePoolSize: raw.DATABASE_POOL_SIZE,
+    dbStatementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
     dataDir,
     embeddedPgPort: raw.EMBEDDED_PG_PORT,
     redisUrl: raw.REDIS_URL,
     logLevel: raw.LOG_LEVEL,
     shutdownGraceSeconds: raw.SHUTDOWN_GRACE_SECONDS,
+    httpKeepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    setupToken: raw.SETUP_TOKEN,
     metricsToken: raw.METRICS_TOKEN,
     trustProxy: raw.TRUST_PROXY,
     jwt: {
@@ -208,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits: { auth: raw.RATE_LIMIT_AUTH, agent: raw.RATE_LIMIT_AGENT, default: raw.RATE_LIMIT_DEFAULT },
     idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_SECONDS,
     auditSealIntervalMs: raw.AUDIT_SEAL_INTERVAL_MS,
+    auditSealBatchSize: raw.AUDIT_SEAL_BATCH_SIZE,
     agents: { offlineAfterSeconds: raw.AGENT_OFFLINE_AFTER_SECONDS },
     jobs: { leaseSeconds: raw.JOB_LEASE_SECONDS, maxAttempts: raw.JOB_MAX_ATTEMPTS, sweepIntervalMs: raw.JOB_SWEEP_INTERVAL_MS },
     build: { commit: raw.GIT_COMMIT, date: raw.BUILD_DATE },

@@ -23,6 +23,10 @@ export class EnvironmentVariables {
   @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE: number = 10;
 
+  /** Per-statement limit on every pooled connection (PostgreSQL `statement_timeout`); 0 turns it off. */
+  @IsInt() @Min(0) @Max(3600000)
+  DB_STATEMENT_TIMEOUT_MS: number = 5000;
+
   @IsString() @MinLength(1)
   DATA_DIR: string = './.data';
 
@@ -38,6 +42,14 @@ export class EnvironmentVariables {
 
   @IsInt() @Min(0) @Max(600)
   SHUTDOWN_GRACE_SECONDS: number = 25;
+
+  /** How long an idle keep-alive connection stays open; above load balancers' idle timeouts (60 s is common). */
+  @IsInt() @Min(1000) @Max(3600000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number = 65000;
+
+  /** Production only: the secret `POST /api/v1/auth/setup` requires as `setup_token` (generated when unset). */
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  SETUP_TOKEN?: string;
 
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
   METRICS_TOKEN?: string;
@@ -129,6 +141,9 @@ export class EnvironmentVariables {
 
   @IsInt() @Min(50) @Max(600000)
   AUDIT_SEAL_INTERVAL_MS: number = 1000;
+
+  @IsInt() @Min(1) @Max(100000)
+  AUDIT_SEAL_BATCH_SIZE: number = 5000;
 
   @IsInt() @Min(5) @Max(3600)
   AGENT_OFFLINE_AFTER_SECONDS: number = 90;

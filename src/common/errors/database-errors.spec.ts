@@ -12,6 +12,12 @@ describe('isDatabaseUnavailable', () => {
     [new Error('Connection is closed.')],
   ])('%p means the database is unreachable', (error) => expect(isDatabaseUnavailable(error)).toBe(true));
 
+  it('a statement cancelled by statement_timeout (57014) means the store is unavailable: 503, not 500', () => {
+    const cancelled = { name: 'QueryFailedError', message: 'Query failed', driverError: { code: '57014', message: 'canceling statement due to statement timeout' } };
+    expect(isDatabaseUnavailable(cancelled)).toBe(true);
+    expect(isDatabaseUnavailable({ code: '57014' })).toBe(true);
+  });
+
   it.each([[{ code: '23505' }], [new Error('syntax error at or near')], [null], ['text']])('%p is an ordinary error', (error) =>
     expect(isDatabaseUnavailable(error)).toBe(false),
   );

@@ -16,6 +16,7 @@ import { lifecycleMiddleware } from './lifecycle.middleware';
 import { buildOpenApiDocument, mountOpenApi } from './openapi';
 import { requestIdMiddleware } from './request-id.middleware';
 import { RouteIndex } from './route-index';
+import { applyServerTimeouts } from './server-timeouts';
 import { attachRouteIndex } from './route-template';
 import { createValidationPipe } from './validation';
 
@@ -47,6 +48,7 @@ export async function configureHttpApp(
   const app = nestApp as NestExpressApplication;
   app.set('trust proxy', trustProxySetting(config.trustProxy));
   app.disable('x-powered-by');
+  applyServerTimeouts(app.getHttpServer(), config.httpKeepAliveTimeoutMs);
   // No automatic weak ETag (a hash of every body, one-time reveals included): routes that want one use @WithETag().
   app.set('etag', false);
   const routes = new RouteIndex();

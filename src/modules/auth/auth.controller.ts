@@ -27,6 +27,7 @@ export class AuthController {
   @RateLimitClass('auth')
   @IdempotencyExempt()
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'SETUP_ALREADY_COMPLETED' })
+  @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'INVALID_CREDENTIALS: NODE_ENV=production and `setup_token` missing or wrong' })
   setup(@Body() dto: SetupDto): Promise<SetupResultDto> {
     return this.auth.setup(dto);
   }

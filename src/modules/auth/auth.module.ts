@@ -17,6 +17,7 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwksController } from './jwks.controller';
 import { PrincipalResolverService } from './principal-resolver.service';
+import { SetupTokenService } from './setup-token.service';
 import { TokenService } from './token.service';
 
 /**
@@ -28,6 +29,7 @@ import { TokenService } from './token.service';
   controllers: [AuthController, JwksController],
   providers: [
     AuthService,
+    SetupTokenService,
     TokenService,
     JwtStrategy,
     RouteAccessInventory,

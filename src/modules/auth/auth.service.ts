@@ -13,6 +13,7 @@ import { SessionsService } from '../users/sessions.service';
 import { UsersService, toUserDto } from '../users/users.service';
 import { SetupAlreadyCompletedError } from './auth.errors';
 import { AcceptInvitationDto, LoginDto, MeDto, SetupDto, SetupResultDto, SetupStatusDto, TokenPairDto } from './dto/auth.dto';
+import { SetupTokenService } from './setup-token.service';
 import { TokenService } from './token.service';
 import { AuditService } from '../audit/audit.service';
 
@@ -28,20 +29,26 @@ export class AuthService {
     private readonly config: AppConfig,
     private readonly cls: ClsService<RequestContextStore>,
     private readonly audit: AuditService,
+    private readonly setupToken: SetupTokenService,
   ) {}
 
   async setupStatus(): Promise<SetupStatusDto> {
     return { setup_required: (await this.users.countUsers()) === 0 };
   }
 
-  /** First run: the platform admin and the `default` tenant (owner). The lock makes concurrent setups serialise. */
+  /**
+   * First run: the platform admin and the `default` tenant (owner). The lock makes concurrent setups serialise. In
+   * production the caller must also hold the setup token (`SetupTokenService`).
+   */
   @Transactional()
   async setup(dto: SetupDto): Promise<SetupResultDto> {
     await this.users.lockSetup();
     if ((await this.users.countUsers()) > 0) throw new SetupAlreadyCompletedError();
+    this.setupToken.verify(dto.setup_token);
     const user = await this.users.createPlatformAdmin(dto.email, dto.name, dto.password);
     const { tenant } = await this.tenants.createWithOwner({ slug: 'default', display_name: 'Default', plan: 'free' }, { userId: user.id });
     await this.audit.record({ action: 'setup.completed', resourceType: 'tenant', resourceId: tenant.id, tenantId: tenant.id, actor: { type: 'user', id: user.id, label: user.email }, payload: { admin_email: user.email } });
+    this.setupToken.completed();
     return { user: toUserDto(user), tenant: toTenantDto(tenant) };
   }
 

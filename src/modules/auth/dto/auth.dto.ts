@@ -18,6 +18,13 @@ export class SetupDto {
 
   @IsString() @MinLength(1) @MaxLength(200)
   name: string;
+
+  /**
+   * Required when the server runs with NODE_ENV=production: the value of SETUP_TOKEN or, when that is unset, the token
+   * the server generated and logged (warn level) at its first start. Ignored otherwise.
+   */
+  @IsOptional() @IsString() @MaxLength(256)
+  setup_token?: string;
 }
 
 export class SetupResultDto {
