@@ -185,8 +185,11 @@ describe('key rotation (e2e)', () => {
       const manual = { AUDIT_SEAL_INTERVAL_MS: '600000' };
       let t = await restart({ AUDIT_SIGNING_KEY: a, ...manual });
       let session = await login(t, ADMIN.email, ADMIN.password);
-      expect((await request(t.http).post('/api/v1/workspaces').set(auth(session.token)).send({ slug: 'rotation-a', display_name: 'A' })).status).toBe(201);
-      await t.app.get(AuditService).sealPending();
+      // Enough checkpoints that their ids pass 9 → 10 (text order would then pick a stale one as the latest).
+      for (let i = 0; i < 12; i++) {
+        expect((await request(t.http).post('/api/v1/workspaces').set(auth(session.token)).send({ slug: `rotation-a${i}`, display_name: 'A' })).status).toBe(201);
+        await t.app.get(AuditService).sealPending();
+      }
       const underA = await checkpointsOf(t, session.token);
       const keyA = underA.key_id as string;
       expect(underA.keys.map((k: { key_id: string }) => k.key_id)).toEqual([keyA]);

@@ -150,8 +150,9 @@ export class AuditRepository extends BaseRepository {
 
   checkpoints(chain: string, beforeId: string | undefined, limit: number): Promise<AuditCheckpointRow[]> {
     return this.rows<AuditCheckpointRow>(
-      `SELECT id::text, chain, seq::text, last_event_id, hash, signature, key_id, created_at FROM audit_checkpoints
-        WHERE chain = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
+      // Ordered by the bigint column: the text output column `id` would sort '9' above '10'.
+      `SELECT c.id::text, c.chain, c.seq::text, c.last_event_id, c.hash, c.signature, c.key_id, c.created_at FROM audit_checkpoints c
+        WHERE c.chain = $1 AND ($2::bigint IS NULL OR c.id < $2) ORDER BY c.id DESC LIMIT $3`,
       [chain, beforeId ?? null, limit],
     );
   }
@@ -168,8 +169,8 @@ export class AuditRepository extends BaseRepository {
          SELECT (SELECT a.chain FROM audit_checkpoints a WHERE a.chain > c.chain ORDER BY a.chain LIMIT 1) FROM chains c WHERE c.chain IS NOT NULL
        )
        SELECT l.* FROM chains c CROSS JOIN LATERAL (
-         SELECT id::text, chain, seq::text, last_event_id, hash, signature, key_id, created_at FROM audit_checkpoints
-          WHERE chain = c.chain ORDER BY id DESC LIMIT 1
+         SELECT k.id::text, k.chain, k.seq::text, k.last_event_id, k.hash, k.signature, k.key_id, k.created_at FROM audit_checkpoints k
+          WHERE k.chain = c.chain ORDER BY k.id DESC LIMIT 1
        ) l
         WHERE c.chain IS NOT NULL AND l.key_id IS DISTINCT FROM $1`,
       [keyId],
