@@ -132,6 +132,8 @@ export class EmbeddedDatabase {
   private child?: ChildProcess;
   private hasExited = false;
   private stopping?: Promise<void>;
+  /** initdb while it runs: a stop waits for it (it cannot be interrupted cleanly from here). */
+  private initialising?: Promise<void>;
   private password = '';
   private readonly killOnExit = () => {
     if (!this.hasExited) this.child?.kill('SIGINT');
@@ -216,11 +218,15 @@ export class EmbeddedDatabase {
         onLog,
         onError: onLog,
       });
+      this.initialising = initdb.initialise();
       try {
-        await initdb.initialise();
+        await this.initialising;
       } catch (error) {
         throw failed(error);
+      } finally {
+        this.initialising = undefined;
       }
+      if (this.stopping) throw new Error('stopped while starting');
     }
 
     await settleExistingPostmaster([...new Set([clusterDir, this.clusterDir])], options.onOrphan);
@@ -274,6 +280,7 @@ export class EmbeddedDatabase {
   /** Fast shutdown (SIGINT), escalating to immediate (SIGQUIT) and SIGKILL after bounded waits. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      await this.initialising?.catch(() => undefined);
       const child = this.child;
       if (child?.pid && !this.hasExited) await stopProcess(child.pid, undefined, () => this.hasExited);
       process.removeListener('exit', this.killOnExit);
