@@ -273,8 +273,8 @@ describe('approvals and policies (e2e)', () => {
     const c = await t.db.client();
     await c.query(`UPDATE requests SET approval_expires_at = now() - interval '1 second' WHERE id = $1`, [created.body.id]);
     await c.end();
-    const { RequestsService } = await import('../../src/modules/requests/requests.service');
-    expect(await t.app.get(RequestsService).expireStale()).toBeGreaterThanOrEqual(1);
+    const { RequestExpirySweeper } = await import('../../src/modules/requests/request-expiry.sweeper');
+    expect(await t.app.get(RequestExpirySweeper).expireStale()).toBeGreaterThanOrEqual(1);
     const after = await request(t.http).get(`/api/v1/requests/${created.body.id}`).set(as());
     expect(after.body.status).toBe('expired');
     expect(after.body.timeline.map((e: { action: string }) => e.action)).toContain('request.expired');

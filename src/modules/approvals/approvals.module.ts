@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { RolesModule } from '../roles/roles.module';
+import { ApprovalEligibilityService } from './approval-eligibility.service';
 import { ApprovalsRepository } from './approvals.repository';
 import { ApprovalsService } from './approvals.service';
 
-/** Approval decisions and the pure rules about them; the inbox route lives with requests (it lists requests). */
+/** Approval decisions, the pure rules about them and who is eligible; the inbox route lives with requests (it lists requests). */
 @Module({
-  providers: [ApprovalsService, ApprovalsRepository],
-  exports: [ApprovalsService],
+  imports: [RolesModule],
+  providers: [ApprovalsService, ApprovalsRepository, ApprovalEligibilityService],
+  exports: [ApprovalsService, ApprovalEligibilityService],
 })
 export class ApprovalsModule {}

@@ -1,4 +1,21 @@
-/** What the control plane needs to know about a request type; plugins will register their own later. */
+import { Injectable } from '@nestjs/common';
+
+/** One schema violation of a plugin request's `target`, with its JSON path (e.g. `target.iam_user`). */
+export interface TargetIssue {
+  field: string;
+  issue: string;
+}
+
+/** The plugin behind a request type (absent for the built-in secret types). */
+export interface RequestTypePlugin {
+  /** The installation's id (`plg_…`). */
+  id: string;
+  /** The manifest id (`aws-iam`). */
+  manifestId: string;
+  enabled: boolean;
+}
+
+/** What the control plane needs to know about a request type. */
 export interface RequestTypeDefinition {
   key: string;
   description: string;
@@ -12,6 +29,21 @@ export interface RequestTypeDefinition {
   requiresPublicKey: boolean;
   /** Whether `POST /requests/:id/rollback` applies. */
   rollback: boolean;
+  /** Plugin types: the capability an agent needs to run its jobs (built-ins derive it from the secret's provider). */
+  capability?: string;
+  /** Plugin types: the permission needed (at the request's scope) to create one, besides `request.create`. */
+  requiredPermission?: string;
+  /** Plugin types: checks `target` against the type's JSON Schema; an empty list means valid. */
+  validateTarget?: (target: unknown) => TargetIssue[];
+  plugin?: RequestTypePlugin;
+}
+
+/** Where types beyond the built-ins come from (the plugins installed in a tenant). */
+export interface RequestTypeSource {
+  /** The tenant's type `key` (disabled plugins' types included, marked `plugin.enabled: false`), or undefined. */
+  find(tenantId: string, key: string): Promise<RequestTypeDefinition | undefined>;
+  /** Keys of the tenant's enabled types from this source. */
+  keys(tenantId: string): Promise<string[]>;
 }
 
 /** Agents advertise capabilities per provider; `kubernetes` secrets go to the `kubernetes-secrets` capability (SPEC §7). */
@@ -25,19 +57,41 @@ const BUILT_IN: RequestTypeDefinition[] = [
   { key: 'secret.rotate', description: 'Have the agent generate and write a new value.', needsSecret: true, value: 'forbidden', jobType: 'secret.rotate', requiresPublicKey: false, rollback: false },
 ];
 
-/** The registry of request types (built-ins now; plugins extend it). */
+/**
+ * The registry of request types: the built-ins, plus whatever the registered sources (the plugins module) add per
+ * tenant. Injectable and shared, so the plugins module extends the same instance the requests module reads.
+ */
+@Injectable()
 export class RequestTypeRegistry {
-  private readonly types = new Map(BUILT_IN.map((t) => [t.key, t]));
+  private readonly builtIns = new Map(BUILT_IN.map((t) => [t.key, t]));
+  private readonly sources: RequestTypeSource[] = [];
 
-  get(key: string): RequestTypeDefinition | undefined {
-    return this.types.get(key);
+  addSource(source: RequestTypeSource): void {
+    this.sources.push(source);
   }
 
-  register(definition: RequestTypeDefinition): void {
-    this.types.set(definition.key, definition);
+  isBuiltIn(key: string): boolean {
+    return this.builtIns.has(key);
   }
 
-  keys(): string[] {
-    return [...this.types.keys()];
+  builtInKeys(): string[] {
+    return [...this.builtIns.keys()];
+  }
+
+  /** The type as the tenant knows it (a disabled plugin's type is returned, marked; callers decide what that means). */
+  async find(tenantId: string, key: string): Promise<RequestTypeDefinition | undefined> {
+    const builtIn = this.builtIns.get(key);
+    if (builtIn) return builtIn;
+    for (const source of this.sources) {
+      const found = await source.find(tenantId, key);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /** Every type a request can be created with in the tenant now. */
+  async keys(tenantId: string): Promise<string[]> {
+    const extra = await Promise.all(this.sources.map((s) => s.keys(tenantId)));
+    return [...this.builtIns.keys(), ...extra.flat()];
   }
 }

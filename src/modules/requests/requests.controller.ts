@@ -23,13 +23,19 @@ import {
   SealedWrapDto,
   WrapSummaryDto,
 } from './dto/request.dto';
+import { RequestTransitionsService } from './request-transitions.service';
 import { RequestsService } from './requests.service';
+import { WrapsService } from './wraps.service';
 
 @ApiTags('Requests')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such request visible to you.' })
 @Controller('api/v1/requests')
 export class RequestsController {
-  constructor(private readonly requests: RequestsService) {}
+  constructor(
+    private readonly requests: RequestsService,
+    private readonly transitions: RequestTransitionsService,
+    private readonly wraps: WrapsService,
+  ) {}
 
   /** Create a change request (`secret.read`, `secret.patch` with its write-only `value`, `secret.rotate`); submitted unless `submit: false`. */
   @Post()
@@ -77,7 +83,7 @@ export class RequestsController {
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'SELF_APPROVAL_FORBIDDEN, NOT_AN_ELIGIBLE_APPROVER, ALREADY_DECIDED' })
   approve(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: ApproveDto): Promise<RequestDetailDto> {
-    return this.requests.approve(principal, id, dto.comment, dto.approver_id);
+    return this.transitions.approve(principal, id, dto.comment, dto.approver_id);
   }
 
   /** Reject (one eligible rejection rejects the request). */
@@ -87,7 +93,7 @@ export class RequestsController {
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'SELF_APPROVAL_FORBIDDEN, NOT_AN_ELIGIBLE_APPROVER, ALREADY_DECIDED' })
   reject(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: RejectDto): Promise<RequestDetailDto> {
-    return this.requests.reject(principal, id, dto.reason);
+    return this.transitions.reject(principal, id, dto.reason);
   }
 
   /** Cancel (requester, or request.read_all + request.execute). */
@@ -96,7 +102,7 @@ export class RequestsController {
   @Authenticated()
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   cancel(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: CancelDto): Promise<RequestDetailDto> {
-    return this.requests.cancel(principal, id, dto.reason);
+    return this.transitions.cancel(principal, id, dto.reason);
   }
 
   /** Execute an approved request whose workflow has `auto_execute: false`. */
@@ -105,7 +111,7 @@ export class RequestsController {
   @Authenticated()
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   execute(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RequestDetailDto> {
-    return this.requests.execute(principal, id);
+    return this.transitions.execute(principal, id);
   }
 
   /** Roll back a completed or failed change whose type declares `rollback`. */
@@ -114,7 +120,7 @@ export class RequestsController {
   @Authenticated({ permission: 'request.execute' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   rollback(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RequestDetailDto> {
-    return this.requests.rollback(principal, id);
+    return this.transitions.rollback(principal, id);
   }
 
   /** What the request waits for: the stage, who approved, who can still approve, and why you can or cannot. */
@@ -130,7 +136,7 @@ export class RequestsController {
   @Authenticated({ permission: 'request.break_glass' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   breakGlass(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: BreakGlassDto): Promise<RequestDetailDto> {
-    return this.requests.breakGlass(principal, id, dto.reason);
+    return this.transitions.breakGlass(principal, id, dto.reason);
   }
 
   /** The read request's wraps (no values): id, created, expiry, consumption. Requester only. */
@@ -138,7 +144,7 @@ export class RequestsController {
   @Authenticated()
   @ApiOkResponse({ type: PageOf(WrapSummaryDto) })
   listWraps(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: PaginationQueryDto): Promise<Page<WrapSummaryDto>> {
-    return this.requests.listWraps(principal, id, query);
+    return this.wraps.list(principal, id, query);
   }
 
   /** Reveal the value once (requester only); afterwards 410 WRAP_CONSUMED, after expiry 410 WRAP_EXPIRED. */
@@ -146,7 +152,7 @@ export class RequestsController {
   @Authenticated()
   @ApiGoneResponse({ type: ErrorEnvelope, description: 'WRAP_CONSUMED or WRAP_EXPIRED' })
   reveal(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Param('wrap_id') wrapId: string): Promise<RevealedValueDto> {
-    return this.requests.reveal(principal, id, wrapId);
+    return this.wraps.reveal(principal, id, wrapId);
   }
 }
 
@@ -167,13 +173,13 @@ export class ApprovalsInboxController {
 @ApiTags('AgentWraps')
 @Controller('api/v1/agents/:id/wraps')
 export class AgentWrapsController {
-  constructor(private readonly requests: RequestsService) {}
+  constructor(private readonly wraps: WrapsService) {}
 
   /** Read flow: post the value encrypted under a DEK from `/dek`, for the job you hold. */
   @Post()
   @Authenticated({ principals: ['agent'] })
   createReadWrap(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWrapDto): Promise<CreatedWrapDto> {
-    return this.requests.createReadWrap(principal, dto);
+    return this.wraps.createReadWrap(principal, dto);
   }
 
   /** Patch flow: the new value sealed to your X25519 key, once (then 410 WRAP_CONSUMED). */
@@ -181,6 +187,6 @@ export class AgentWrapsController {
   @Authenticated({ principals: ['agent'] })
   @ApiGoneResponse({ type: ErrorEnvelope, description: 'WRAP_CONSUMED' })
   deliverPatchWrap(@CurrentPrincipal() principal: Principal, @Param('wrap_id') wrapId: string): Promise<SealedWrapDto> {
-    return this.requests.deliverPatchWrap(principal, wrapId);
+    return this.wraps.deliverPatchWrap(principal, wrapId);
   }
 }

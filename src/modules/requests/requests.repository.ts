@@ -1,17 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
-import { RequestRow, WrapRow } from './request.entity';
+import { RequestRow } from './request.entity';
 
-/** What the caller may see without `request.read_all`: their own requests and those they can approve now. */
+/** What the caller may see without `request.read_all`: their own requests and those they may decide now. */
 export interface Visibility {
-  /** Workspaces where the caller holds `request.read_all`; `['*']` when it holds it tenant-wide. */
-  readAllWorkspaces: string[];
+  /** Workspace and environment ids where the caller holds `request.read_all`; `['*']` when it holds it tenant-wide. */
+  readAllScopes: string[];
   userId: string;
-  /** The caller's role assignments (parallel arrays) for the "can approve the current stage" test. */
+  /** The roles the caller holds at any scope (narrows "may decide"; eligibility itself is decided in TypeScript). */
   roleIds: string[];
-  scopeTypes: string[];
-  scopeIds: string[];
 }
 
 export interface RequestFilter {
@@ -19,16 +17,18 @@ export interface RequestFilter {
   status?: string;
   type?: string;
   workspaceId?: string;
-  /** Inbox: only pending requests whose current stage the caller may decide, not their own, not decided by them. */
+  /** Inbox: only pending requests whose current stage names the caller or one of their roles, not their own, not decided by them. */
   inbox?: boolean;
 }
 
-const CAN_DECIDE = `(r.status = 'pending_approval' AND (
+/**
+ * A narrowing, not a decision: pending requests whose current stage names the caller or one of the caller's roles.
+ * Whether the caller is eligible (role at the request's scope, request.approve there) is decided per row by
+ * `ApprovalEligibilityService`, the one source of truth.
+ */
+const NAMED_IN_STAGE = `(r.status = 'pending_approval' AND (
     (r.workflow->'stages'->r.current_stage->'approver_user_ids') ? $3
-    OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[], $6::text[]) AS g(role_id, scope_type, scope_id)
-                WHERE (r.workflow->'stages'->r.current_stage->'approver_role_ids') ? g.role_id
-                  AND ((g.scope_type = 'tenant' AND g.scope_id = r.tenant_id) OR (g.scope_type = 'workspace' AND g.scope_id = r.workspace_id)
-                       OR (g.scope_type = 'environment' AND g.scope_id = r.environment_id)))))`;
+    OR (r.workflow->'stages'->r.current_stage->'approver_role_ids') ?| $4::text[]))`;
 
 @Injectable()
 export class RequestsRepository extends BaseRepository {
@@ -60,12 +60,22 @@ export class RequestsRepository extends BaseRepository {
     return this.rows<RequestRow>(
       `SELECT r.* FROM requests r
         WHERE r.tenant_id = $1
-          AND (${f.inbox ? `${CAN_DECIDE} AND $2::text[] IS NOT NULL AND r.requester_id <> $3 AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id AND a.stage = r.current_stage AND a.approver_id = $3)` : `'*' = ANY($2::text[]) OR r.workspace_id = ANY($2::text[]) OR r.requester_id = $3 OR ${CAN_DECIDE}`})
-          AND ($7::text IS NULL OR r.requester_id = $7) AND ($8::text IS NULL OR r.status = $8) AND ($9::text IS NULL OR r.type = $9)
-          AND ($10::text IS NULL OR r.workspace_id = $10) AND ($11::text IS NULL OR r.id > $11)
-        ORDER BY r.id LIMIT $12`,
-      [tenantId, v.readAllWorkspaces, v.userId, v.roleIds, v.scopeTypes, v.scopeIds, f.requesterId ?? null, f.status ?? null, f.type ?? null, f.workspaceId ?? null, page.after ?? null, page.limit + 1],
+          AND (${f.inbox ? `${NAMED_IN_STAGE} AND $2::text[] IS NOT NULL AND r.requester_id <> $3 AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id AND a.stage = r.current_stage AND a.approver_id = $3)` : `'*' = ANY($2::text[]) OR r.workspace_id = ANY($2::text[]) OR r.environment_id = ANY($2::text[]) OR r.requester_id = $3 OR ${NAMED_IN_STAGE}`})
+          AND ($5::text IS NULL OR r.requester_id = $5) AND ($6::text IS NULL OR r.status = $6) AND ($7::text IS NULL OR r.type = $7)
+          AND ($8::text IS NULL OR r.workspace_id = $8) AND ($9::text IS NULL OR r.id > $9)
+        ORDER BY r.id LIMIT $10`,
+      [tenantId, v.readAllScopes, v.userId, v.roleIds, f.requesterId ?? null, f.status ?? null, f.type ?? null, f.workspaceId ?? null, page.after ?? null, page.limit + 1],
     );
+  }
+
+  /** How many requests of these types are not final yet (a plugin cannot be removed under them). */
+  async countInFlight(tenantId: string, types: string[], finalStatuses: readonly string[]): Promise<number> {
+    if (!types.length) return 0;
+    const row = await this.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM requests WHERE tenant_id = $1 AND type = ANY($2::text[]) AND NOT (status = ANY($3::text[]))`,
+      [tenantId, types, finalStatuses],
+    );
+    return row?.n ?? 0;
   }
 
   /** Pending requests past their approval deadline, locked for the sweeper (other replicas skip them). */
@@ -73,34 +83,6 @@ export class RequestsRepository extends BaseRepository {
     return this.rows<RequestRow>(
       `SELECT * FROM requests WHERE status = 'pending_approval' AND approval_expires_at < now() ORDER BY approval_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [limit],
-    );
-  }
-
-  insertWrap(tenantId: string, w: Pick<WrapRow, 'id' | 'request_id' | 'kind' | 'dek_id' | 'wrapped_dek' | 'iv' | 'tag' | 'ciphertext' | 'agent_id' | 'expires_at'>): Promise<WrapRow> {
-    return this.one<WrapRow>(
-      `INSERT INTO wraps (id, tenant_id, request_id, kind, dek_id, wrapped_dek, iv, tag, ciphertext, agent_id, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
-      [w.id, tenantId, w.request_id, w.kind, w.dek_id, w.wrapped_dek, w.iv, w.tag, w.ciphertext, w.agent_id, w.expires_at],
-    ).then((x) => x!);
-  }
-
-  /** A request's wraps of one kind in id order; keyset from `after`, at most `limit` (all when omitted). */
-  listWraps(tenantId: string, requestId: string, kind: 'read' | 'patch', after?: string, limit?: number): Promise<WrapRow[]> {
-    return this.rows<WrapRow>(
-      `SELECT * FROM wraps WHERE tenant_id = $1 AND request_id = $2 AND kind = $3 AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5`,
-      [tenantId, requestId, kind, after ?? null, limit ?? null],
-    );
-  }
-
-  lockWrap(tenantId: string, id: string): Promise<WrapRow | undefined> {
-    return this.one<WrapRow>(`SELECT * FROM wraps WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
-  }
-
-  /** Marks the wrap consumed and destroys its key material and ciphertext in the same statement. */
-  async consumeWrap(tenantId: string, id: string): Promise<void> {
-    await this.rows(
-      `UPDATE wraps SET consumed_at = now(), ciphertext = NULL, iv = NULL, tag = NULL, wrapped_dek = NULL WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
     );
   }
 }

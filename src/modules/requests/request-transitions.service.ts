@@ -1,0 +1,223 @@
+import { Injectable } from '@nestjs/common';
+import { Transactional } from '@nestjs-cls/transactional';
+import { PermissionDeniedError } from '../../common/auth/auth.errors';
+import { holds, Principal, requirePermission } from '../../common/auth/principal';
+import { tallyStage } from '../approvals/approval-rules';
+import { ApprovalEligibilityService } from '../approvals/approval-eligibility.service';
+import { ApprovalsService } from '../approvals/approvals.service';
+import { AuditService } from '../audit/audit.service';
+import { JobRow } from '../jobs/job.entity';
+import { JobsService } from '../jobs/jobs.service';
+import { PoliciesService } from '../policies/policies.service';
+import { PolicyInputBuilder } from '../policies/policy-input.builder';
+import { SecretsService } from '../secrets/secrets.service';
+import { WorkflowsService } from '../workflows/workflows.service';
+import { RequestDetailDto } from './dto/request.dto';
+import { RequestDetailsService } from './request-details.service';
+import { can, InvalidTransition, RequestAction, RequestStatus, transition } from './request-lifecycle';
+import { RequestRow } from './request.entity';
+import { capabilityForProvider, RequestTypeRegistry } from './request-types';
+import { AlreadyDecidedError, InvalidStateTransitionError, NotEligibleApproverError, RequestNotFoundError, SelfApprovalError } from './requests.errors';
+import { RequestsRepository } from './requests.repository';
+import { decidable, RequestVisibilityService } from './request-visibility.service';
+import { WrapsService } from './wraps.service';
+
+/** The transition `action` from `status`, or 409 INVALID_STATE_TRANSITION naming what is allowed. */
+export function step(status: RequestStatus, action: RequestAction): RequestStatus {
+  try {
+    return transition(status, action);
+  } catch (e) {
+    if (e instanceof InvalidTransition) throw new InvalidStateTransitionError(e);
+    throw e;
+  }
+}
+
+/**
+ * Everything that moves a request after it exists: the policy decision at submit, approvals stage by stage,
+ * rejection, break-glass, cancel, execution through a job, rollback, and following the job to the end.
+ * Every transition locks the request row and commits its status, approval, job and audit event together.
+ */
+@Injectable()
+export class RequestTransitionsService {
+  constructor(
+    private readonly repo: RequestsRepository,
+    private readonly types: RequestTypeRegistry,
+    private readonly visibility: RequestVisibilityService,
+    private readonly eligibility: ApprovalEligibilityService,
+    private readonly approvals: ApprovalsService,
+    private readonly secrets: SecretsService,
+    private readonly workflows: WorkflowsService,
+    private readonly policies: PoliciesService,
+    private readonly policyInput: PolicyInputBuilder,
+    private readonly jobs: JobsService,
+    private readonly wraps: WrapsService,
+    private readonly details: RequestDetailsService,
+    private readonly audit: AuditService,
+  ) {
+    this.jobs.registerOwner('request', { jobFinished: (job) => this.followJob(job) });
+  }
+
+  /** draft → submitted → the policy decision (deny / auto-approve / the workflow's first stage). In the caller's transaction. */
+  async submitLocked(principal: Principal, row: RequestRow): Promise<RequestRow> {
+    step(row.status, 'submit');
+    const secret = row.secret_id ? await this.secrets.findInTenant(row.tenant_id, row.secret_id) : undefined;
+    const input = await this.policyInput.build(principal, {
+      type: row.type,
+      secret,
+      target: row.target,
+      workspaceId: row.workspace_id,
+      environmentId: row.environment_id,
+      accessDurationSeconds: row.access_duration_seconds,
+    });
+    const decision = await this.policies.decide(row.tenant_id, input);
+    const base = { submitted_at: new Date(), policy_decision: decision as unknown as Record<string, unknown> };
+    await this.audit.record({ action: 'request.submitted', resourceType: 'request', resourceId: row.id, payload: { effect: decision.effect, policy_id: decision.policy_id } });
+
+    if (decision.effect === 'deny') {
+      const updated = await this.repo.update(row.tenant_id, row.id, { ...base, status: transition('submitted', 'deny'), decided_at: new Date() });
+      await this.audit.record({ action: 'request.rejected', resourceType: 'request', resourceId: row.id, outcome: 'failure', payload: { by: 'policy', policy_id: decision.policy_id } });
+      return updated;
+    }
+    if (decision.effect === 'auto_approve') {
+      const workflow = await this.workflows.defaultWorkflow(row.tenant_id);
+      const approved = await this.repo.update(row.tenant_id, row.id, { ...base, workflow, status: transition('submitted', 'auto_approve'), decided_at: new Date() });
+      await this.audit.record({ action: 'request.approved', resourceType: 'request', resourceId: row.id, payload: { by: 'policy', policy_id: decision.policy_id } });
+      return workflow.auto_execute ? this.startExecution(approved) : approved;
+    }
+    const workflow = decision.workflow_id ? await this.workflows.snapshot(row.tenant_id, decision.workflow_id) : await this.workflows.defaultWorkflow(row.tenant_id);
+    return this.repo.update(row.tenant_id, row.id, {
+      ...base,
+      workflow,
+      current_stage: 0,
+      status: transition('submitted', 'require_approval'),
+      approval_expires_at: workflow.approval_timeout_seconds ? new Date(Date.now() + workflow.approval_timeout_seconds * 1000) : null,
+    });
+  }
+
+  // ---------------------------------------------------------------- approvals
+
+  @Transactional()
+  async approve(principal: Principal, id: string, comment?: string, approverId?: string): Promise<RequestDetailDto> {
+    if (approverId !== undefined && approverId !== principal.id) throw new PermissionDeniedError('request.approve', 'You can only approve as yourself.');
+    return this.decide(principal, id, 'approved', comment ?? null);
+  }
+
+  @Transactional()
+  async reject(principal: Principal, id: string, reason: string): Promise<RequestDetailDto> {
+    return this.decide(principal, id, 'rejected', reason);
+  }
+
+  private async decide(principal: Principal, id: string, decision: 'approved' | 'rejected', comment: string | null): Promise<RequestDetailDto> {
+    const row = await this.repo.lock(principal.tenantId, id);
+    if (!row) throw new RequestNotFoundError(id);
+    step(row.status, decision === 'approved' ? 'approve_stage' : 'reject');
+    const stageIndex = row.current_stage ?? 0;
+    const stage = row.workflow!.stages[stageIndex];
+    if (principal.id === row.requester_id) throw new SelfApprovalError();
+    const reason = await this.eligibility.reason(principal, decidable(row), stage);
+    if (reason) throw new NotEligibleApproverError(reason);
+    const recorded = await this.approvals.record(row.tenant_id, row.id, stageIndex, principal.id, decision, comment);
+    if (!recorded) throw new AlreadyDecidedError();
+    await this.audit.record({ action: decision === 'approved' ? 'request.approval_given' : 'request.rejection_given', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, stage_name: stage.name, comment } });
+
+    const tally = tallyStage(stage, (await this.approvals.listForRequest(row.tenant_id, row.id)).filter((a) => a.stage === stageIndex));
+    let updated = row;
+    if (tally.rejected) {
+      updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'reject'), decided_at: new Date() });
+      await this.audit.record({ action: 'request.rejected', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, by: principal.id } });
+    } else if (tally.passed && stageIndex + 1 < row.workflow!.stages.length) {
+      updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'approve_stage'), current_stage: stageIndex + 1 });
+      await this.audit.record({ action: 'request.stage_approved', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, approved_by: tally.approvedBy } });
+    } else if (tally.passed) {
+      updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'approve_final'), decided_at: new Date() });
+      await this.audit.record({ action: 'request.approved', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, approved_by: tally.approvedBy } });
+      if (row.workflow!.auto_execute) updated = await this.startExecution(updated);
+    }
+    return this.details.detail(updated);
+  }
+
+  @Transactional()
+  async breakGlass(principal: Principal, id: string, reason: string): Promise<RequestDetailDto> {
+    const row = await this.repo.lock(principal.tenantId, id);
+    if (!row) throw new RequestNotFoundError(id);
+    requirePermission(principal, 'request.break_glass', { workspaceId: row.workspace_id, environmentId: row.environment_id });
+    let updated = await this.repo.update(row.tenant_id, row.id, { status: step(row.status, 'break_glass'), break_glass: true, decided_at: new Date() });
+    await this.audit.record({ action: 'request.break_glass', resourceType: 'request', resourceId: row.id, payload: { reason, previous_status: row.status } });
+    const autoExecute = row.workflow?.auto_execute ?? true;
+    if (autoExecute) updated = await this.startExecution(updated);
+    return this.details.detail(updated);
+  }
+
+  // ---------------------------------------------------------------- cancel, execute, rollback
+
+  @Transactional()
+  async cancel(principal: Principal, id: string, reason?: string): Promise<RequestDetailDto> {
+    const row = await this.visibility.lock(principal, id);
+    const scope = { workspaceId: row.workspace_id, environmentId: row.environment_id };
+    const allowed = row.requester_id === principal.id || (holds(principal, 'request.read_all', scope) && holds(principal, 'request.execute', scope));
+    if (!allowed) throw new PermissionDeniedError('request.execute', 'Only the requester, or a holder of request.read_all and request.execute, can cancel.');
+    const updated = await this.repo.update(row.tenant_id, row.id, { status: step(row.status, 'cancel'), decided_at: new Date() });
+    await this.audit.record({ action: 'request.cancelled', resourceType: 'request', resourceId: row.id, payload: { reason } });
+    return this.details.detail(updated);
+  }
+
+  @Transactional()
+  async execute(principal: Principal, id: string): Promise<RequestDetailDto> {
+    const row = await this.visibility.lock(principal, id);
+    if (row.requester_id !== principal.id) requirePermission(principal, 'request.execute', { workspaceId: row.workspace_id, environmentId: row.environment_id });
+    step(row.status, 'execute');
+    if (row.workflow?.auto_execute !== false) {
+      throw new InvalidStateTransitionError(new InvalidTransition(row.status, 'execute', []), 'This request executes automatically; there is nothing to trigger.');
+    }
+    return this.details.detail(await this.startExecution(row));
+  }
+
+  @Transactional()
+  async rollback(principal: Principal, id: string): Promise<RequestDetailDto> {
+    const row = await this.visibility.lock(principal, id);
+    requirePermission(principal, 'request.execute', { workspaceId: row.workspace_id, environmentId: row.environment_id });
+    step(row.status, 'rollback');
+    const type = await this.types.find(row.tenant_id, row.type);
+    if (!type?.rollback) throw new InvalidStateTransitionError(new InvalidTransition(row.status, 'rollback', []), `${row.type} does not support rollback.`);
+    const updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'rollback') });
+    await this.audit.record({ action: 'request.rollback_started', resourceType: 'request', resourceId: row.id });
+    return this.details.detail(updated);
+  }
+
+  /** approved → executing, with the job for the request's workspace/environment and the type's capability. */
+  private async startExecution(row: RequestRow): Promise<RequestRow> {
+    const type = (await this.types.find(row.tenant_id, row.type))!;
+    const secret = await this.secrets.findInTenant(row.tenant_id, row.secret_id!);
+    const patchWrap = type.key === 'secret.patch' ? await this.wraps.patchWrapOf(row) : undefined;
+    const job = await this.jobs.enqueue({
+      tenantId: row.tenant_id,
+      type: type.jobType,
+      workspaceId: row.workspace_id,
+      environmentId: row.environment_id,
+      capability: capabilityForProvider(secret!.provider),
+      requiresPublicKey: type.requiresPublicKey,
+      payload: { secret: { id: secret!.id, provider: secret!.provider, cluster_name: secret!.cluster_name, ref: secret!.ref }, ...(patchWrap ? { wrap_id: patchWrap.id } : {}) },
+      owner: { type: 'request', id: row.id },
+    });
+    const updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'execute'), job_id: job.id });
+    await this.audit.record({ action: 'request.execution_started', resourceType: 'request', resourceId: row.id, tenantId: row.tenant_id, payload: { job_id: job.id, job_type: job.type } });
+    return updated;
+  }
+
+  /** The request follows its job: succeeded → completed; failed or dead → failed. Inside the job's transaction. */
+  private async followJob(job: JobRow): Promise<void> {
+    const row = await this.repo.lock(job.tenant_id, job.owner_id!);
+    if (!row || row.job_id !== job.id) return;
+    const action: RequestAction = job.status === 'succeeded' ? 'complete' : 'fail';
+    if (!can(row.status, action)) return;
+    await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, action), completed_at: new Date() });
+    await this.audit.record({
+      action: action === 'complete' ? 'request.completed' : 'request.failed',
+      resourceType: 'request',
+      resourceId: row.id,
+      tenantId: row.tenant_id,
+      outcome: action === 'complete' ? 'success' : 'failure',
+      payload: { job_id: job.id, job_status: job.status, error: job.error },
+    });
+  }
+}

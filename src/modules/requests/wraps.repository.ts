@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { BaseRepository } from '../../common/db/base.repository';
+import { WrapRow } from './request.entity';
+
+/** The `wraps` table: read-flow values sealed by agents, patch-flow values sealed on arrival. */
+@Injectable()
+export class WrapsRepository extends BaseRepository {
+  insertWrap(tenantId: string, w: Pick<WrapRow, 'id' | 'request_id' | 'kind' | 'dek_id' | 'wrapped_dek' | 'iv' | 'tag' | 'ciphertext' | 'agent_id' | 'expires_at'>): Promise<WrapRow> {
+    return this.one<WrapRow>(
+      `INSERT INTO wraps (id, tenant_id, request_id, kind, dek_id, wrapped_dek, iv, tag, ciphertext, agent_id, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+      [w.id, tenantId, w.request_id, w.kind, w.dek_id, w.wrapped_dek, w.iv, w.tag, w.ciphertext, w.agent_id, w.expires_at],
+    ).then((x) => x!);
+  }
+
+  /** A request's wraps of one kind in id order; keyset from `after`, at most `limit` (all when omitted). */
+  listWraps(tenantId: string, requestId: string, kind: 'read' | 'patch', after?: string, limit?: number): Promise<WrapRow[]> {
+    return this.rows<WrapRow>(
+      `SELECT * FROM wraps WHERE tenant_id = $1 AND request_id = $2 AND kind = $3 AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5`,
+      [tenantId, requestId, kind, after ?? null, limit ?? null],
+    );
+  }
+
+  lockWrap(tenantId: string, id: string): Promise<WrapRow | undefined> {
+    return this.one<WrapRow>(`SELECT * FROM wraps WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  }
+
+  /** Marks the wrap consumed and destroys its key material and ciphertext in the same statement. */
+  async consumeWrap(tenantId: string, id: string): Promise<void> {
+    await this.rows(
+      `UPDATE wraps SET consumed_at = now(), ciphertext = NULL, iv = NULL, tag = NULL, wrapped_dek = NULL WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+  }
+}
