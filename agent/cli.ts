@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AgentConfigFile, CAPABILITY, loadConfigFile } from './config-file';
 import { LogLevel } from './logger';
 import { defaultStatePath } from './state';
 
 export interface AgentConfig {
   url: string | null;
   enrollToken: string | null;
-  dir: string;
+  /** The file provider's directory; null for an agent that only runs `exec` jobs (`--config` without `--dir`). */
+  dir: string | null;
+  /** The parsed `--config` file, if one was given. */
+  configFile: AgentConfigFile | null;
   statePath: string;
   name: string;
   clusterName: string;
@@ -17,23 +22,26 @@ export interface AgentConfig {
   logLevel: LogLevel;
 }
 
-export const USAGE = `Usage: countersign-agent --dir DIR [--url URL] [--enroll-token cse_…] [options]
+export const USAGE = `Usage: countersign-agent (--dir DIR | --config FILE | both) [--url URL] [--enroll-token cse_…] [options]
 
   --url URL              Countersign server, e.g. http://localhost:8000 (default: the one in the state file)
   --enroll-token TOKEN   enrollment token (first run only); visible in \`ps\`: prefer one of the two below
   --enroll-token-file F  read the enrollment token from file F
                          (or set COUNTERSIGN_ENROLL_TOKEN in the environment)
   --dir DIR              the file provider's directory: every regular file under it is a secret
-  --state FILE           state file (default DIR/../.countersign-agent.json), written with mode 0600
+  --config FILE          JSON config: commands run for plugin job types (exec handler), their capabilities
+  --state FILE           state file (default DIR/../.countersign-agent.json, or next to --config without --dir),
+                         written with mode 0600
   --name NAME            agent name at enrollment (default: host name)
   --cluster NAME         cluster name reported with every secret (default: host name)
-  --capabilities LIST    comma-separated capabilities (default: file)
+  --capabilities LIST    comma-separated capabilities (default: file with --dir); the config file's are added
   --wait SECONDS         claim long-poll, 0–30 (default 20)
   --heartbeat SECONDS    heartbeat interval (default 30)
   --log-level LEVEL      debug, info, warn or error (default info)
 `;
 
-const CAPABILITY = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** The server's limit on an agent's capabilities. */
+const MAX_CAPABILITIES = 50;
 
 export class UsageError extends Error {}
 
@@ -47,6 +55,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'enroll-token': { type: 'string' },
       'enroll-token-file': { type: 'string' },
       dir: { type: 'string' },
+      config: { type: 'string' },
       state: { type: 'string' },
       name: { type: 'string' },
       cluster: { type: 'string' },
@@ -58,19 +67,25 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     },
   });
   if (values.help) return 'help';
-  if (!values.dir) throw new UsageError('--dir is required.');
+  if (!values.dir && !values.config) throw new UsageError('--dir or --config is required.');
+  const dir = values.dir ?? null;
+  const configFile = values.config ? loadConfigFile(values.config) : null;
   const url = values.url ?? env.COUNTERSIGN_URL ?? null;
   if (url !== null && !/^https?:\/\/[^/]/.test(url)) throw new UsageError('--url must be an http(s) URL.');
-  const capabilities = (values.capabilities ?? 'file').split(',').map((c) => c.trim()).filter(Boolean);
-  if (!capabilities.length || !capabilities.every((c) => CAPABILITY.test(c))) throw new UsageError('--capabilities: comma-separated names matching ^[a-z0-9][a-z0-9._-]{0,62}$.');
+  const capabilities = (values.capabilities ?? (dir ? 'file' : '')).split(',').map((c) => c.trim()).filter(Boolean);
+  if (!capabilities.every((c) => CAPABILITY.test(c))) throw new UsageError('--capabilities: comma-separated names matching ^[a-z0-9][a-z0-9._-]{0,62}$.');
+  for (const c of configFile?.capabilities ?? []) if (!capabilities.includes(c)) capabilities.push(c);
+  if (!capabilities.length) throw new UsageError('No capability to advertise: pass --capabilities, or name one in the config file ("capabilities" or an exec entry\'s "capability").');
+  if (capabilities.length > MAX_CAPABILITIES) throw new UsageError(`At most ${MAX_CAPABILITIES} capabilities.`);
   const logLevel = (values['log-level'] ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new UsageError('--log-level must be debug, info, warn or error.');
   const host = hostname() || 'localhost';
   return {
     url,
     enrollToken: values['enroll-token'] ?? tokenFromFile(values['enroll-token-file']) ?? env.COUNTERSIGN_ENROLL_TOKEN ?? null,
-    dir: values.dir,
-    statePath: values.state ?? defaultStatePath(values.dir),
+    dir,
+    configFile,
+    statePath: values.state ?? (dir ? defaultStatePath(dir) : join(dirname(configFile!.path), '.countersign-agent.json')),
     name: values.name ?? host,
     clusterName: values.cluster ?? host,
     capabilities,

@@ -15,6 +15,7 @@ import { defaultHandlers } from './handlers';
 import { Lifecycle } from './lifecycle';
 import { createLogger, Logger } from './logger';
 import { FileProvider } from './providers/file-provider';
+import { ProviderError, SecretProvider } from './providers/provider';
 import { retryTransient } from './retry';
 import { AgentRunner, errorFields, isCredentialFailure } from './runner';
 import { AgentState, loadState, saveState } from './state';
@@ -42,16 +43,28 @@ export async function main(argv: string[]): Promise<number> {
   const lifecycle = new Lifecycle(log);
   lifecycle.installSignalHandlers();
   try {
-    const dirInfo = await stat(config.dir).catch(() => null);
-    if (!dirInfo?.isDirectory()) throw new FatalError('--dir is not a directory', { dir: resolve(config.dir) });
+    if (config.dir !== null) {
+      const dirInfo = await stat(config.dir).catch(() => null);
+      if (!dirInfo?.isDirectory()) throw new FatalError('--dir is not a directory', { dir: resolve(config.dir) });
+    }
     const state = await ensureEnrolled(config, log, lifecycle);
     if (!state) return 0; // stopped during setup
     const api = new ApiClient(state.url).forAgent(state.agent_id, state.agent_secret);
-    log.info('agent started', { agent_id: state.agent_id, url: state.url, dir: resolve(config.dir), cluster_name: config.clusterName, capabilities: config.capabilities, version: AGENT_VERSION });
+    const handlers = defaultHandlers({ files: config.dir !== null, exec: config.configFile?.exec });
+    log.info('agent started', {
+      agent_id: state.agent_id,
+      url: state.url,
+      dir: config.dir === null ? null : resolve(config.dir),
+      config: config.configFile?.path ?? null,
+      job_types: [...handlers.keys()],
+      cluster_name: config.clusterName,
+      capabilities: config.capabilities,
+      version: AGENT_VERSION,
+    });
     const runner = new AgentRunner({
       api,
-      handlers: defaultHandlers(),
-      provider: new FileProvider(config.dir),
+      handlers,
+      provider: config.dir === null ? noProvider : new FileProvider(config.dir),
       clusterName: config.clusterName,
       capabilities: config.capabilities,
       waitSeconds: config.waitSeconds,
@@ -124,6 +137,15 @@ async function ensureEnrolled(config: AgentConfig, log: Logger, lifecycle: Lifec
   }
   return state;
 }
+
+/** Without `--dir` no file job is registered, so the provider is never reached; if it were, the job fails cleanly. */
+const noProvider: SecretProvider = {
+  name: 'none',
+  list: () => Promise.reject(new ProviderError('This agent serves no --dir.')),
+  locate: () => Promise.reject(new ProviderError('This agent serves no --dir.')),
+  read: () => Promise.reject(new ProviderError('This agent serves no --dir.')),
+  write: () => Promise.reject(new ProviderError('This agent serves no --dir.')),
+};
 
 function normalizeUrl(url: string): string {
   return url.replace(/\/+$/, '');

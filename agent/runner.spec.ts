@@ -1,7 +1,7 @@
 import { AgentApi, ApiError, ClaimedJob, Completion, parseRetryAfter } from './api-client';
 import { Backoff } from './backoff';
 import { generateKeyPair, openSealed, publicKeyOf } from './crypto';
-import { JobHandler } from './handlers/handler';
+import { JobFailure, JobHandler } from './handlers/handler';
 import { Lifecycle } from './lifecycle';
 import { createLogger } from './logger';
 import { SecretProvider } from './providers/provider';
@@ -57,6 +57,18 @@ describe('AgentRunner', () => {
     lifecycle.requestStop('test');
     expect(await done).toBe(0);
     expect(completions).toEqual([{ status: 'failed', error: 'disk on fire' }, { status: 'succeeded', result: { n: 1 } }]);
+  });
+
+  it('reports the result a JobFailure carries with the failed completion', async () => {
+    const completions: Completion[] = [];
+    const failure = Object.assign(new JobFailure('Command exited with code 3: denied'), { result: { exit_code: 3, output: 'partial' } });
+    const handlers = new Map<string, JobHandler>([['script', async () => { throw failure; }]]);
+    const { r, lifecycle } = runner(fakeApi([job('script')], (c) => completions.push(c)), handlers, []);
+    const done = r.run();
+    while (!completions.length) await new Promise((res) => setTimeout(res, 5));
+    lifecycle.requestStop('test');
+    expect(await done).toBe(0);
+    expect(completions).toEqual([{ status: 'failed', error: 'Command exited with code 3: denied', result: { exit_code: 3, output: 'partial' } }]);
   });
 
   it('exits 1 when the server rejects the agent secret', async () => {

@@ -5,7 +5,7 @@
  */
 import { AgentApi, ApiError, ClaimedJob, Completion, isTransient } from './api-client';
 import { Backoff, sleep } from './backoff';
-import { JobContext, JobHandler } from './handlers/handler';
+import { JobContext, JobFailure, JobHandler } from './handlers/handler';
 import { Lifecycle } from './lifecycle';
 import { Logger } from './logger';
 import { SecretProvider } from './providers/provider';
@@ -106,7 +106,7 @@ export class AgentRunner {
           return;
         }
         if (isCredentialFailure(err)) return lifecycle.fail('the server rejected the agent secret (revoked?)', errorFields(err));
-        completion = { status: 'failed', error: truncate(errorMessage(err)) };
+        completion = { status: 'failed', error: truncate(errorMessage(err)), ...(err instanceof JobFailure && err.result ? { result: err.result } : {}) };
       }
     }
     await this.complete(job, completion, Date.now() - started);

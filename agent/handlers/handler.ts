@@ -16,5 +16,7 @@ export interface JobContext {
 /** Runs one job; the returned object is the completion's `result`. Throw to fail the job (the message is reported). */
 export type JobHandler = (job: ClaimedJob, ctx: JobContext) => Promise<Record<string, unknown>>;
 
-/** A failure whose message is safe to report to the server as the job's `error`. */
-export class JobFailure extends Error {}
+/** A failure whose message is safe to report to the server as the job's `error` (and `result`, when set, as its result). */
+export class JobFailure extends Error {
+  result?: Record<string, unknown>;
+}
