@@ -35,13 +35,15 @@ const toFilter = (q: AuditFilterQueryDto): AuditFilter => ({
 
 const EXPORT_BATCH = 1000;
 const SEALER_TASK = 'audit-sealer';
+/** While previous signing keys are configured, how often the sealer looks for latest checkpoints to sign again. */
+const RESIGN_INTERVAL_MS = 60_000;
 
 @Injectable()
 export class AuditService implements AuditSink, OnApplicationBootstrap {
   /** Every event of a transaction at or above this xid may still be unsealed (see `sealPending`). */
   private sealWatermark = '0';
-  /** Whether this process has re-signed the chains' latest checkpoints under the current key (see `resignCheckpoints`). */
-  private resigned = false;
+  /** When this process last signed the chains' latest checkpoints again under the current key (see `resignCheckpoints`). */
+  private lastResignAt = 0;
 
   constructor(
     private readonly repo: AuditRepository,
@@ -55,9 +57,11 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.runner.every(SEALER_TASK, LOCKS.auditSealer, this.config.auditSealIntervalMs, async () => {
-      if (!this.resigned) {
+      // During a rotation: on the first run, then every minute (replicas still on the previous key may have written
+      // checkpoints with it until the roll finished).
+      if (this.signer.rotating && Date.now() - this.lastResignAt >= RESIGN_INTERVAL_MS) {
         await this.resignCheckpoints();
-        this.resigned = true;
+        this.lastResignAt = Date.now();
       }
       await this.sealPending();
     });
