@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public keys that verify access tokens (RS256 only; with HS256 there is nothing public to publish: 404). */
+        /** Public keys that verify access tokens: the signing key first, then any previous key still accepted (RS256 only; with HS256 there is nothing public to publish: 404). */
         get: operations["Jwks_jwks"];
         put?: never;
         post?: never;
@@ -250,7 +250,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API keys (never the key itself). */
+        /** List API keys (never the key itself): every key of the tenant with `apikey.manage` at tenant scope, else your own. */
         get: operations["ApiKeys_list"];
         put?: never;
         /** Mint an API key (shown once) with a subset of your tenant-wide permissions. */
@@ -268,11 +268,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an API key's metadata. */
+        /** Get an API key's metadata (another user's key needs `apikey.manage` at tenant scope). */
         get: operations["ApiKeys_get"];
         put?: never;
         post?: never;
-        /** Delete an API key permanently. */
+        /** Delete an API key permanently (another user's key needs `apikey.manage` at tenant scope). */
         delete: operations["ApiKeys_remove"];
         options?: never;
         head?: never;
@@ -288,7 +288,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke an API key; refused on its very next use. */
+        /** Revoke an API key; refused on its very next use (another user's key needs `apikey.manage` at tenant scope). */
         post: operations["ApiKeys_revoke"];
         delete?: never;
         options?: never;
@@ -644,7 +644,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The permission catalog (core and plugin permissions). Cacheable: honours If-None-Match (ETag). */
+        /** The tenant's permission catalog: core, and its enabled plugins' (`source: "plugin:<id>"`). Cacheable: honours If-None-Match (ETag). */
         get: operations["Permissions_list"];
         put?: never;
         post?: never;
@@ -1064,7 +1064,10 @@ export interface paths {
         /** List role assignments. */
         get: operations["UserRoles_list"];
         put?: never;
-        /** Give a user a role at tenant, workspace or environment scope (never more than the caller holds there). */
+        /**
+         * Give a user a role at tenant, workspace or environment scope: needs `user_role.edit` at that scope (tenant scope
+         *     for a tenant-scope assignment) and every permission of the role there (anti-escalation).
+         */
         post: operations["UserRoles_create"];
         delete?: never;
         options?: never;
@@ -1082,7 +1085,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a role assignment; effective on the next request. */
+        /**
+         * Remove a role assignment; effective on the next request. Needs `user_role.edit` at the assignment's scope (tenant
+         *     scope for tenant-scope assignments); an owner's assignments only an owner can remove (403), and the last active
+         *     owner's `owner` role cannot be removed (409 LAST_OWNER).
+         */
         delete: operations["UserRoles_remove"];
         options?: never;
         head?: never;
@@ -1099,7 +1106,11 @@ export interface paths {
         /** List the tenant's users. */
         get: operations["Users_list"];
         put?: never;
-        /** Add a user to the tenant: with a password (active) or without (invited; `invitation_token` shown once). */
+        /**
+         * Add a user to the tenant. A new email with a password is an active member at once. Otherwise the user is invited
+         *     (`status: invited`, `invitation_token` shown once), also when the email already has an account (in another tenant):
+         *     the answer looks the same, and that account joins only when its owner accepts with their own password.
+         */
         post: operations["Users_create"];
         delete?: never;
         options?: never;
@@ -1121,7 +1132,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename, disable or re-enable a user in this tenant (disabling revokes their sessions). */
+        /**
+         * Rename, disable or re-enable a user in this tenant (disabling revokes their sessions). Only an owner can disable or
+         *     re-enable an owner (403), and the last active owner cannot be disabled (409 LAST_OWNER).
+         */
         patch: operations["Users_update"];
         trace?: never;
     };
@@ -1361,6 +1375,8 @@ export interface components {
             agent_secret: string;
         };
         ApiHealthDto: {
+            /** @description The background tasks of this replica (sealer, sweepers) and how their last runs went. */
+            background: components["schemas"]["BackgroundTaskDto"][];
             /** @enum {string} */
             db: "connected" | "disconnected";
             /** @enum {string} */
@@ -1426,6 +1442,8 @@ export interface components {
             chain: string;
             created_at: string;
             hash: string;
+            /** @description The key that signed it (one of `keys`); null for checkpoints signed before key ids were recorded (try each key). */
+            key_id: string | null;
             last_event_id: string;
             /** @description Number of events sealed in the chain up to this checkpoint. */
             seq: number;
@@ -1436,12 +1454,16 @@ export interface components {
             /** @enum {string} */
             algorithm: "Ed25519";
             data: components["schemas"]["AuditCheckpointDto"][];
+            /** @description The key that signs new checkpoints. */
+            key_id: string;
+            /** @description Every key whose checkpoints still verify: the signing key first, then previous keys during a rotation. */
+            keys: components["schemas"]["AuditPublicKeyDto"][];
             pagination: {
                 has_more?: boolean;
                 limit?: number;
                 next_cursor?: string | null;
             };
-            /** @description Raw 32-byte Ed25519 public key, base64. */
+            /** @description Raw 32-byte Ed25519 public key of the signing key, base64. */
             public_key: string;
             public_key_pem: string;
         };
@@ -1470,11 +1492,25 @@ export interface components {
             data: components["schemas"]["AuditEventDto"][];
             pagination: components["schemas"]["PaginationMetaDto"];
         };
+        AuditPublicKeyDto: {
+            /** @description First 16 hex digits of SHA-256 over the raw public key. */
+            key_id: string;
+            /** @description Raw 32-byte Ed25519 public key, base64. */
+            public_key: string;
+            public_key_pem: string;
+        };
         AuditVerificationDto: {
             /** @description Events checked. */
             checked: number;
             /** @description The first event whose seal does not match (edited, deleted or reordered), or null. */
             first_invalid_id: string | null;
+            /**
+             * Format: date-time
+             * @description When the oldest unsealed event occurred, or null when every event is sealed.
+             */
+            oldest_unsealed_at: string | null;
+            /** @description Events of your tenant not yet chained by the sealer (normally only the last second's): not covered by `verified`. */
+            unsealed: number;
             /** @description True when every sealed event of your tenant's chain and the latest signed checkpoint match. */
             verified: boolean;
         };
@@ -1516,6 +1552,23 @@ export interface components {
             role_name: string;
             scope_id: string;
             scope_type: string;
+        };
+        BackgroundTaskDto: {
+            /** @description Work not caught up with yet (the sealer: unsealed events), or null for tasks that report none. */
+            backlog: number | null;
+            consecutive_failures: number;
+            interval_ms: number;
+            /** Format: date-time */
+            last_run_at: string | null;
+            /** Format: date-time */
+            last_success_at: string | null;
+            /**
+             * @description `standby`: another replica holds the task's lock; `pending`: not run yet; `failing`: the last run failed.
+             * @enum {string}
+             */
+            status: "ok" | "failing" | "standby" | "pending";
+            /** @description e.g. `audit-sealer`, `job-lease-sweeper`. */
+            task: string;
         };
         BreakGlassDto: {
             /** @description Why the workflow is bypassed (at least 20 characters); audited. */
@@ -1665,7 +1718,9 @@ export interface components {
         };
         CreatePolicyDto: {
             /**
-             * @description A CEL expression over `request`, `requester`, `secret` and `now` (≤ 4,000 characters); compiled on save.
+             * @description A CEL expression over `request`, `requester`, `secret`, `target` and `now` (≤ 4,000 characters), type-checked on save
+             *     against those variables' declared types; it must be `bool`. Evaluated under a cost budget; a condition that errors
+             *     at evaluation fails closed (deny and require_approval match, auto_approve does not).
              * @example request.environment_protected && request.type == "secret.rotate"
              */
             condition?: string | null;
@@ -1845,7 +1900,7 @@ export interface components {
             secret_id?: string;
             /** @description Ignored. */
             submit?: boolean;
-            /** @description Ignored. */
+            /** @description A plugin request's target: conditions see it as `target` (without `secret_id`). */
             target?: {
                 [key: string]: unknown;
             };
@@ -2190,6 +2245,11 @@ export interface components {
             name: string;
             /** @description At least 12 characters. */
             password: string;
+            /**
+             * @description Required when the server runs with NODE_ENV=production: the value of SETUP_TOKEN or, when that is unset, the token
+             *     the server generated and logged (warn level) at its first start. Ignored otherwise.
+             */
+            setup_token?: string;
         };
         SetupResultDto: {
             tenant: components["schemas"]["TenantDto"];
@@ -2356,6 +2416,10 @@ export interface components {
             /** @example wrp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B */
             id: string;
         };
+        WrapSummaryPage: {
+            data: components["schemas"]["WrapSummaryDto"][];
+            pagination: components["schemas"]["PaginationMetaDto"];
+        };
     };
     responses: never;
     parameters: {
@@ -2476,6 +2540,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentPage"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -2689,6 +2763,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -3721,6 +3805,16 @@ export interface operations {
                     "application/json": components["schemas"]["SealedWrapDto"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -4033,6 +4127,16 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyPage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -4053,7 +4157,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No such key in your tenant. */
+            /** @description No such key in your tenant, or another user's key without `apikey.manage` at tenant scope. */
             404: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -4152,7 +4256,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No such key in your tenant. */
+            /** @description No such key in your tenant, or another user's key without `apikey.manage` at tenant scope. */
             404: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -4246,6 +4350,16 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyDto"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -4266,7 +4380,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No such key in your tenant. */
+            /** @description No such key in your tenant, or another user's key without `apikey.manage` at tenant scope. */
             404: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -4361,7 +4475,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No such key in your tenant. */
+            /** @description No such key in your tenant, or another user's key without `apikey.manage` at tenant scope. */
             404: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -4488,7 +4602,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No such key in your tenant. */
+            /** @description No such key in your tenant, or another user's key without `apikey.manage` at tenant scope. */
             404: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -4586,6 +4700,16 @@ export interface operations {
                     "application/json": components["schemas"]["RequestPage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -4665,6 +4789,16 @@ export interface operations {
                     "application/json": components["schemas"]["AuditEventPage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -4675,7 +4809,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `audit.read` (PERMISSION_DENIED). */
+            /** @description Needs `audit.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -4739,6 +4873,16 @@ export interface operations {
                     "application/json": components["schemas"]["AuditEventDto"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -4749,7 +4893,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `audit.read` (PERMISSION_DENIED). */
+            /** @description Needs `audit.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -4826,6 +4970,16 @@ export interface operations {
                     "application/json": components["schemas"]["AuditCheckpointPageDto"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -4836,7 +4990,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `audit.read` (PERMISSION_DENIED). */
+            /** @description Needs `audit.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -4916,6 +5070,16 @@ export interface operations {
                     "application/x-ndjson": string;
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -4926,7 +5090,7 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `audit.read` (PERMISSION_DENIED). */
+            /** @description Needs `audit.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -4998,7 +5162,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `audit.read` (PERMISSION_DENIED). */
+            /** @description Needs `audit.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -5519,6 +5683,16 @@ export interface operations {
             };
             /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
             400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description INVALID_CREDENTIALS: NODE_ENV=production and `setup_token` missing or wrong */
+            401: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
@@ -6220,6 +6394,16 @@ export interface operations {
                     "application/json": components["schemas"]["JobPage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -6433,6 +6617,16 @@ export interface operations {
                     "application/json": components["schemas"]["JobDto"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -6515,6 +6709,14 @@ export interface operations {
                     "application/json": components["schemas"]["PermissionDto"][];
                 };
             };
+            /** @description Not modified: the `If-None-Match` header names the current `ETag`. */
+            304: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -6582,6 +6784,16 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyPage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -6592,7 +6804,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `policy.read` (PERMISSION_DENIED). */
+            /** @description Needs `policy.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -6691,7 +6903,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `policy.edit` (PERMISSION_DENIED). */
+            /** @description Needs `policy.edit` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -6795,6 +7007,16 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyDto"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -6805,7 +7027,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `policy.read` (PERMISSION_DENIED). */
+            /** @description Needs `policy.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -6906,7 +7128,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `policy.edit` (PERMISSION_DENIED). */
+            /** @description Needs `policy.edit` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -7031,7 +7253,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `policy.edit` (PERMISSION_DENIED). */
+            /** @description Needs `policy.edit` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -7160,7 +7382,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `policy.read` (PERMISSION_DENIED). */
+            /** @description Needs `policy.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -7269,6 +7491,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestPage"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -7472,6 +7704,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestDetailDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -7687,6 +7929,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApproversDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -8541,7 +8793,12 @@ export interface operations {
     };
     Requests_listWraps: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Opaque cursor from `pagination.next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size, 1–200. */
+                limit?: number;
+            };
             header?: {
                 /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
@@ -8564,7 +8821,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WrapSummaryDto"][];
+                    "application/json": components["schemas"]["WrapSummaryPage"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -8640,6 +8907,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RevealedValueDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -8858,6 +9135,16 @@ export interface operations {
                     "application/json": components["schemas"]["RolePage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -8868,7 +9155,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `role.read` (PERMISSION_DENIED). */
+            /** @description Needs `role.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -8967,7 +9254,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `role.edit` (PERMISSION_DENIED). */
+            /** @description Needs `role.edit` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -9081,6 +9368,16 @@ export interface operations {
                     "application/json": components["schemas"]["RoleDto"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -9091,7 +9388,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `role.read` (PERMISSION_DENIED). */
+            /** @description Needs `role.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -9186,7 +9483,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `role.edit` (PERMISSION_DENIED). */
+            /** @description Needs `role.edit` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -9327,7 +9624,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `role.edit` (PERMISSION_DENIED). */
+            /** @description Needs `role.edit` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -9452,6 +9749,16 @@ export interface operations {
                     "application/json": components["schemas"]["SecretPage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -9534,6 +9841,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -9623,6 +9940,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TenantPage"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -9846,6 +10173,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TenantDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -10195,6 +10532,16 @@ export interface operations {
                     "application/json": components["schemas"]["UserRolePage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -10205,7 +10552,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `role.read` (PERMISSION_DENIED). */
+            /** @description Needs `role.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -10459,6 +10806,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The last active owner (LAST_OWNER). */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
@@ -10548,6 +10905,16 @@ export interface operations {
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -10558,7 +10925,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `user.read` (PERMISSION_DENIED). */
+            /** @description Needs `user.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -10657,7 +11024,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `user.manage` (PERMISSION_DENIED). */
+            /** @description Needs `user.manage` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -10677,7 +11044,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Already a member (CONFLICT). */
+            /** @description Already a member or already invited (CONFLICT). */
             409: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -10771,6 +11138,16 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -10781,7 +11158,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `user.read` (PERMISSION_DENIED). */
+            /** @description Needs `user.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -10882,7 +11259,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `user.manage` (PERMISSION_DENIED). */
+            /** @description Needs `user.manage` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -10894,6 +11271,16 @@ export interface operations {
             };
             /** @description No such user in your tenant. */
             404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The last active owner (LAST_OWNER), or an invitation not accepted yet (CONFLICT). */
+            409: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
@@ -10991,6 +11378,16 @@ export interface operations {
                     "application/json": components["schemas"]["UserRolePage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -11001,7 +11398,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `user.read` (PERMISSION_DENIED). */
+            /** @description Needs `user.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -11130,6 +11527,16 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowPage"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -11140,7 +11547,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `workflow.read` (PERMISSION_DENIED). */
+            /** @description Needs `workflow.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -11239,7 +11646,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `workflow.edit` (PERMISSION_DENIED). */
+            /** @description Needs `workflow.edit` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -11343,6 +11750,16 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowDto"];
                 };
             };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
                 headers: {
@@ -11353,7 +11770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `workflow.read` (PERMISSION_DENIED). */
+            /** @description Needs `workflow.read` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -11454,7 +11871,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `workflow.edit` (PERMISSION_DENIED). */
+            /** @description Needs `workflow.edit` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -11589,7 +12006,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `workflow.edit` (PERMISSION_DENIED). */
+            /** @description Needs `workflow.edit` at tenant scope (PERMISSION_DENIED). */
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -11706,6 +12123,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkspacePage"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -11929,6 +12356,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkspaceDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
@@ -12276,6 +12713,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EnvironmentPage"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials. */
