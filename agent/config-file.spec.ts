@@ -38,7 +38,6 @@ describe('agent config file (--config)', () => {
         capability: 'aws-iam',
         run: [join(dir, 'scripts', 'rotate.sh'), '--verbose'],
         rollback: [join(dir, 'scripts', 'restore.sh')],
-        rollbackType: 'aws.rotate_iam_access_key.rollback',
         timeoutSeconds: 30,
         env: { AWS_PROFILE: 'cs' },
         cwd: dir,
@@ -59,7 +58,7 @@ describe('agent config file (--config)', () => {
     [{ exec: [{ type: 'a.b', run: ['sh'], commands: [] }] }, /unknown key\(s\) commands/],
     [{ exec: [{ type: 'a.b', run: ['sh'], env: { COUNTERSIGN_JOB_ID: 'x' } }] }, /"COUNTERSIGN_JOB_ID" is not allowed/],
     [{ exec: [{ type: 'a.b', run: ['sh'] }, { type: 'a.b', run: ['sh'] }] }, /"a\.b" is already handled by exec\[0\]/],
-    [{ exec: [{ type: 'a.b', run: ['sh'] }, { type: 'c.d', run: ['sh'], rollback_type: 'a.b.rollback' }] }, /"a\.b\.rollback" is already handled/],
+    [{ exec: [{ type: 'a.b', run: ['sh'], rollback_type: 'a.b.undo' }] }, /unknown key\(s\) rollback_type/],
     [{ exec: {} }, /exec must be an array/],
     [{ plugins: [] }, /unknown key\(s\) plugins/],
   ])('refuses %j', (raw, message) => {
@@ -92,16 +91,15 @@ describe('agent config file (--config)', () => {
     expect(() => parseCli(['--config', noCapability], {})).toThrow(UsageError);
   });
 
-  it('registers the exec types and their rollback types; the file jobs only with --dir', () => {
+  it('registers the exec types; the file jobs only with --dir', () => {
     const { exec } = loadConfigFile(configPath);
-    expect([...defaultHandlers({ files: false, exec }).keys()]).toEqual(['aws.rotate_iam_access_key', 'aws.rotate_iam_access_key.rollback']);
+    expect([...defaultHandlers({ files: false, exec }).keys()]).toEqual(['aws.rotate_iam_access_key']);
     expect([...defaultHandlers({ files: true, exec }).keys()]).toEqual([
       'discovery.run',
       'secret.read',
       'secret.patch',
       'secret.rotate',
       'aws.rotate_iam_access_key',
-      'aws.rotate_iam_access_key.rollback',
     ]);
   });
 });

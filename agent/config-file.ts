@@ -8,8 +8,7 @@
  *   "capabilities": ["aws-iam"],
  *   "exec": [{
  *     "type": "aws.rotate_iam_access_key", "capability": "aws-iam",
- *     "run": ["./rotate.sh"], "rollback": ["./restore.sh"], "rollback_type": "aws.rotate_iam_access_key.rollback",
- *     "timeout_seconds": 60, "env": {"AWS_PROFILE": "countersign"}
+ *     "run": ["./rotate.sh"], "rollback": ["./restore.sh"], "timeout_seconds": 60, "env": {"AWS_PROFILE": "countersign"}
  *   }]
  * }
  * ```
@@ -28,10 +27,8 @@ export interface ExecEntry {
   capability: string | null;
   /** argv of the command for the job; `[0]` absolute when it was given as a path. */
   run: string[];
-  /** argv of the command for its rollback job, or null (rollback jobs of this type then fail). */
+  /** argv of the command for its rollback jobs (same `type`, payload `rollback: true`), or null: they then fail. */
   rollback: string[] | null;
-  /** A distinct job type that also means "roll back `type`" (besides a `type` job whose payload says `rollback: true`). */
-  rollbackType: string;
   timeoutSeconds: number;
   /** Static environment variables added to the minimal environment (never `COUNTERSIGN_*`). */
   env: Record<string, string>;
@@ -53,7 +50,7 @@ const JOB_TYPE = /^[a-z0-9][a-z0-9._:-]{0,127}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const DEFAULT_TIMEOUT_SECONDS = 60;
 const MAX_TIMEOUT_SECONDS = 86_400;
-const ENTRY_KEYS = new Set(['type', 'capability', 'run', 'rollback', 'rollback_type', 'timeout_seconds', 'env']);
+const ENTRY_KEYS = new Set(['type', 'capability', 'run', 'rollback', 'timeout_seconds', 'env']);
 
 export class ConfigFileError extends Error {
   constructor(file: string, message: string) {
@@ -110,15 +107,9 @@ export function parseConfigFile(raw: unknown, path: string): AgentConfigFile {
     if (capability !== null && (typeof capability !== 'string' || !CAPABILITY.test(capability))) fail(`${at}.capability must match ${CAPABILITY.source}.`);
     const run = command(entry.run, `${at}.run`, cwd, fail);
     const rollback = entry.rollback === undefined || entry.rollback === null ? null : command(entry.rollback, `${at}.rollback`, cwd, fail);
-    const rollbackType = entry.rollback_type ?? `${type}.rollback`;
-    if (typeof rollbackType !== 'string' || !JOB_TYPE.test(rollbackType) || BUILT_IN_JOB_TYPES.includes(rollbackType) || rollbackType === type) {
-      fail(`${at}.rollback_type must be a job type name matching ${JOB_TYPE.source}, other than the entry's type and the built-in ones.`);
-    }
-    for (const t of [type, rollbackType]) {
-      const other = taken.get(t);
-      if (other) fail(`${at}: job type "${t}" is already handled by ${other}.`);
-      taken.set(t, at);
-    }
+    const other = taken.get(type);
+    if (other) fail(`${at}: job type "${type}" is already handled by ${other}.`);
+    taken.set(type, at);
     const timeout = entry.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS;
     if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_SECONDS) {
       fail(`${at}.timeout_seconds must be an integer from 1 to ${MAX_TIMEOUT_SECONDS}.`);
@@ -132,7 +123,7 @@ export function parseConfigFile(raw: unknown, path: string): AgentConfigFile {
         env[name] = value as string;
       }
     }
-    exec.push({ type, capability, run, rollback, rollbackType: rollbackType as string, timeoutSeconds: timeout as number, env, cwd });
+    exec.push({ type, capability, run, rollback, timeoutSeconds: timeout as number, env, cwd });
     if (capability && !capabilities.includes(capability)) capabilities.push(capability);
   }
   return { path, capabilities, exec };

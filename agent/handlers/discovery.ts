@@ -10,6 +10,10 @@ import { JobFailure, JobHandler } from './handler';
 export const MAX_REPORTED = 5000;
 
 export const discoveryHandler: JobHandler = async (job, ctx) => {
+  // A plugin's `/discover` enqueues discovery.run with `{plugin_id, settings}` for the plugin's capability: reporting
+  // this agent's files under a full sync would answer a question that was not asked.
+  const pluginId = job.payload?.plugin_id;
+  if (pluginId !== undefined) throw new JobFailure(`This agent discovers the secrets of its --dir only; it has no discovery for plugin ${JSON.stringify(pluginId)}.`);
   const found = await ctx.provider.list();
   if (found.length > MAX_REPORTED) throw new JobFailure(`Found ${found.length} secrets; one discovery reports at most ${MAX_REPORTED}.`);
   const secrets: ReportedSecret[] = found.map((s) => ({ cluster_name: ctx.clusterName, provider: ctx.provider.name, ref: s.ref, labels: s.labels, status: s.status }));

@@ -5,7 +5,7 @@ import { AgentApi, ClaimedJob } from '../api-client';
 import { parseConfigFile } from '../config-file';
 import { createLogger } from '../logger';
 import { SecretProvider } from '../providers/provider';
-import { execHandlers, lastLines, scrubText, settingEnvName, settingSecrets, TailBuffer } from './exec';
+import { execHandler, lastLines, scrubText, settingEnvName, settingSecrets, TailBuffer } from './exec';
 import { JobContext, JobFailure, JobHandler } from './handler';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -37,9 +37,9 @@ describe('exec handler (real child processes)', () => {
   };
 
   /** The handlers of one entry, built through the config parser as the agent does (relative paths, defaults). */
-  const handlersFor = (entry: Record<string, unknown>, killGraceMs = 500): Map<string, JobHandler> => {
+  const handlerFor = (entry: Record<string, unknown>, killGraceMs = 500): JobHandler => {
     const config = parseConfigFile({ exec: [{ type: TYPE, ...entry }] }, join(dir, 'config.json'));
-    return new Map(execHandlers(config.exec[0], { killGraceMs }));
+    return execHandler(config.exec[0], { killGraceMs });
   };
 
   const ctx = (signal = new AbortController().signal): JobContext => ({
@@ -85,7 +85,7 @@ describe('exec handler (real child processes)', () => {
         'echo "{\\"rotated\\":true,\\"user\\":\\"deploy-bot\\",\\"leak\\":\\"$COUNTERSIGN_SETTING_SECRET_ACCESS_KEY\\"}"',
       ].join('\n'),
     );
-    const result = await handlersFor({ run: [run] }).get(TYPE)!(job(payload), ctx());
+    const result = await handlerFor({ run: [run] })(job(payload), ctx());
 
     expect(result).toEqual({ exit_code: 0, output: expect.any(String), result: { rotated: true, user: 'deploy-bot', leak: '***' } });
     const output = result.output as string;
@@ -102,7 +102,7 @@ describe('exec handler (real child processes)', () => {
 
   it('fails a job whose command exits non-zero with the tail of its stderr (scrubbed)', async () => {
     const run = script('fail.sh', ['echo "working on it"', 'echo "early noise" >&2', 'echo "AccessDenied for key $COUNTERSIGN_SETTING_SECRET_ACCESS_KEY" >&2', 'exit 3'].join('\n'));
-    const failure = await failureOf(handlersFor({ run: [run] }).get(TYPE)!(job(payload), ctx()));
+    const failure = await failureOf(handlerFor({ run: [run] })(job(payload), ctx()));
     expect(failure.message).toBe('Command exited with code 3: early noise\nAccessDenied for key ***');
     expect(failure.result).toEqual({ exit_code: 3, output: 'working on it' });
     expect(logLines.join('')).not.toContain(SECRET);
@@ -111,7 +111,7 @@ describe('exec handler (real child processes)', () => {
   it('terminates a command that runs past its timeout (and its children), failing the job "timed out"', async () => {
     const run = script('slow.sh', ['echo "started"', 'sleep 60', 'echo "never"'].join('\n'));
     const started = Date.now();
-    const failure = await failureOf(handlersFor({ run: [run], timeout_seconds: 1 }).get(TYPE)!(job(payload), ctx()));
+    const failure = await failureOf(handlerFor({ run: [run], timeout_seconds: 1 })(job(payload), ctx()));
     expect(failure.message).toBe('Command timed out after 1 s (terminated): started');
     expect(failure.result).toMatchObject({ timed_out: true, output: 'started' });
     // Well before the 60 s sleep: the whole process group was signalled, so nothing kept the pipes open.
@@ -120,36 +120,43 @@ describe('exec handler (real child processes)', () => {
 
   it('kills a command that ignores SIGTERM after the grace', async () => {
     const run = script('stubborn.sh', ['trap "" TERM', 'echo "ignoring TERM"', 'while :; do sleep 1; done'].join('\n'));
-    const failure = await failureOf(handlersFor({ run: [run], timeout_seconds: 1 }, 300).get(TYPE)!(job(payload), ctx()));
+    const failure = await failureOf(handlerFor({ run: [run], timeout_seconds: 1 }, 300)(job(payload), ctx()));
     expect(failure.message).toMatch(/^Command timed out after 1 s \(terminated\)/);
     expect(failure.result).toMatchObject({ timed_out: true, signal: 'SIGKILL' });
   }, 40_000);
 
-  it('runs the rollback command with COUNTERSIGN_ROLLBACK and the original result, for both rollback job forms', async () => {
+  it('runs the rollback command for a job of the same type with rollback: true, with COUNTERSIGN_ROLLBACK and the original result', async () => {
     const run = script('never.sh', 'echo "the forward command must not run"; exit 9');
     const restore = script(
       'restore.sh',
       ['read -r target', 'echo "rollback=$COUNTERSIGN_ROLLBACK type=$COUNTERSIGN_REQUEST_TYPE target=$target"', 'echo "original=$COUNTERSIGN_ORIGINAL_RESULT"'].join('\n'),
     );
-    const handlers = handlersFor({ run: [run], rollback: [restore] });
+    const handler = handlerFor({ run: [run], rollback: [restore] });
     const original = { exit_code: 0, output: '', result: { old_access_key_id: 'AKIAOLD' } };
 
-    const flagged = await handlers.get(TYPE)!(job({ ...payload, rollback: true, original_result: original }), ctx());
-    expect(flagged.exit_code).toBe(0);
-    expect(flagged.output).toBe(`rollback=1 type=${TYPE} target={"iam_user":"deploy-bot"}\noriginal=${JSON.stringify(original)}`);
+    const rolledBack = await handler(job({ ...payload, rollback: true, original_result: original }), ctx());
+    expect(rolledBack).toEqual({ exit_code: 0, output: `rollback=1 type=${TYPE} target={"iam_user":"deploy-bot"}\noriginal=${JSON.stringify(original)}` });
 
-    const distinct = await handlers.get(`${TYPE}.rollback`)!(job({ ...payload, original_result: original }, `${TYPE}.rollback`), ctx());
-    expect(distinct.output).toBe(flagged.output);
+    // original_result is null when the executing job failed without a result.
+    const fromFailure = await handler(job({ ...payload, rollback: true, original_result: null }), ctx());
+    expect(fromFailure.output).toContain('original=null');
+  });
+
+  it('hands a plugin.test job the plugin id (no target: {} on stdin)', async () => {
+    const test = script('test.sh', ['read -r target', 'echo "plugin=$COUNTERSIGN_PLUGIN_ID type=$COUNTERSIGN_REQUEST_TYPE target=$target"'].join('\n'));
+    const config = parseConfigFile({ exec: [{ type: 'plugin.test', run: [test] }] }, join(dir, 'config.json'));
+    const result = await execHandler(config.exec[0])(job({ plugin_id: 'plg_1', settings: payload.settings }, 'plugin.test'), ctx());
+    expect(result.output).toBe('plugin=plg_1 type=plugin.test target={}');
   });
 
   it('fails a rollback job when the entry has no rollback command', async () => {
     const run = script('ok.sh', 'echo ok');
-    const failure = await failureOf(handlersFor({ run: [run] }).get(TYPE)!(job({ ...payload, rollback: true }), ctx()));
+    const failure = await failureOf(handlerFor({ run: [run] })(job({ ...payload, rollback: true }), ctx()));
     expect(failure.message).toContain('no rollback command');
   });
 
   it('fails the job when the program cannot be started', async () => {
-    const failure = await failureOf(handlersFor({ run: ['no-such-program-countersign'] }).get(TYPE)!(job(payload), ctx()));
+    const failure = await failureOf(handlerFor({ run: ['no-such-program-countersign'] })(job(payload), ctx()));
     expect(failure.message).toBe('Cannot start no-such-program-countersign: ENOENT.');
   });
 
@@ -158,7 +165,7 @@ describe('exec handler (real child processes)', () => {
     const run = script('chatty.sh', 'i=0; while [ $i -lt 2000 ]; do echo "line $i $COUNTERSIGN_SETTING_SECRET_ACCESS_KEY"; i=$((i+1)); done');
     const config = parseConfigFile({ exec: [{ type: TYPE, run: [run] }] }, join(dir, 'config.json'));
     for (const tailBytes of [97, 100, 101, 128]) {
-      const result = await new Map(execHandlers(config.exec[0], { tailBytes })).get(TYPE)!(job(payload), ctx());
+      const result = await execHandler(config.exec[0], { tailBytes })(job(payload), ctx());
       const output = result.output as string;
       expect(output).toContain('line 1999 ***');
       expect(output.length).toBeLessThanOrEqual(tailBytes);
@@ -170,7 +177,7 @@ describe('exec handler (real child processes)', () => {
   it('aborts the command when the agent abandons the job at shutdown', async () => {
     const run = script('long.sh', 'sleep 60');
     const abort = new AbortController();
-    const running = handlersFor({ run: [run], timeout_seconds: 120 }).get(TYPE)!(job(payload), ctx(abort.signal));
+    const running = handlerFor({ run: [run], timeout_seconds: 120 })(job(payload), ctx(abort.signal));
     setTimeout(() => abort.abort(), 200);
     await expect(running).rejects.toThrow();
     expect(abort.signal.aborted).toBe(true);

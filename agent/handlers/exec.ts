@@ -4,7 +4,8 @@
  * - The command is spawned without a shell, in its own process group, with the config file's folder as cwd.
  * - stdin: the job's `target` as one line of JSON.
  * - Environment: PATH and HOME, the entry's static `env`, `COUNTERSIGN_SETTING_<UPPER_SNAKE>` per setting, and
- *   `COUNTERSIGN_JOB_ID`, `COUNTERSIGN_REQUEST_ID`, `COUNTERSIGN_REQUEST_TYPE`, `COUNTERSIGN_ATTEMPT`; for a rollback
+ *   `COUNTERSIGN_JOB_ID`, `COUNTERSIGN_REQUEST_ID`, `COUNTERSIGN_REQUEST_TYPE`, `COUNTERSIGN_ATTEMPT` (and
+ *   `COUNTERSIGN_PLUGIN_ID` when the payload names one, as `plugin.test` jobs do); for a rollback
  *   also `COUNTERSIGN_ROLLBACK=1` and `COUNTERSIGN_ORIGINAL_RESULT` (JSON). Never the agent's own environment (it may
  *   hold the enrollment token).
  * - Exit 0 → `succeeded` with `{exit_code, output, result?}`; non-zero, a signal or the timeout (SIGTERM to the
@@ -43,12 +44,12 @@ export interface ExecOptions {
   tailBytes?: number;
 }
 
-/** The handlers of one config entry: its `type` (a `rollback: true` payload means rollback) and its `rollbackType`. */
-export function execHandlers(entry: ExecEntry, options: ExecOptions = {}): [string, JobHandler][] {
-  return [
-    [entry.type, (job, ctx) => runExec(entry, job, ctx, job.payload?.rollback === true, options)],
-    [entry.rollbackType, (job, ctx) => runExec(entry, job, ctx, true, options)],
-  ];
+/**
+ * The handler of one config entry. A rollback is a job of the same type whose payload says `rollback: true` (with
+ * `original_result`, docs/api.md §5 "Plugin jobs"); an execute job has no `rollback` key.
+ */
+export function execHandler(entry: ExecEntry, options: ExecOptions = {}): JobHandler {
+  return (job, ctx) => runExec(entry, job, ctx, job.payload?.rollback === true, options);
 }
 
 async function runExec(entry: ExecEntry, job: ClaimedJob, ctx: JobContext, rollback: boolean, options: ExecOptions): Promise<Record<string, unknown>> {
@@ -68,6 +69,8 @@ async function runExec(entry: ExecEntry, job: ClaimedJob, ctx: JobContext, rollb
     COUNTERSIGN_REQUEST_ID: job.request_id ?? '',
     COUNTERSIGN_REQUEST_TYPE: entry.type,
     COUNTERSIGN_ATTEMPT: String(job.attempt),
+    // `plugin.test` jobs name the plugin instead of carrying a target.
+    ...(typeof payload.plugin_id === 'string' ? { COUNTERSIGN_PLUGIN_ID: payload.plugin_id } : {}),
   };
   if (rollback) {
     env.COUNTERSIGN_ROLLBACK = '1';

@@ -1,13 +1,13 @@
 /** Job type → handler. A type without a handler is completed `failed` by the runner. */
 import { ExecEntry } from '../config-file';
 import { discoveryHandler } from './discovery';
-import { execHandlers } from './exec';
+import { execHandler } from './exec';
 import { JobHandler } from './handler';
 import { secretPatchHandler, secretReadHandler, secretRotateHandler } from './secrets';
 
 /**
- * The file provider's jobs when the agent serves a `--dir`, plus one handler per configured `exec` job type (and its
- * rollback job type). The config file refuses exec entries for the built-in types, so nothing is overridden.
+ * The file provider's jobs when the agent serves a `--dir`, plus one handler per configured `exec` job type (which
+ * also runs its rollbacks). The config file refuses exec entries for the built-in types, so nothing is overridden.
  */
 export function defaultHandlers(options: { files?: boolean; exec?: ExecEntry[] } = {}): Map<string, JobHandler> {
   const handlers = new Map<string, JobHandler>();
@@ -17,6 +17,6 @@ export function defaultHandlers(options: { files?: boolean; exec?: ExecEntry[] }
     handlers.set('secret.patch', secretPatchHandler);
     handlers.set('secret.rotate', secretRotateHandler);
   }
-  for (const entry of options.exec ?? []) for (const [type, handler] of execHandlers(entry)) handlers.set(type, handler);
+  for (const entry of options.exec ?? []) handlers.set(entry.type, execHandler(entry));
   return handlers;
 }
