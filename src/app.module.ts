@@ -10,6 +10,7 @@ import { KmsModule } from './common/crypto/kms.module';
 import { AgentsModule } from './modules/agents/agents.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { JobsModule } from './modules/jobs/jobs.module';
+import { PluginsModule } from './modules/plugins/plugins.module';
 import { RequestsModule } from './modules/requests/requests.module';
 import { SecretsModule } from './modules/secrets/secrets.module';
 import { AuditModule } from './modules/audit/audit.module';
@@ -48,6 +49,7 @@ export class AppModule {
         JobsModule,
         SecretsModule,
         RequestsModule,
+        PluginsModule,
         WorkflowsModule,
         PoliciesModule,
       ],

@@ -4,7 +4,7 @@ import { auth, createMember, createTenant, Session, setupPlatform } from '../hel
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /** Which tenant-A object an `:id` in the path stands for. */
-type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy' | 'request';
+type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy' | 'request' | 'plugin';
 
 interface MatrixEntry {
   /** Required for every route with a path parameter. */
@@ -115,6 +115,15 @@ const MATRIX: Record<string, MatrixEntry> = {
   'GET /api/v1/policies/:id': { target: 'policy' },
   'PUT /api/v1/policies/:id': { target: 'policy', body: { name: 'matrix', priority: 0, effect: 'deny' } },
   'DELETE /api/v1/policies/:id': { target: 'policy' },
+  'GET /api/v1/plugins/catalog': {},
+  'POST /api/v1/plugins/validate': { body: { manifest: {} } },
+  'POST /api/v1/plugins': { body: { catalog_id: 'argocd' } },
+  'GET /api/v1/plugins': {},
+  'GET /api/v1/plugins/:id': { target: 'plugin' },
+  'PATCH /api/v1/plugins/:id': { target: 'plugin', body: { enabled: false } },
+  'DELETE /api/v1/plugins/:id': { target: 'plugin' },
+  'POST /api/v1/plugins/:id/test': { target: 'plugin', body: { workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
+  'POST /api/v1/plugins/:id/discover': { target: 'plugin', body: { workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
 };
 
 const PARAM = /:[A-Za-z_]+/g;
@@ -187,7 +196,8 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     agentBSecret = (await request(t.http).post('/api/v1/agents').set(auth(ownerB.token)).send({ name: 'b1', workspace_id: wsB, cluster_name: 'cb', capabilities: ['file'] })).body.agent_secret as string;
     const req = await request(t.http).post('/api/v1/requests/read').set(as).send({ secret_id: secret, reason: 'matrix' });
     if (req.status !== 201) throw new Error(`request: ${req.status} ${JSON.stringify(req.body)}`);
-    ids = { request: req.body.id, tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
+    const plugin = created(await request(t.http).post('/api/v1/plugins').set(as).send({ catalog_id: 'aws-iam', settings: { region: 'eu-west-1' } }), 'plugin');
+    ids = { plugin, request: req.body.id, tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
   });
   afterAll(() => t.close());
 
@@ -282,6 +292,7 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     expect((await get(`/api/v1/api-keys/${ids.apiKey}`)).body).toMatchObject({ revoked_at: null });
     expect((await get(`/api/v1/workflows/${ids.workflow}`)).body).toMatchObject({ name: 'two-step', version: 1 });
     expect((await get(`/api/v1/policies/${ids.policy}`)).body).toMatchObject({ name: 'prod', effect: 'require_approval', workflow_id: ids.workflow });
+    expect((await get(`/api/v1/plugins/${ids.plugin}`)).body).toMatchObject({ manifest_id: 'aws-iam', enabled: true, settings: { region: 'eu-west-1' } });
   });
 
   it('ran a 401, 403 and 404 case for every route that calls for one', () => {

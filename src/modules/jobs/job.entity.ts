@@ -19,6 +19,8 @@ export interface JobRow {
   completed_lease_token: string | null;
   result: Record<string, unknown> | null;
   error: string | null;
+  /** The plugin installation the job runs for: its settings are added to the payload at claim time only. */
+  plugin_id: string | null;
   owner_type: string | null;
   owner_id: string | null;
   correlation_id: string | null;

@@ -8,6 +8,7 @@ import { ClientGone } from '../../common/http/client-gone';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { ClaimedJobDto, ClaimJobDto, CompleteJobDto, CreateJobDto, JobDto, ListJobsQueryDto } from './dto/job.dto';
 import { JobsService } from './jobs.service';
+import { RevealsSecret } from '../../common/http/idempotency.decorator';
 
 @ApiTags('Jobs')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such object in your tenant.' })
@@ -43,10 +44,15 @@ export class JobsController {
 export class AgentJobsController {
   constructor(private readonly jobs: JobsService) {}
 
-  /** Claim the next job this agent may run (long-polls up to `wait_seconds`); 204 when none. */
+  /**
+   * Claim the next job this agent may run (long-polls up to `wait_seconds`); 204 when none. A plugin job's payload
+   * carries the plugin's decrypted settings, so an Idempotency-Key never stores or replays the answer (409
+   * IDEMPOTENCY_REPLAY_UNAVAILABLE naming the job instead).
+   */
   @Post('claim')
   @HttpCode(200)
   @Authenticated({ principals: ['agent'] })
+  @RevealsSecret()
   @ApiOkResponse({ type: ClaimedJobDto })
   @ApiNoContentResponse({ description: 'No job within the wait.' })
   async claim(@CurrentPrincipal() principal: Principal, @Body() dto: ClaimJobDto, @ClientGone() clientGone: AbortSignal): Promise<ClaimedJobDto> {

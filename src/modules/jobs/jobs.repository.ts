@@ -16,11 +16,11 @@ export interface Claimant {
 
 @Injectable()
 export class JobsRepository extends BaseRepository {
-  insert(tenantId: string, j: Pick<JobRow, 'id' | 'workspace_id' | 'environment_id' | 'capability' | 'target_agent_id' | 'requires_public_key' | 'type' | 'payload' | 'max_attempts' | 'owner_type' | 'owner_id' | 'correlation_id' | 'created_by'>): Promise<JobRow> {
+  insert(tenantId: string, j: Pick<JobRow, 'id' | 'workspace_id' | 'environment_id' | 'capability' | 'target_agent_id' | 'requires_public_key' | 'type' | 'payload' | 'max_attempts' | 'plugin_id' | 'owner_type' | 'owner_id' | 'correlation_id' | 'created_by'>): Promise<JobRow> {
     return this.one<JobRow>(
-      `INSERT INTO jobs (id, tenant_id, workspace_id, environment_id, capability, target_agent_id, requires_public_key, type, payload, max_attempts, owner_type, owner_id, correlation_id, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
-      [j.id, tenantId, j.workspace_id, j.environment_id, j.capability, j.target_agent_id, j.requires_public_key, j.type, JSON.stringify(j.payload), j.max_attempts, j.owner_type, j.owner_id, j.correlation_id, j.created_by],
+      `INSERT INTO jobs (id, tenant_id, workspace_id, environment_id, capability, target_agent_id, requires_public_key, type, payload, max_attempts, plugin_id, owner_type, owner_id, correlation_id, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
+      [j.id, tenantId, j.workspace_id, j.environment_id, j.capability, j.target_agent_id, j.requires_public_key, j.type, JSON.stringify(j.payload), j.max_attempts, j.plugin_id, j.owner_type, j.owner_id, j.correlation_id, j.created_by],
     ).then((r) => r!);
   }
 
@@ -116,6 +116,10 @@ export class JobsRepository extends BaseRepository {
         ORDER BY id LIMIT $7`,
       [tenantId, f.status ?? null, f.agentId ?? null, f.requestId ?? null, f.workspaceIds ?? null, page.after ?? null, page.limit + 1],
     );
+  }
+
+  listForOwner(tenantId: string, ownerType: string, ownerId: string): Promise<JobRow[]> {
+    return this.rows<JobRow>(`SELECT * FROM jobs WHERE tenant_id = $1 AND owner_type = $2 AND owner_id = $3 ORDER BY id`, [tenantId, ownerType, ownerId]);
   }
 
   find(tenantId: string, id: string): Promise<JobRow | undefined> {

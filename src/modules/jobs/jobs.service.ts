@@ -26,6 +26,12 @@ export interface JobOwnerHandler {
   jobFinished(job: JobRow): Promise<void>;
 }
 
+/**
+ * Adds to a plugin job's payload what must never rest in the job row (the plugin's decrypted settings); called only
+ * while building the claim response, in the claiming transaction.
+ */
+export type ClaimPayloadProvider = (job: JobRow) => Promise<Record<string, unknown>>;
+
 export interface EnqueueJob {
   tenantId: string;
   type: string;
@@ -36,6 +42,8 @@ export interface EnqueueJob {
   requiresPublicKey?: boolean;
   payload: Record<string, unknown>;
   maxAttempts?: number;
+  /** The plugin installation the job runs for (its settings join the payload at claim time). */
+  pluginId?: string | null;
   owner?: { type: string; id: string };
 }
 
@@ -70,6 +78,7 @@ const SWEEP_BATCH = 500;
 @Injectable()
 export class JobsService implements OnApplicationBootstrap, AgentLifecycleListener {
   private readonly owners = new Map<string, JobOwnerHandler>();
+  private claimPayload: ClaimPayloadProvider | null = null;
 
   constructor(
     private readonly repo: JobsRepository,
@@ -95,6 +104,16 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
     this.owners.set(ownerType, handler);
   }
 
+  /** The plugins module supplies plugin jobs' settings at claim time. */
+  registerClaimPayload(provider: ClaimPayloadProvider): void {
+    this.claimPayload = provider;
+  }
+
+  /** The jobs of a request owner, oldest first (for the request's detail). */
+  listForOwner(tenantId: string, ownerType: string, ownerId: string): Promise<JobRow[]> {
+    return this.repo.listForOwner(tenantId, ownerType, ownerId);
+  }
+
   /** Adds a job in the caller's transaction; claimers are woken when it commits. */
   async enqueue(input: EnqueueJob): Promise<JobRow> {
     const job = await this.repo.insert(input.tenantId, {
@@ -107,6 +126,7 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
       type: input.type,
       payload: input.payload,
       max_attempts: input.maxAttempts ?? this.config.jobs.maxAttempts,
+      plugin_id: input.pluginId ?? null,
       owner_type: input.owner?.type ?? null,
       owner_id: input.owner?.id ?? null,
       correlation_id: this.cls.isActive() ? (this.cls.get('correlationId') ?? null) : null,
@@ -198,7 +218,7 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
       id: job.id,
       type: job.type,
       request_id: job.owner_type === 'request' ? job.owner_id : null,
-      payload: job.payload,
+      payload: job.plugin_id && this.claimPayload ? { ...job.payload, ...(await this.claimPayload(job)) } : job.payload,
       attempt: job.attempt,
       lease_token: leaseToken,
       lease_expires_at: isoRequired(job.lease_expires_at!),

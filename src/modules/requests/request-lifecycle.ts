@@ -60,6 +60,12 @@ const TRANSITIONS: Readonly<Record<RequestAction, Partial<Record<RequestStatus, 
   rollback_fail: { rolling_back: 'failed' },
 };
 
+/**
+ * Requests still under way: a decision, a job or a rollback is pending. `completed` and `failed` are not (a rollback
+ * may still be asked for, but nothing runs), nor are the terminal states.
+ */
+export const IN_FLIGHT_STATUSES: readonly RequestStatus[] = ['draft', 'submitted', 'pending_approval', 'approved', 'executing', 'rolling_back'];
+
 /** Actions a client can ask for (the others are the system's reactions). */
 export const CLIENT_ACTIONS: readonly RequestAction[] = ['submit', 'approve_stage', 'approve_final', 'reject', 'cancel', 'break_glass', 'execute', 'rollback'];
 

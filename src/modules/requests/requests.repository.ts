@@ -69,11 +69,11 @@ export class RequestsRepository extends BaseRepository {
   }
 
   /** How many requests of these types are not final yet (a plugin cannot be removed under them). */
-  async countInFlight(tenantId: string, types: string[], finalStatuses: readonly string[]): Promise<number> {
+  async countInFlight(tenantId: string, types: string[], inFlight: readonly string[]): Promise<number> {
     if (!types.length) return 0;
     const row = await this.one<{ n: number }>(
-      `SELECT count(*)::int AS n FROM requests WHERE tenant_id = $1 AND type = ANY($2::text[]) AND NOT (status = ANY($3::text[]))`,
-      [tenantId, types, finalStatuses],
+      `SELECT count(*)::int AS n FROM requests WHERE tenant_id = $1 AND type = ANY($2::text[]) AND status = ANY($3::text[])`,
+      [tenantId, types, inFlight],
     );
     return row?.n ?? 0;
   }

@@ -13,7 +13,7 @@ import { SecretRow } from '../secrets/secret.entity';
 import { SecretsService } from '../secrets/secrets.service';
 import { ApproversDto, CreateReadRequestDto, CreateRequestDto, InboxQueryDto, ListRequestsQueryDto, RequestDetailDto, RequestDto } from './dto/request.dto';
 import { RequestDetailsService, toRequestDto } from './request-details.service';
-import { awaitsApproval } from './request-lifecycle';
+import { awaitsApproval, IN_FLIGHT_STATUSES } from './request-lifecycle';
 import { RequestTransitionsService } from './request-transitions.service';
 import { RequestTypeRegistry } from './request-types';
 import { InvalidTargetError, RequestFieldError } from './requests.errors';
@@ -112,6 +112,11 @@ export class RequestsService {
     if (!callerReason && principal.id === row.requester_id) callerReason = 'you are the requester';
     if (!callerReason && decided.has(principal.id)) callerReason = 'you have already decided this stage';
     return { stage: index, stage_name: stage.name, required: stage.required_approvals, approved_by: tally.approvedBy, remaining: tally.remaining, eligible, ineligible_reason_for_caller: callerReason };
+  }
+
+  /** How many requests of these types are still under way in the tenant (a plugin is not removed under them). */
+  countInFlight(tenantId: string, types: string[]): Promise<number> {
+    return this.repo.countInFlight(tenantId, types, IN_FLIGHT_STATUSES);
   }
 
   private assertRequester(principal: Principal): void {

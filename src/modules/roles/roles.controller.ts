@@ -13,14 +13,14 @@ import { RolesService } from './roles.service';
 export class PermissionsController {
   constructor(private readonly roles: RolesService) {}
 
-  /** The permission catalog (core and plugin permissions). Cacheable: honours If-None-Match (ETag). */
+  /** The tenant's permission catalog: core, and its enabled plugins' (`source: "plugin:<id>"`). Cacheable: honours If-None-Match (ETag). */
   @Get()
   @Authenticated()
   @Header('Cache-Control', 'private, max-age=60')
   @WithETag()
   @ApiOkResponse({ type: [PermissionDto] })
-  list(): PermissionDto[] {
-    return this.roles.permissions();
+  list(@CurrentPrincipal() principal: Principal): Promise<PermissionDto[]> {
+    return this.roles.permissions(principal);
   }
 }
 

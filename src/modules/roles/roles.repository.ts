@@ -102,9 +102,9 @@ export class RolesRepository extends BaseRepository {
   }
 
   /** Every (role permissions, scope) a user holds in the tenant: the input of the principal's grants. */
-  grantRows(tenantId: string, userId: string): Promise<{ permissions: string[]; scope_type: ScopeType; scope_id: string; role_id: string; role_name: string; assignment_id: string }[]> {
+  grantRows(tenantId: string, userId: string): Promise<{ permissions: string[]; scope_type: ScopeType; scope_id: string; role_id: string; role_name: string; built_in: boolean; assignment_id: string }[]> {
     return this.rows(
-      `SELECT r.permissions, ur.scope_type, ur.scope_id, r.id AS role_id, r.name AS role_name, ur.id AS assignment_id
+      `SELECT r.permissions, ur.scope_type, ur.scope_id, r.id AS role_id, r.name AS role_name, r.built_in, ur.id AS assignment_id
          FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.user_id = $2`,
       [tenantId, userId],
     );

@@ -5,7 +5,7 @@ import { PaginationQueryDto } from '../../common/api/pagination.dto';
 import { isoRequired } from '../../common/api/time';
 import { PrivilegeEscalationError } from '../../common/auth/auth.errors';
 import { notHeldAt, TargetScope } from '../../common/auth/escalation';
-import { BUILT_IN_ROLES, CORE_PERMISSIONS } from '../../common/auth/permission-catalog';
+import { BUILT_IN_ROLES } from '../../common/auth/permission-catalog';
 import { Grant, Principal, requirePermission, requireTenantPermission, toGrants } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
 import { UsersService } from '../users/users.service';
@@ -22,6 +22,7 @@ import {
   UnknownPermissionError,
 } from './roles.errors';
 import { RolesRepository } from './roles.repository';
+import { PermissionCatalogService } from './permission-catalog.service';
 import { AuditService } from '../audit/audit.service';
 import { NotFoundError } from '../../common/errors/app-error';
 
@@ -64,10 +65,12 @@ export class RolesService {
     private readonly users: UsersService,
     private readonly workspaces: WorkspacesService,
     private readonly audit: AuditService,
+    private readonly catalog: PermissionCatalogService,
   ) {}
 
-  permissions(): PermissionDto[] {
-    return Object.entries(CORE_PERMISSIONS).map(([key, description]) => ({ key, description, source: 'core' }));
+  /** The tenant's permission catalog: core, and its enabled plugins' (`source: "plugin:<id>"`). */
+  permissions(principal: Principal): Promise<PermissionDto[]> {
+    return this.catalog.list(principal.tenantId);
   }
 
   /** The built-in roles of a new tenant (same transaction as the tenant). Returns their ids by name. */
@@ -85,9 +88,11 @@ export class RolesService {
     await this.repo.insertAssignment(tenantId, { id: newId('userRole'), user_id: userId, role_id: roleId, scope_type: 'tenant', scope_id: tenantId, created_by: null });
   }
 
+  /** What the user holds now: plugin permissions count only while their plugin is enabled in the tenant. */
   async grantsFor(tenantId: string, userId: string): Promise<Grant[]> {
     const rows = await this.repo.grantRows(tenantId, userId);
-    return toGrants(rows.map((r) => ({ permissions: r.permissions, scopeType: r.scope_type, scopeId: r.scope_id })));
+    const extra = new Set(this.catalog.needsExtraKeys(rows) ? await this.catalog.extraKeys(tenantId) : []);
+    return toGrants(rows.map((r) => ({ permissions: this.catalog.effective(r, extra), scopeType: r.scope_type, scopeId: r.scope_id })));
   }
 
   /** Users who could approve a stage (its roles anywhere, or listed), with their assignments; eligibility is decided by the caller. */
@@ -130,7 +135,7 @@ export class RolesService {
   @Transactional()
   async create(principal: Principal, dto: CreateRoleDto): Promise<RoleDto> {
     requireTenantPermission(principal, 'role.edit');
-    const permissions = this.known(dto.permissions, 'permissions');
+    const permissions = await this.known(principal.tenantId, dto.permissions, 'permissions');
     this.assertCanGrant(principal, permissions, { type: 'tenant' });
     const row = await this.repo.insert(principal.tenantId, { id: newId('role'), name: dto.name, description: dto.description ?? '', permissions, built_in: false });
     if (!row) throw new RoleNameTakenError(dto.name);
@@ -154,7 +159,7 @@ export class RolesService {
     requireTenantPermission(principal, 'role.edit');
     const role = await this.find(principal.tenantId, id);
     if (role.built_in) throw new BuiltInRoleError();
-    const permissions = this.known(dto.permissions, 'permissions');
+    const permissions = await this.known(principal.tenantId, dto.permissions, 'permissions');
     this.assertCanGrant(principal, permissions.filter((p) => !role.permissions.includes(p)), { type: 'tenant' });
     const updated = await this.repo.replacePermissions(principal.tenantId, id, permissions);
     await this.audit.record({ action: 'role.permissions_replaced', resourceType: 'role', resourceId: id, payload: { before: role.permissions, after: permissions } });
@@ -242,9 +247,9 @@ export class RolesService {
     else requirePermission(principal, 'user_role.edit', { workspaceId: scope.workspaceId, environmentId: scope.environmentId });
   }
 
-  private known(permissions: string[], field: string): string[] {
+  private async known(tenantId: string, permissions: string[], field: string): Promise<string[]> {
     const unique = [...new Set(permissions)];
-    const unknown = unique.filter((p) => !(p in CORE_PERMISSIONS));
+    const unknown = await this.catalog.unknown(tenantId, unique);
     if (unknown.length) throw new UnknownPermissionError(field, unknown);
     return unique.sort();
   }
