@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Global, Injectable, Module } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { Transactional, TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsService } from 'nestjs-cls';
 import { Client } from 'pg';
 import { DatabaseModule } from '../../src/common/db/database.module';
+import { MetricsService } from '../../src/common/observability/metrics.service';
 import { ConfigModule } from '../../src/config/config.module';
 import { loadConfig } from '../../src/config/app-config';
 import { createTestDatabase, TestDatabase } from '../helpers/test-database';
@@ -26,6 +27,11 @@ class LedgerService {
   }
 }
 
+/** The app provides metrics globally (ObservabilityModule); the database module's background runner counts its runs. */
+@Global()
+@Module({ providers: [MetricsService], exports: [MetricsService] })
+class MetricsModule {}
+
 describe('unit of work (nestjs-cls transactional on TypeORM)', () => {
   let db: TestDatabase;
   let moduleRef: TestingModule;
@@ -39,7 +45,7 @@ describe('unit of work (nestjs-cls transactional on TypeORM)', () => {
     await observer.query('CREATE TABLE uow_rows (label text NOT NULL)');
     await observer.query('CREATE TABLE uow_events (label text NOT NULL)');
     const config = loadConfig({ ...process.env, DATABASE_URL: db.url });
-    moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), DatabaseModule], providers: [LedgerService] }).compile();
+    moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule], providers: [LedgerService] }).compile();
     await moduleRef.init();
     service = moduleRef.get(LedgerService);
     cls = moduleRef.get(ClsService);
