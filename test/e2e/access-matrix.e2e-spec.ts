@@ -102,7 +102,7 @@ const MATRIX: Record<string, MatrixEntry> = {
   'POST /api/v1/requests/:id/reject': { target: 'request', body: { reason: 'no' } },
   'POST /api/v1/requests/:id/cancel': { target: 'request', body: {} },
   'POST /api/v1/requests/:id/execute': { target: 'request' },
-  'POST /api/v1/requests/:id/rollback': { target: 'request' },
+  'POST /api/v1/requests/:id/rollback': { target: 'request', body: { reason: 'undo' } },
   'GET /api/v1/requests/:id/approvers': { target: 'request' },
   'POST /api/v1/requests/:id/break-glass': { target: 'request', body: { reason: 'production is down, paging on-call' } },
   'GET /api/v1/requests/:id/wraps': { target: 'request' },

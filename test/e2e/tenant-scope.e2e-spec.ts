@@ -45,6 +45,15 @@ describe('tenant-level resources and owners (e2e)', () => {
     'GET /api/v1/policies/:id',
     'PUT /api/v1/policies/:id',
     'DELETE /api/v1/policies/:id',
+    'GET /api/v1/plugins/catalog',
+    'POST /api/v1/plugins/validate',
+    'POST /api/v1/plugins',
+    'GET /api/v1/plugins',
+    'GET /api/v1/plugins/:id',
+    'PATCH /api/v1/plugins/:id',
+    'DELETE /api/v1/plugins/:id',
+    'POST /api/v1/plugins/:id/test',
+    'POST /api/v1/plugins/:id/discover',
   ].sort();
 
   const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> => {

@@ -109,6 +109,11 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
     this.claimPayload = provider;
   }
 
+  /** A job of the tenant, for its owner (no access check: the owner decided who may see it). */
+  find(tenantId: string, id: string): Promise<JobRow | undefined> {
+    return this.repo.find(tenantId, id);
+  }
+
   /** The jobs of a request owner, oldest first (for the request's detail). */
   listForOwner(tenantId: string, ownerType: string, ownerId: string): Promise<JobRow[]> {
     return this.repo.listForOwner(tenantId, ownerType, ownerId);

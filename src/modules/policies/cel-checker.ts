@@ -107,6 +107,7 @@ export const CONDITION_VARIABLES: Record<string, CelT> = {
     environment: T.string,
     environment_protected: T.bool,
     access_duration_seconds: T.int,
+    target: T.map(T.string, T.dyn),
   }),
   requester: T.object('requester', { id: T.string, email: T.string, roles: T.list(T.string), groups: T.list(T.string) }),
   secret: T.object('secret', { provider: T.string, cluster_name: T.string, ref: T.string, labels: T.map(T.string, T.string) }),

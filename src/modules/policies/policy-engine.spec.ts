@@ -75,7 +75,7 @@ describe('policy engine', () => {
       expect(compileCondition('requst.type == "x"')).toEqual({ error: expect.stringContaining("'requst'") });
       expect(compileCondition('frobnicate(request.type)')).toEqual({ error: expect.stringContaining("'frobnicate'") });
       expect(rejection('request.typo == "x"')).toBe(
-        "<input>:1:8: undefined field 'typo' of request (fields: type, workspace_id, environment_id, environment, environment_protected, access_duration_seconds)",
+        "<input>:1:8: undefined field 'typo' of request (fields: type, workspace_id, environment_id, environment, environment_protected, access_duration_seconds, target)",
       );
       expect(rejection('request.constructor == "x"')).toContain("undefined field 'constructor'");
       // comprehension variables are in scope inside the macro, and only there

@@ -138,6 +138,8 @@ function toBindings(input: PolicyInput): Record<string, CelInput> {
       ['environment', r.environment ?? ''],
       ['environment_protected', r.environment_protected],
       ['access_duration_seconds', BigInt(Math.trunc(r.access_duration_seconds ?? 0))],
+      // The issue's `request.target` and SPEC §4's top-level `target` are the same map.
+      ['target', jsonToCel(input.target ?? {})],
     ]),
     requester: new Map<string, CelInput>([
       ['id', input.requester.id],

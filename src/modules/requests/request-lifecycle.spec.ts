@@ -1,4 +1,4 @@
-import { allowedActions, awaitsApproval, can, InvalidTransition, isTerminal, REQUEST_STATUSES, RequestAction, RequestStatus, transition } from './request-lifecycle';
+import { allowedActions, awaitsApproval, can, IN_FLIGHT_STATUSES, InvalidTransition, isTerminal, jobOutcome, REQUEST_STATUSES, RequestAction, RequestStatus, transition } from './request-lifecycle';
 
 /** Every (state, action) pair, with the expected outcome: the whole table, not a sample. */
 const EXPECTED: Record<RequestStatus, Partial<Record<RequestAction, RequestStatus>>> = {
@@ -52,5 +52,23 @@ describe('request lifecycle', () => {
 
   it('knows the terminal states', () => {
     expect(REQUEST_STATUSES.filter(isTerminal)).toEqual(['rejected', 'expired', 'cancelled', 'rolled_back']);
+  });
+
+  it('a job ends an execution (complete/fail) or a rollback (rolled_back/failed); elsewhere it changes nothing', () => {
+    expect(jobOutcome('executing', true)).toBe('complete');
+    expect(jobOutcome('executing', false)).toBe('fail');
+    expect(jobOutcome('rolling_back', true)).toBe('rollback_complete');
+    expect(jobOutcome('rolling_back', false)).toBe('rollback_fail');
+    expect(transition('rolling_back', jobOutcome('rolling_back', false)!)).toBe('failed');
+    expect(jobOutcome('approved', false)).toBe('fail');
+    for (const status of ['completed', 'failed', 'rolled_back', 'cancelled'] as const) {
+      expect(jobOutcome(status, true)).toBeNull();
+      expect(jobOutcome(status, false)).toBeNull();
+    }
+  });
+
+  it('in flight: a decision, a job or a rollback is pending (completed and failed are not)', () => {
+    expect(IN_FLIGHT_STATUSES).toEqual(['draft', 'submitted', 'pending_approval', 'approved', 'executing', 'rolling_back']);
+    expect(IN_FLIGHT_STATUSES.filter(isTerminal)).toEqual([]);
   });
 });

@@ -95,6 +95,17 @@ export function allowedActions(current: RequestStatus): RequestAction[] {
   return CLIENT_ACTIONS.filter((a) => can(current, a));
 }
 
+/**
+ * What the end of the request's current job does: an execution completes or fails; a rollback job rolls back or
+ * fails the request. Null when the request is not waiting for a job (a late or stray completion changes nothing).
+ */
+export type JobOutcome = Extract<RequestAction, 'complete' | 'fail' | 'rollback_complete' | 'rollback_fail'>;
+
+export function jobOutcome(status: RequestStatus, succeeded: boolean): JobOutcome | null {
+  const action: JobOutcome = status === 'rolling_back' ? (succeeded ? 'rollback_complete' : 'rollback_fail') : succeeded ? 'complete' : 'fail';
+  return can(status, action) ? action : null;
+}
+
 /** The request waits for approvals (a stage can be decided). */
 export function awaitsApproval(status: RequestStatus): boolean {
   return can(status, 'approve_stage');

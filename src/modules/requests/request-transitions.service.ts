@@ -14,13 +14,20 @@ import { SecretsService } from '../secrets/secrets.service';
 import { WorkflowsService } from '../workflows/workflows.service';
 import { RequestDetailDto } from './dto/request.dto';
 import { RequestDetailsService } from './request-details.service';
-import { can, InvalidTransition, RequestAction, RequestStatus, transition } from './request-lifecycle';
+import { InvalidTransition, JobOutcome, jobOutcome, RequestAction, RequestStatus, transition } from './request-lifecycle';
 import { RequestRow } from './request.entity';
-import { capabilityForProvider, RequestTypeRegistry } from './request-types';
+import { capabilityForProvider, RequestTypeDefinition, RequestTypeRegistry } from './request-types';
 import { AlreadyDecidedError, InvalidStateTransitionError, NotEligibleApproverError, RequestNotFoundError, SelfApprovalError } from './requests.errors';
 import { RequestsRepository } from './requests.repository';
 import { decidable, RequestVisibilityService } from './request-visibility.service';
 import { WrapsService } from './wraps.service';
+
+const FOLLOW_ACTIONS: Record<JobOutcome, string> = {
+  complete: 'request.completed',
+  fail: 'request.failed',
+  rollback_complete: 'request.rolled_back',
+  rollback_fail: 'request.rollback_failed',
+};
 
 /** The transition `action` from `status`, or 409 INVALID_STATE_TRANSITION naming what is allowed. */
 export function step(status: RequestStatus, action: RequestAction): RequestStatus {
@@ -172,24 +179,54 @@ export class RequestTransitionsService {
     return this.details.detail(await this.startExecution(row));
   }
 
+  /**
+   * completed/failed → rolling_back, with a job of the same type carrying the original target and the result of the job
+   * that executed the request (`{target, rollback: true, original_result}`; settings join it at claim time).
+   */
   @Transactional()
-  async rollback(principal: Principal, id: string): Promise<RequestDetailDto> {
+  async rollback(principal: Principal, id: string, reason: string): Promise<RequestDetailDto> {
     const row = await this.visibility.lock(principal, id);
-    requirePermission(principal, 'request.execute', { workspaceId: row.workspace_id, environmentId: row.environment_id });
-    step(row.status, 'rollback');
+    if (row.requester_id !== principal.id) requirePermission(principal, 'request.execute', { workspaceId: row.workspace_id, environmentId: row.environment_id });
     const type = await this.types.find(row.tenant_id, row.type);
-    if (!type?.rollback) throw new InvalidStateTransitionError(new InvalidTransition(row.status, 'rollback', []), `${row.type} does not support rollback.`);
-    const updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'rollback') });
-    await this.audit.record({ action: 'request.rollback_started', resourceType: 'request', resourceId: row.id });
+    if (!type?.rollback || !type.plugin) {
+      throw new InvalidStateTransitionError(new InvalidTransition(row.status, 'rollback', []), `${row.type} has no rollback: its request type does not declare one.`);
+    }
+    const status = step(row.status, 'rollback');
+    const executed = row.job_id ? await this.jobs.find(row.tenant_id, row.job_id) : undefined;
+    const job = await this.enqueuePluginJob(row, type, { target: row.target, rollback: true, original_result: executed?.result ?? null });
+    const updated = await this.repo.update(row.tenant_id, row.id, { status, job_id: job.id });
+    await this.audit.record({ action: 'request.rollback_started', resourceType: 'request', resourceId: row.id, payload: { reason, previous_status: row.status, job_id: job.id, rolled_back_job_id: row.job_id } });
     return this.details.detail(updated);
   }
 
   /** approved → executing, with the job for the request's workspace/environment and the type's capability. */
   private async startExecution(row: RequestRow): Promise<RequestRow> {
     const type = (await this.types.find(row.tenant_id, row.type))!;
+    const job = type.plugin ? await this.enqueuePluginJob(row, type, { target: row.target }) : await this.enqueueSecretJob(row, type);
+    const updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'execute'), job_id: job.id });
+    await this.audit.record({ action: 'request.execution_started', resourceType: 'request', resourceId: row.id, tenantId: row.tenant_id, payload: { job_id: job.id, job_type: job.type } });
+    return updated;
+  }
+
+  /** A plugin type's job: its own type key, routed by the plugin's capability; settings join the payload at claim time. */
+  private enqueuePluginJob(row: RequestRow, type: RequestTypeDefinition, payload: Record<string, unknown>): Promise<JobRow> {
+    return this.jobs.enqueue({
+      tenantId: row.tenant_id,
+      type: type.jobType,
+      workspaceId: row.workspace_id,
+      environmentId: row.environment_id,
+      capability: type.capability!,
+      payload,
+      pluginId: type.plugin!.id,
+      owner: { type: 'request', id: row.id },
+    });
+  }
+
+  /** A built-in secret type's job, for the secret's provider capability. */
+  private async enqueueSecretJob(row: RequestRow, type: RequestTypeDefinition): Promise<JobRow> {
     const secret = await this.secrets.findInTenant(row.tenant_id, row.secret_id!);
     const patchWrap = type.key === 'secret.patch' ? await this.wraps.patchWrapOf(row) : undefined;
-    const job = await this.jobs.enqueue({
+    return this.jobs.enqueue({
       tenantId: row.tenant_id,
       type: type.jobType,
       workspaceId: row.workspace_id,
@@ -199,24 +236,24 @@ export class RequestTransitionsService {
       payload: { secret: { id: secret!.id, provider: secret!.provider, cluster_name: secret!.cluster_name, ref: secret!.ref }, ...(patchWrap ? { wrap_id: patchWrap.id } : {}) },
       owner: { type: 'request', id: row.id },
     });
-    const updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'execute'), job_id: job.id });
-    await this.audit.record({ action: 'request.execution_started', resourceType: 'request', resourceId: row.id, tenantId: row.tenant_id, payload: { job_id: job.id, job_type: job.type } });
-    return updated;
   }
 
-  /** The request follows its job: succeeded → completed; failed or dead → failed. Inside the job's transaction. */
+  /**
+   * The request follows its current job: an execution succeeded → completed, failed or dead → failed; a rollback job
+   * succeeded → rolled_back, failed or dead → failed. Inside the job's transaction.
+   */
   private async followJob(job: JobRow): Promise<void> {
     const row = await this.repo.lock(job.tenant_id, job.owner_id!);
     if (!row || row.job_id !== job.id) return;
-    const action: RequestAction = job.status === 'succeeded' ? 'complete' : 'fail';
-    if (!can(row.status, action)) return;
+    const action = jobOutcome(row.status, job.status === 'succeeded');
+    if (!action) return;
     await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, action), completed_at: new Date() });
     await this.audit.record({
-      action: action === 'complete' ? 'request.completed' : 'request.failed',
+      action: FOLLOW_ACTIONS[action],
       resourceType: 'request',
       resourceId: row.id,
       tenantId: row.tenant_id,
-      outcome: action === 'complete' ? 'success' : 'failure',
+      outcome: action === 'complete' || action === 'rollback_complete' ? 'success' : 'failure',
       payload: { job_id: job.id, job_status: job.status, error: job.error },
     });
   }

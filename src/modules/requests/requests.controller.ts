@@ -20,6 +20,7 @@ import {
   RequestDetailDto,
   RequestDto,
   RevealedValueDto,
+  RollbackDto,
   SealedWrapDto,
   WrapSummaryDto,
 } from './dto/request.dto';
@@ -37,10 +38,15 @@ export class RequestsController {
     private readonly wraps: WrapsService,
   ) {}
 
-  /** Create a change request (`secret.read`, `secret.patch` with its write-only `value`, `secret.rotate`); submitted unless `submit: false`. */
+  /**
+   * Create a change request, submitted unless `submit: false`: a built-in type (`secret.read`, `secret.patch` with its
+   * write-only `value`, `secret.rotate`) with `secret_id`, or a plugin's type with `workspace_id` (and
+   * `environment_id`) and a `target` valid against the type's schema; a plugin type also needs its
+   * `required_permission` at that scope.
+   */
   @Post()
   @Authenticated({ permission: 'request.create' })
-  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'INVALID_TARGET' })
+  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'INVALID_TARGET: the target does not match the type\'s schema (details name each field), the secret is unknown, or the type\'s plugin is disabled.' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateRequestDto): Promise<RequestDetailDto> {
     return this.requests.create(principal, dto);
   }
@@ -114,13 +120,16 @@ export class RequestsController {
     return this.transitions.execute(principal, id);
   }
 
-  /** Roll back a completed or failed change whose type declares `rollback`. */
+  /**
+   * Roll back a completed or failed change whose type declares `rollback` (requester, or `request.execute`): the request
+   * is `rolling_back` until the rollback job ends (`rolled_back`, or `failed` with the agent's error).
+   */
   @Post(':id/rollback')
   @HttpCode(200)
-  @Authenticated({ permission: 'request.execute' })
-  @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
-  rollback(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RequestDetailDto> {
-    return this.transitions.rollback(principal, id);
+  @Authenticated()
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION: not completed or failed, or the type has no rollback.' })
+  rollback(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: RollbackDto): Promise<RequestDetailDto> {
+    return this.transitions.rollback(principal, id, dto.reason);
   }
 
   /** What the request waits for: the stage, who approved, who can still approve, and why you can or cannot. */

@@ -5,6 +5,7 @@ import { JobsModule } from '../jobs/jobs.module';
 import { PoliciesModule } from '../policies/policies.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { WorkflowsModule } from '../workflows/workflows.module';
+import { WorkspacesModule } from '../workspaces/workspaces.module';
 import { RequestDetailsService } from './request-details.service';
 import { RequestExpirySweeper } from './request-expiry.sweeper';
 import { RequestTransitionsService } from './request-transitions.service';
@@ -22,7 +23,7 @@ import { WrapsService } from './wraps.service';
  * plugins module extends.
  */
 @Module({
-  imports: [ApprovalsModule, SecretsModule, WorkflowsModule, PoliciesModule, JobsModule, AgentsModule],
+  imports: [ApprovalsModule, SecretsModule, WorkflowsModule, WorkspacesModule, PoliciesModule, JobsModule, AgentsModule],
   controllers: [RequestsController, ApprovalsInboxController, AgentWrapsController],
   providers: [
     RequestsService,

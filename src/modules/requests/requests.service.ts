@@ -4,22 +4,35 @@ import { Page } from '../../common/api/pagination';
 import { PermissionDeniedError } from '../../common/auth/auth.errors';
 import { Principal, requirePermission } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
-import { AppError } from '../../common/errors/app-error';
+import { AppError, NotFoundError } from '../../common/errors/app-error';
 import { ApprovalEligibilityService } from '../approvals/approval-eligibility.service';
 import { tallyStage } from '../approvals/approval-rules';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { AuditService } from '../audit/audit.service';
-import { SecretRow } from '../secrets/secret.entity';
 import { SecretsService } from '../secrets/secrets.service';
+import { WorkspacesService } from '../workspaces/workspaces.service';
 import { ApproversDto, CreateReadRequestDto, CreateRequestDto, InboxQueryDto, ListRequestsQueryDto, RequestDetailDto, RequestDto } from './dto/request.dto';
 import { RequestDetailsService, toRequestDto } from './request-details.service';
 import { awaitsApproval, IN_FLIGHT_STATUSES } from './request-lifecycle';
 import { RequestTransitionsService } from './request-transitions.service';
-import { RequestTypeRegistry } from './request-types';
+import { RequestTypeDefinition, RequestTypeRegistry } from './request-types';
 import { InvalidTargetError, RequestFieldError } from './requests.errors';
 import { RequestsRepository } from './requests.repository';
 import { decidable, RequestVisibilityService } from './request-visibility.service';
 import { DEFAULT_ACCESS_SECONDS, WrapsService } from './wraps.service';
+
+interface RequestWhere {
+  workspaceId: string;
+  environmentId: string | null;
+  secretId: string | null;
+}
+
+/** A disabled plugin's types take no new requests (those in flight finish). */
+function assertTypeApplies(type: RequestTypeDefinition): void {
+  if (type.plugin && !type.plugin.enabled) {
+    throw new InvalidTargetError(`${type.key} belongs to plugin ${type.plugin.manifestId}, which is disabled in this tenant.`, [{ field: 'type', issue: `plugin ${type.plugin.manifestId} is disabled` }]);
+  }
+}
 
 /**
  * Requests as objects: created (a patch value envelope-encrypted at once) and submitted to the policies, listed and
@@ -37,6 +50,7 @@ export class RequestsService {
     private readonly details: RequestDetailsService,
     private readonly wraps: WrapsService,
     private readonly secrets: SecretsService,
+    private readonly workspaces: WorkspacesService,
     private readonly audit: AuditService,
   ) {}
 
@@ -44,13 +58,21 @@ export class RequestsService {
   async create(principal: Principal, dto: CreateRequestDto): Promise<RequestDetailDto> {
     const type = await this.types.find(principal.tenantId, dto.type);
     if (!type) throw new RequestFieldError('type', `unknown request type; known: ${(await this.types.keys(principal.tenantId)).join(', ')}`);
+    assertTypeApplies(type);
     if (type.value === 'required' && dto.value === undefined) throw new RequestFieldError('value', `is required for ${type.key}`);
     if (type.value === 'forbidden' && dto.value !== undefined) throw new RequestFieldError('value', `is only accepted for secret.patch`);
     if (type.needsSecret && !dto.secret_id) throw new RequestFieldError('secret_id', `is required for ${type.key}`);
     if (type.needsSecret && dto.target !== undefined) throw new InvalidTargetError(`${type.key} takes a secret_id, not a target`);
-    const secret = await this.secretFor(principal, dto.secret_id!);
-    requirePermission(principal, 'request.create', { workspaceId: secret.workspace_id, environmentId: secret.environment_id });
+    if (!type.needsSecret && dto.secret_id !== undefined) throw new RequestFieldError('secret_id', `${type.key} takes a target, not a secret_id`);
     this.assertRequester(principal);
+
+    const where = type.needsSecret ? await this.secretScope(principal, dto.secret_id!) : await this.targetScope(principal, type, dto);
+    requirePermission(principal, 'request.create', { workspaceId: where.workspaceId, environmentId: where.environmentId });
+    if (type.requiredPermission) requirePermission(principal, type.requiredPermission, { workspaceId: where.workspaceId, environmentId: where.environmentId });
+    if (type.validateTarget) {
+      const issues = type.validateTarget(dto.target);
+      if (issues.length) throw new InvalidTargetError(`The target does not match the schema of ${type.key}.`, issues);
+    }
 
     const row = await this.repo.insert(principal.tenantId, {
       id: newId('request'),
@@ -59,14 +81,19 @@ export class RequestsService {
       reason: dto.reason,
       status: 'draft',
       requester_id: principal.id,
-      workspace_id: secret.workspace_id,
-      environment_id: secret.environment_id,
-      secret_id: secret.id,
-      target: null,
+      workspace_id: where.workspaceId,
+      environment_id: where.environmentId,
+      secret_id: where.secretId,
+      target: type.needsSecret ? null : (dto.target ?? null),
       access_duration_seconds: type.key === 'secret.read' ? (dto.access_duration_seconds ?? DEFAULT_ACCESS_SECONDS) : (dto.access_duration_seconds ?? null),
     });
     if (dto.value !== undefined) await this.wraps.sealPatchValue(row, dto.value);
-    await this.audit.record({ action: 'request.created', resourceType: 'request', resourceId: row.id, payload: { type: row.type, secret_id: row.secret_id, workspace_id: row.workspace_id } });
+    await this.audit.record({
+      action: 'request.created',
+      resourceType: 'request',
+      resourceId: row.id,
+      payload: { type: row.type, secret_id: row.secret_id, workspace_id: row.workspace_id, ...(type.plugin ? { plugin_id: type.plugin.id, target: row.target } : {}) },
+    });
     const final = dto.submit === false ? row : await this.transitions.submitLocked(principal, row);
     return this.details.detail(final);
   }
@@ -79,6 +106,9 @@ export class RequestsService {
   async submit(principal: Principal, id: string): Promise<RequestDetailDto> {
     const row = await this.visibility.lock(principal, id);
     if (row.requester_id !== principal.id) throw new PermissionDeniedError('request.create', 'Only the requester can submit a draft.');
+    const type = await this.types.find(row.tenant_id, row.type);
+    if (!type) throw new RequestFieldError('type', `${row.type} is no longer a request type of this tenant`);
+    assertTypeApplies(type);
     return this.details.detail(await this.transitions.submitLocked(principal, row));
   }
 
@@ -123,9 +153,18 @@ export class RequestsService {
     if (principal.type !== 'user') throw new AppError(403, 'PERMISSION_DENIED', 'Requests are made by users.', [{ permission: 'request.create' }]);
   }
 
-  private async secretFor(principal: Principal, secretId: string): Promise<SecretRow> {
+  /** Built-in types: the inventory secret decides the workspace and environment. */
+  private async secretScope(principal: Principal, secretId: string): Promise<RequestWhere> {
     const secret = await this.secrets.findInTenant(principal.tenantId, secretId);
     if (!secret || secret.status === 'removed') throw new InvalidTargetError(`Secret ${secretId} is not in the inventory.`, [{ field: 'secret_id', issue: 'unknown or removed secret' }]);
-    return secret;
+    return { workspaceId: secret.workspace_id, environmentId: secret.environment_id, secretId: secret.id };
+  }
+
+  /** Plugin types: an explicit workspace (and optional environment of it) of the tenant. */
+  private async targetScope(principal: Principal, type: RequestTypeDefinition, dto: CreateRequestDto): Promise<RequestWhere> {
+    if (!dto.workspace_id) throw new RequestFieldError('workspace_id', `is required for ${type.key}`);
+    const ref = await this.workspaces.resolveScope(principal.tenantId, dto.environment_id ? 'environment' : 'workspace', dto.environment_id ?? dto.workspace_id);
+    if (!ref || ref.workspaceId !== dto.workspace_id) throw new NotFoundError(dto.environment_id ? 'Environment' : 'Workspace', dto.environment_id ?? dto.workspace_id);
+    return { workspaceId: ref.workspaceId, environmentId: ref.environmentId, secretId: null };
   }
 }

@@ -76,6 +76,12 @@ export class CancelDto {
   reason?: string;
 }
 
+export class RollbackDto {
+  /** Why the change is rolled back (required); audited. */
+  @IsString() @MinLength(1) @MaxLength(2000)
+  reason: string;
+}
+
 export class BreakGlassDto {
   /** Why the workflow is bypassed (at least 20 characters); audited. */
   @IsString() @MinLength(20) @MaxLength(2000)
