@@ -152,6 +152,18 @@ describe('change requests of a plugin type: target, policies, agent execution, r
     const rolled = await get(req.id);
     expect(rolled.body.status).toBe('rolled_back');
     expect(rolled.body.timeline.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['request.completed', 'request.rollback_started', 'request.rolled_back']));
+    // It reads like a change request: what the type does, its plugin, the target, and both jobs with their results.
+    expect(rolled.body).toMatchObject({
+      type_description: 'Rotate an IAM user’s access key',
+      plugin: { id: pluginId, manifest_id: 'aws-iam', enabled: true },
+      rollback_supported: true,
+      target: { iam_user: 'release-bot' },
+      job_id: undo.id,
+      jobs: [
+        { id: job.id, type: TYPE, purpose: 'execute', status: 'succeeded', attempt: 1, agent_id: agent.id, result: { new_access_key_id: 'AKIAREL2', previous_access_key_id: 'AKIAREL1' }, error: null },
+        { id: undo.id, type: TYPE, purpose: 'rollback', status: 'succeeded', attempt: 1, result: { restored_access_key_id: 'AKIAREL1' } },
+      ],
+    });
     const again = await request(t.http).post(`/api/v1/requests/${req.id}/rollback`).set(auth(alice.token)).send({ reason: 'twice' });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('INVALID_STATE_TRANSITION');
@@ -167,6 +179,7 @@ describe('change requests of a plugin type: target, policies, agent execution, r
     await complete(job, { status: 'failed', error: 'AccessDenied: iam:CreateAccessKey not allowed for legacy-bot' }).expect(204);
     const failed = await get(req.id);
     expect(failed.body.status).toBe('failed');
+    expect(failed.body.jobs).toEqual([expect.objectContaining({ id: job.id, purpose: 'execute', status: 'failed', error: 'AccessDenied: iam:CreateAccessKey not allowed for legacy-bot' })]);
     expect((await request(t.http).get(`/api/v1/jobs/${job.id}`).set(as())).body.error).toBe('AccessDenied: iam:CreateAccessKey not allowed for legacy-bot');
     const events = await request(t.http).get(`/api/v1/audit-events?action=request.failed&resource_id=${req.id}`).set(as());
     expect(events.body.data[0].payload.error).toBe('AccessDenied: iam:CreateAccessKey not allowed for legacy-bot');
@@ -177,7 +190,12 @@ describe('change requests of a plugin type: target, policies, agent execution, r
     const undo = await claim();
     expect(undo.payload).toMatchObject({ rollback: true, original_result: null });
     await complete(undo, { status: 'failed', error: 'NoSuchEntity: access key AKIA? not found' }).expect(204);
-    expect((await get(req.id)).body.status).toBe('failed');
+    const afterRollback = await get(req.id);
+    expect(afterRollback.body.status).toBe('failed');
+    expect(afterRollback.body.jobs.map((j: { purpose: string; error: string }) => [j.purpose, j.error])).toEqual([
+      ['execute', 'AccessDenied: iam:CreateAccessKey not allowed for legacy-bot'],
+      ['rollback', 'NoSuchEntity: access key AKIA? not found'],
+    ]);
     const rbEvents = await request(t.http).get(`/api/v1/audit-events?action=request.rollback_failed&resource_id=${req.id}`).set(as());
     expect(rbEvents.body.data[0].payload.error).toBe('NoSuchEntity: access key AKIA? not found');
 
@@ -188,6 +206,8 @@ describe('change requests of a plugin type: target, policies, agent execution, r
       [tenantId, owner.userId, workspace],
     );
     await c.end();
+    const builtIn = await get('req_01JD3Z6Q8Y4K2M9V7T5R3P1N0B');
+    expect(builtIn.body).toMatchObject({ type_description: 'Have the agent generate and write a new value.', plugin: null, rollback_supported: false, jobs: [] });
     const none = await request(t.http).post('/api/v1/requests/req_01JD3Z6Q8Y4K2M9V7T5R3P1N0B/rollback').set(as()).send({ reason: 'undo' });
     expect(none.status).toBe(409);
     expect(none.body.error.message).toBe('secret.rotate has no rollback: its request type does not declare one.');

@@ -3,7 +3,10 @@ import { iso, isoRequired } from '../../common/api/time';
 import { ApprovalRow } from '../approvals/approval.entity';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { AuditService } from '../audit/audit.service';
-import { ApprovalDto, RequestDetailDto, RequestDto } from './dto/request.dto';
+import { JobRow } from '../jobs/job.entity';
+import { JobsService } from '../jobs/jobs.service';
+import { ApprovalDto, RequestDetailDto, RequestDto, RequestJobDto } from './dto/request.dto';
+import { RequestTypeRegistry } from './request-types';
 import { awaitsApproval } from './request-lifecycle';
 import { RequestRow } from './request.entity';
 
@@ -34,17 +37,46 @@ export const toRequestDto = (r: RequestRow): RequestDto => ({
 
 const toApprovalDto = (a: ApprovalRow): ApprovalDto => ({ id: a.id, stage: a.stage, approver_id: a.approver_id, decision: a.decision, comment: a.comment, created_at: isoRequired(a.created_at) });
 
-/** The request as `GET /requests/:id` shows it: the row, its approvals and its timeline. */
+const toRequestJobDto = (j: JobRow): RequestJobDto => ({
+  id: j.id,
+  type: j.type,
+  purpose: j.payload.rollback === true ? 'rollback' : 'execute',
+  status: j.status,
+  attempt: j.attempt,
+  max_attempts: j.max_attempts,
+  agent_id: j.agent_id,
+  result: j.result,
+  error: j.error,
+  created_at: isoRequired(j.created_at),
+  completed_at: iso(j.completed_at),
+});
+
+/**
+ * The request as `GET /requests/:id` shows it, read like a change request: what its type does and which plugin adds
+ * it, the target, approvals, the jobs (execution and rollback, with attempts, results and errors) and the timeline.
+ */
 @Injectable()
 export class RequestDetailsService {
   constructor(
     private readonly approvals: ApprovalsService,
     private readonly audit: AuditService,
+    private readonly jobs: JobsService,
+    private readonly types: RequestTypeRegistry,
   ) {}
 
   async detail(row: RequestRow): Promise<RequestDetailDto> {
+    const type = await this.types.find(row.tenant_id, row.type);
     const approvals = await this.approvals.listForRequest(row.tenant_id, row.id);
+    const jobs = await this.jobs.listForOwner(row.tenant_id, 'request', row.id);
     const timeline = await this.audit.timeline(row.tenant_id, 'request', row.id);
-    return { ...toRequestDto(row), approvals: approvals.map(toApprovalDto), timeline };
+    return {
+      ...toRequestDto(row),
+      type_description: type?.description ?? null,
+      plugin: type?.plugin ? { id: type.plugin.id, manifest_id: type.plugin.manifestId, enabled: type.plugin.enabled } : null,
+      rollback_supported: type?.rollback ?? false,
+      jobs: jobs.map(toRequestJobDto),
+      approvals: approvals.map(toApprovalDto),
+      timeline,
+    };
   }
 }

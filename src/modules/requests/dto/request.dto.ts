@@ -168,7 +168,52 @@ export class RequestDto {
   updated_at: string;
 }
 
+export class RequestPluginDto {
+  /** The installation (`plg_…`). */
+  @ApiProperty({ example: 'plg_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
+  id: string;
+  /** The manifest's id, e.g. `aws-iam`. */
+  @ApiProperty({ example: 'aws-iam' })
+  manifest_id: string;
+  enabled: boolean;
+}
+
+export class RequestJobDto {
+  @ApiProperty({ example: 'job_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
+  id: string;
+  type: string;
+  /** `execute` (carries the change out) or `rollback` (undoes it). */
+  @ApiProperty({ enum: ['execute', 'rollback'] })
+  purpose: string;
+  @ApiProperty({ enum: ['queued', 'leased', 'succeeded', 'failed', 'dead'] })
+  status: string;
+  attempt: number;
+  max_attempts: number;
+  @ApiProperty({ type: String, nullable: true })
+  agent_id: string | null;
+  /** What the agent reported on success. */
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  result: Record<string, unknown> | null;
+  /** The agent's error on failure. */
+  @ApiProperty({ type: String, nullable: true })
+  error: string | null;
+  created_at: string;
+  @ApiProperty({ type: String, nullable: true })
+  completed_at: string | null;
+}
+
 export class RequestDetailDto extends RequestDto {
+  /** What the request type does (null when its plugin has been removed). */
+  @ApiProperty({ type: String, nullable: true })
+  type_description: string | null;
+  /** The plugin that adds this request type (null for built-in types). */
+  @ApiProperty({ type: RequestPluginDto, nullable: true })
+  plugin: RequestPluginDto | null;
+  /** Whether the type declares a rollback (`POST /requests/:id/rollback`). */
+  rollback_supported: boolean;
+  /** The jobs of the request, oldest first: the execution, then any rollback, with attempts, results and errors. */
+  @ApiProperty({ type: [RequestJobDto] })
+  jobs: RequestJobDto[];
   @ApiProperty({ type: [ApprovalDto] })
   approvals: ApprovalDto[];
   @ApiProperty({ type: [TimelineEntryDto] })
