@@ -213,6 +213,33 @@ describe('change requests of a plugin type: target, policies, agent execution, r
     expect(none.body.error.message).toBe('secret.rotate has no rollback: its request type does not declare one.');
   });
 
+  it('one eligibility rule: a stage member without request.approve neither lists, reads nor sees in the inbox the request', async () => {
+    const memberRole = await request(t.http).post('/api/v1/roles').set(as()).send({ name: 'iam-reviewers', permissions: ['workspace.read'] });
+    const wf = await request(t.http).post('/api/v1/workflows').set(as()).send({ name: 'iam-review', stages: [{ name: 'review', required_approvals: 1, approver_role_ids: [memberRole.body.id] }] });
+    await request(t.http)
+      .post('/api/v1/policies')
+      .set(as())
+      .send({ name: 'reviewed rotations', priority: 5, effect: 'require_approval', workflow_id: wf.body.id, match: { request_types: [TYPE] }, condition: 'target.iam_user == "reviewed-bot"' })
+      .expect(201);
+    const carol = await createMember(t, owner, 'carol@changes.example');
+    await request(t.http).post('/api/v1/user-roles').set(as()).send({ user_id: carol.userId, role_id: memberRole.body.id, scope_type: 'tenant', scope_id: tenantId }).expect(201);
+    const pending = await create(alice, { iam_user: 'reviewed-bot' });
+    expect(pending.body).toMatchObject({ status: 'pending_approval', workflow: { id: wf.body.id } });
+
+    // Named in the stage by role, but without request.approve: not eligible, so the request is not hers to see.
+    const listed = await request(t.http).get('/api/v1/requests').set(auth(carol.token));
+    expect(listed.body.data.map((r: { id: string }) => r.id)).not.toContain(pending.body.id);
+    expect((await request(t.http).get(`/api/v1/requests/${pending.body.id}`).set(auth(carol.token))).status).toBe(404);
+    expect((await request(t.http).get('/api/v1/approvals').set(auth(carol.token))).body.data).toEqual([]);
+
+    // With request.approve she is eligible: listed, readable, in her inbox.
+    await assign(t, owner, carol.userId, 'approver', 'workspace', workspace);
+    expect((await request(t.http).get('/api/v1/requests').set(auth(carol.token))).body.data.map((r: { id: string }) => r.id)).toContain(pending.body.id);
+    expect((await request(t.http).get(`/api/v1/requests/${pending.body.id}`).set(auth(carol.token))).status).toBe(200);
+    expect((await request(t.http).get('/api/v1/approvals').set(auth(carol.token))).body.data.map((r: { id: string }) => r.id)).toEqual([pending.body.id]);
+    expect((await request(t.http).post(`/api/v1/requests/${pending.body.id}/cancel`).set(auth(alice.token)).send({})).body.status).toBe('cancelled');
+  });
+
   it('uninstall while a request executes → 409 IN_USE; disable → type refused (422) and permission gone, in-flight finish; re-enable → back', async () => {
     const inFlight = await approved({ iam_user: 'batch-bot' });
     const busy = await request(t.http).delete(`/api/v1/plugins/${pluginId}`).set(as());
