@@ -14,7 +14,9 @@ describe('audit (e2e)', () => {
   let tenantId: string;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // The tests seal explicitly (sealPending); the schedule stays out of the way of the 100k-event export below, which
+    // is about the export's memory, not the sealer's throughput (test/e2e/audit-sealer.e2e-spec.ts covers the schedule).
+    t = await createTestApp({ env: { AUDIT_SEAL_INTERVAL_MS: '600000' } });
     admin = await setupPlatform(t);
     ({ owner, tenantId } = await createTenant(t, admin, 'audited'));
   });

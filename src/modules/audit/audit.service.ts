@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsService } from 'nestjs-cls';
@@ -39,9 +39,11 @@ const SEALER_TASK = 'audit-sealer';
 const RESIGN_INTERVAL_MS = 60_000;
 
 @Injectable()
-export class AuditService implements AuditSink, OnApplicationBootstrap {
+export class AuditService implements AuditSink, OnApplicationBootstrap, BeforeApplicationShutdown {
   /** Every event of a transaction at or above this xid may still be unsealed (see `sealPending`). */
   private sealWatermark = '0';
+  /** Set when shutdown begins: a long backlog stops between batches (the next replica or start carries on). */
+  private stopping = false;
   /** When this process last signed the chains' latest checkpoints again under the current key (see `resignCheckpoints`). */
   private lastResignAt = 0;
 
@@ -54,6 +56,10 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
     private readonly runner: ExclusiveRunner,
     private readonly config: AppConfig,
   ) {}
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+  }
 
   onApplicationBootstrap(): void {
     this.runner.every(SEALER_TASK, LOCKS.auditSealer, this.config.auditSealIntervalMs, async () => {
@@ -161,6 +167,7 @@ export class AuditService implements AuditSink, OnApplicationBootstrap {
         return { count: events.length, xmin };
       });
       sealed += batch.count;
+      if (this.stopping && batch.count === batchSize) return sealed;
       if (batch.count < batchSize) {
         this.sealWatermark = batch.xmin;
         const unsealed = await this.repo.unsealedCount(this.sealWatermark);
