@@ -116,7 +116,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Claim the next job this agent may run (long-polls up to `wait_seconds`); 204 when none. */
+        /**
+         * Claim the next job this agent may run (long-polls up to `wait_seconds`); 204 when none. A plugin job's payload
+         *     carries the plugin's decrypted settings, so an Idempotency-Key never stores or replays the answer (409
+         *     IDEMPOTENCY_REPLAY_UNAVAILABLE naming the job instead).
+         */
         post: operations["AgentJobs_claim"];
         delete?: never;
         options?: never;
@@ -654,6 +658,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plugins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's installed plugins (write-only settings as `"***"`). */
+        get: operations["Plugins_list"];
+        put?: never;
+        /** Install a plugin in your tenant, from the catalog or a custom manifest, with its settings. */
+        post: operations["Plugins_install"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugins/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An installed plugin. */
+        get: operations["Plugins_get"];
+        put?: never;
+        post?: never;
+        /** Uninstall; 409 IN_USE while requests of its types are in flight. */
+        delete: operations["Plugins_remove"];
+        options?: never;
+        head?: never;
+        /** Enable or disable, or change settings (merged; write-only fields left out or sent as `"***"` are kept). */
+        patch: operations["Plugins_update"];
+        trace?: never;
+    };
+    "/api/v1/plugins/{id}/discover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enqueue a `discovery.run` job for an agent of the workspace with the plugin's capability. */
+        post: operations["Plugins_discover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugins/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enqueue a `plugin.test` job for an agent of the workspace with the plugin's capability. */
+        post: operations["Plugins_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugins/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The manifests of the built-in plugins (`kubernetes-secrets`, `aws-iam`, `argocd`). */
+        get: operations["Plugins_catalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugins/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a manifest without installing it: schema (JSON Schema 2020-12), schemas that do not compile, namespace, clashes. */
+        post: operations["Plugins_validate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/policies": {
         parameters: {
             query?: never;
@@ -718,7 +827,12 @@ export interface paths {
         /** Requests you made or can approve now (all with `request.read_all`). */
         get: operations["Requests_list"];
         put?: never;
-        /** Create a change request (`secret.read`, `secret.patch` with its write-only `value`, `secret.rotate`); submitted unless `submit: false`. */
+        /**
+         * Create a change request, submitted unless `submit: false`: a built-in type (`secret.read`, `secret.patch` with its
+         *     write-only `value`, `secret.rotate`) with `secret_id`, or a plugin's type with `workspace_id` (and
+         *     `environment_id`) and a `target` valid against the type's schema; a plugin type also needs its
+         *     `required_permission` at that scope.
+         */
         post: operations["Requests_create"];
         delete?: never;
         options?: never;
@@ -854,7 +968,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Roll back a completed or failed change whose type declares `rollback`. */
+        /**
+         * Roll back a completed or failed change whose type declares `rollback` (requester, or `request.execute`): the request
+         *     is `rolling_back` until the rollback job ends (`rolled_back`, or `failed` with the agent's error).
+         */
         post: operations["Requests_rollback"];
         delete?: never;
         options?: never;
@@ -1915,6 +2032,18 @@ export interface components {
             capabilities?: string[];
             version?: string;
         };
+        InstallPluginDto: {
+            /** @description A built-in plugin of `GET /plugins/catalog`… */
+            catalog_id?: string;
+            /** @description …or a custom manifest (exactly one of the two). */
+            manifest?: {
+                [key: string]: unknown;
+            };
+            /** @description Validated against the manifest's `settings_schema`; `writeOnly` fields are KMS-encrypted and never returned. */
+            settings?: {
+                [key: string]: unknown;
+            };
+        };
         JobDto: {
             agent_id: string | null;
             attempt: number;
@@ -1967,6 +2096,18 @@ export interface components {
             /** @description Tenant to sign in to; default: the user's first active membership. */
             tenant_id?: string;
         };
+        ManifestIssueDto: {
+            message: string;
+            /**
+             * @description Where in the manifest, e.g. `request_types[0].target_schema`.
+             * @example request_types[0].target_schema
+             */
+            path: string;
+        };
+        ManifestValidationDto: {
+            errors: components["schemas"]["ManifestIssueDto"][];
+            valid: boolean;
+        };
         MeDto: {
             memberships: components["schemas"]["MembershipDto"][];
             /** @description Effective permissions, grouped by the scope they hold at. */
@@ -2000,6 +2141,90 @@ export interface components {
              * @example core
              */
             source: string;
+        };
+        PluginDto: {
+            capability: string;
+            created_at: string;
+            created_by: string | null;
+            enabled: boolean;
+            /** @example plg_01JD3Z6Q8Y4K2M9V7T5R3P1N0B */
+            id: string;
+            manifest: components["schemas"]["PluginManifestDto"];
+            /**
+             * @description The manifest's id (`aws-iam`); permissions it adds show `source: "plugin:<manifest_id>"`.
+             * @example aws-iam
+             */
+            manifest_id: string;
+            name: string;
+            /** @description The settings; a write-only field that is set shows as `"***"`. */
+            settings: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            source: "catalog" | "custom";
+            tenant_id: string;
+            updated_at: string;
+            version: string;
+        };
+        PluginJobDto: {
+            /** @example job_01JD3Z6Q8Y4K2M9V7T5R3P1N0B */
+            job_id: string;
+        };
+        PluginJobRequestDto: {
+            environment_id?: string;
+            /** @description The workspace whose agents (with the plugin's capability) may take the job. */
+            workspace_id: string;
+        };
+        PluginJobTypeDto: {
+            description?: string;
+            /** @example gitops.observe */
+            key: string;
+        };
+        PluginManifestDto: {
+            audit_events?: string[];
+            /**
+             * @description The agent capability that runs this plugin's jobs.
+             * @example aws-iam
+             */
+            capability: string;
+            description?: string;
+            /**
+             * @description Lower-case words joined by dashes; its first word plus a dot is the namespace of its keys (`aws-iam` → `aws.`).
+             * @example aws-iam
+             */
+            id: string;
+            job_types?: components["schemas"]["PluginJobTypeDto"][];
+            name: string;
+            permissions?: components["schemas"]["PluginPermissionDto"][];
+            request_types?: components["schemas"]["PluginRequestTypeDto"][];
+            /** @description JSON Schema of the installation's settings; top-level properties with `"writeOnly": true` are stored encrypted. */
+            settings_schema?: {
+                [key: string]: unknown;
+            };
+            /** @example 1.0.0 */
+            version: string;
+        };
+        PluginPage: {
+            data: components["schemas"]["PluginDto"][];
+            pagination: components["schemas"]["PaginationMetaDto"];
+        };
+        PluginPermissionDto: {
+            description: string;
+            /** @example aws.iam.rotate */
+            key: string;
+        };
+        PluginRequestTypeDto: {
+            description: string;
+            /** @example aws.rotate_iam_access_key */
+            key: string;
+            /** @description Needed at the request's workspace/environment to create one (besides `request.create`). */
+            required_permission: string;
+            /** @description Whether `POST /requests/:id/rollback` applies. */
+            rollback?: boolean;
+            /** @description JSON Schema (2020-12) every request's `target` must satisfy (else 422 INVALID_TARGET). */
+            target_schema: {
+                [key: string]: unknown;
+            };
         };
         PolicyDecisionDto: {
             /** @enum {string} */
@@ -2120,12 +2345,18 @@ export interface components {
             /** @example req_01JD3Z6Q8Y4K2M9V7T5R3P1N0B */
             id: string;
             job_id: string | null;
+            /** @description The jobs of the request, oldest first: the execution, then any rollback, with attempts, results and errors. */
+            jobs: components["schemas"]["RequestJobDto"][];
+            /** @description The plugin that adds this request type (null for built-in types). */
+            plugin: components["schemas"]["RequestPluginDto"] | null;
             /** @description `{effect, policy_id, workflow_id, explanation[]}` as decided at submit. */
             policy_decision: {
                 [key: string]: unknown;
             } | null;
             reason: string;
             requester_id: string;
+            /** @description Whether the type declares a rollback (`POST /requests/:id/rollback`). */
+            rollback_supported: boolean;
             secret_id: string | null;
             /** @enum {string} */
             status: "draft" | "submitted" | "pending_approval" | "approved" | "executing" | "completed" | "failed" | "rejected" | "expired" | "cancelled" | "rolling_back" | "rolled_back";
@@ -2137,6 +2368,8 @@ export interface components {
             timeline: components["schemas"]["TimelineEntryDto"][];
             title: string;
             type: string;
+            /** @description What the request type does (null when its plugin has been removed). */
+            type_description: string | null;
             updated_at: string;
             /** @description The workflow snapshot the request was submitted with. */
             workflow: {
@@ -2179,9 +2412,45 @@ export interface components {
             } | null;
             workspace_id: string;
         };
+        RequestJobDto: {
+            agent_id: string | null;
+            attempt: number;
+            completed_at: string | null;
+            created_at: string;
+            /** @description The agent's error on failure. */
+            error: string | null;
+            /** @example job_01JD3Z6Q8Y4K2M9V7T5R3P1N0B */
+            id: string;
+            max_attempts: number;
+            /**
+             * @description `execute` (carries the change out) or `rollback` (undoes it).
+             * @enum {string}
+             */
+            purpose: "execute" | "rollback";
+            /** @description What the agent reported on success. */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** @enum {string} */
+            status: "queued" | "leased" | "succeeded" | "failed" | "dead";
+            type: string;
+        };
         RequestPage: {
             data: components["schemas"]["RequestDto"][];
             pagination: components["schemas"]["PaginationMetaDto"];
+        };
+        RequestPluginDto: {
+            enabled: boolean;
+            /**
+             * @description The installation (`plg_…`).
+             * @example plg_01JD3Z6Q8Y4K2M9V7T5R3P1N0B
+             */
+            id: string;
+            /**
+             * @description The manifest's id, e.g. `aws-iam`.
+             * @example aws-iam
+             */
+            manifest_id: string;
         };
         RevealedValueDto: {
             /** @description The secret value (UTF-8), shown this once. */
@@ -2202,6 +2471,10 @@ export interface components {
         RolePage: {
             data: components["schemas"]["RoleDto"][];
             pagination: components["schemas"]["PaginationMetaDto"];
+        };
+        RollbackDto: {
+            /** @description Why the change is rolled back (required); audited. */
+            reason: string;
         };
         ScopePermissionsDto: {
             permissions: string[];
@@ -2295,6 +2568,14 @@ export interface components {
             token_type: "bearer";
             user: components["schemas"]["UserDto"];
         };
+        UpdatePluginDto: {
+            /** @description A disabled plugin's request types and permissions stop applying; requests already in flight finish. */
+            enabled?: boolean;
+            /** @description Merged into the settings at the top level (RFC 7396: `null` removes a field; a write-only field left out or sent as `"***"` keeps its value). */
+            settings?: {
+                [key: string]: unknown;
+            };
+        };
         UpdateTenantDto: {
             display_name?: string;
             plan?: string;
@@ -2347,6 +2628,12 @@ export interface components {
         UserRolePage: {
             data: components["schemas"]["UserRoleDto"][];
             pagination: components["schemas"]["PaginationMetaDto"];
+        };
+        ValidateManifestDto: {
+            /** @description The manifest to check (not installed). */
+            manifest: {
+                [key: string]: unknown;
+            };
         };
         VersionDto: {
             /** @enum {string} */
@@ -6753,6 +7040,1056 @@ export interface operations {
             };
         };
     };
+    Plugins_list: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from `pagination.next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size, 1–200. */
+                limit?: number;
+            };
+            header?: {
+                /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Caller-chosen request id (echoed back); generated when absent or malformed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginPage"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Needs `plugin.read` at tenant scope (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected error (`INTERNAL_ERROR`); no internals are exposed. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    Plugins_install: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Caller-chosen request id (echoed back); generated when absent or malformed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstallPluginDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED (settings do not match settings_schema, unknown catalog_id). */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Needs `plugin.manage` at tenant scope (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description CONFLICT: a key clashes with core or another installed plugin, or the plugin is installed already. */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description PLUGIN_MANIFEST_INVALID */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected error (`INTERNAL_ERROR`); no internals are exposed. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    Plugins_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Caller-chosen request id (echoed back); generated when absent or malformed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Needs `plugin.read` at tenant scope (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such plugin in your tenant. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected error (`INTERNAL_ERROR`); no internals are exposed. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    Plugins_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Caller-chosen request id (echoed back); generated when absent or malformed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Uninstalled. */
+            204: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Needs `plugin.manage` at tenant scope (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such plugin in your tenant. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description IN_USE */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request. */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected error (`INTERNAL_ERROR`); no internals are exposed. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    Plugins_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Caller-chosen request id (echoed back); generated when absent or malformed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdatePluginDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED (settings do not match settings_schema). */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Needs `plugin.manage` at tenant scope (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such plugin in your tenant. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request. */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected error (`INTERNAL_ERROR`); no internals are exposed. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    Plugins_discover: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Caller-chosen request id (echoed back); generated when absent or malformed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PluginJobRequestDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginJobDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Needs `plugin.manage` at tenant scope (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such plugin, workspace or environment in your tenant. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description CONFLICT: the plugin is disabled. */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request. */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected error (`INTERNAL_ERROR`); no internals are exposed. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    Plugins_test: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Caller-chosen request id (echoed back); generated when absent or malformed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PluginJobRequestDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginJobDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Needs `plugin.manage` at tenant scope (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such plugin, workspace or environment in your tenant. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description CONFLICT: the plugin is disabled. */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request. */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected error (`INTERNAL_ERROR`); no internals are exposed. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    Plugins_catalog: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Caller-chosen request id (echoed back); generated when absent or malformed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginManifestDto"][];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Needs `plugin.read` at tenant scope (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected error (`INTERNAL_ERROR`); no internals are exposed. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    Plugins_validate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Caller-chosen request id (echoed back); generated when absent or malformed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValidateManifestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManifestValidationDto"];
+                };
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Needs `plugin.read` at tenant scope (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request. */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected error (`INTERNAL_ERROR`); no internals are exposed. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     Policies_list: {
         parameters: {
             query?: {
@@ -7642,7 +8979,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description INVALID_TARGET */
+            /** @description INVALID_TARGET: the target does not match the type's schema (details name each field), the secret is unknown, or the type's plugin is disabled. */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -8543,7 +9880,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RollbackDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -8578,16 +9919,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Needs `request.execute` (PERMISSION_DENIED). */
-            403: {
-                headers: {
-                    "X-Request-ID": components["headers"]["X-Request-ID"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
             /** @description No such request visible to you. */
             404: {
                 headers: {
@@ -8598,7 +9929,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description INVALID_STATE_TRANSITION */
+            /** @description INVALID_STATE_TRANSITION: not completed or failed, or the type has no rollback. */
             409: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
