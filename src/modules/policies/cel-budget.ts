@@ -36,6 +36,8 @@ interface Meter {
   deadlineMs: number;
   deadline: number;
   exhausted?: string;
+  /** The wall-clock deadline (not the unit budget) stopped it: possibly a stall that was not the condition's. */
+  byDeadline?: boolean;
 }
 let meter: Meter | undefined;
 
@@ -47,7 +49,10 @@ function charge(units: number): void {
   if (!m.exhausted) {
     m.remaining -= units;
     if (m.remaining < 0) m.exhausted = `the condition exceeded its evaluation budget (${m.budget} steps)`;
-    else if (performance.now() > m.deadline) m.exhausted = `the condition ran longer than its ${m.deadlineMs} ms deadline`;
+    else if (performance.now() > m.deadline) {
+      m.exhausted = `the condition ran longer than its ${m.deadlineMs} ms deadline`;
+      m.byDeadline = true;
+    }
   }
   if (m.exhausted) throw new BudgetExhausted(m.exhausted);
 }
@@ -260,16 +265,26 @@ export interface MeteredResult<R> {
   cost: number;
 }
 
-/** Runs `program` under a fresh budget. Synchronous, so one meter at a time is all there is. */
+/**
+ * Runs `program` under a fresh budget. Synchronous, so one meter at a time is all there is. The unit budget is
+ * deterministic; the wall-clock deadline is not (a GC pause or the OS preempting a busy machine's process counts too),
+ * so a run stopped by the deadline alone is tried once more before it counts as exhausted: an ordinary condition never
+ * fails closed because of a stall, and a hostile one costs at most two deadlines.
+ */
 export function runMetered<R>(program: () => R, budget = MAX_EVALUATION_COST, deadlineMs = EVALUATION_DEADLINE_MS): MeteredResult<R> {
+  const first = runOnce(program, budget, deadlineMs);
+  return first.byDeadline ? runOnce(program, budget, deadlineMs) : first;
+}
+
+function runOnce<R>(program: () => R, budget: number, deadlineMs: number): MeteredResult<R> & { byDeadline?: boolean } {
   const previous = meter;
   const m: Meter = { budget, remaining: budget, deadlineMs, deadline: performance.now() + deadlineMs };
   meter = m;
   try {
     const value = program();
-    return { value, exhausted: m.exhausted, cost: budget - m.remaining };
+    return { value, exhausted: m.exhausted, cost: budget - m.remaining, byDeadline: m.byDeadline };
   } catch (e) {
-    if (m.exhausted) return { exhausted: m.exhausted, cost: budget - m.remaining };
+    if (m.exhausted) return { exhausted: m.exhausted, cost: budget - m.remaining, byDeadline: m.byDeadline };
     throw e;
   } finally {
     meter = previous;
