@@ -71,14 +71,15 @@ describe('job queue (e2e)', () => {
     const agent = await ctx.mint('waiter');
     const notifier = t.app.get(JobNotifier);
     const started = Date.now();
-    const waiting = claim(t, agent, 10).then((r) => r); // supertest sends on then()
-    for (let i = 0; i < 50 && notifier.waiting === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    // Waits up to 30 s; an answer well before that can only come from the wake-up (bounds are loose for busy machines).
+    const waiting = claim(t, agent, 30).then((r) => r); // supertest sends on then()
+    for (let i = 0; i < 500 && notifier.waiting === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(notifier.waiting).toBe(1);
     const created = await request(t.http).post('/api/v1/jobs').set(auth(ctx.owner.token)).send({ type: 'discovery.run', agent_id: agent.id });
     const res = await waiting;
     expect(res.status).toBe(200);
     expect(res.body.id).toBe(created.body.id);
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.now() - started).toBeLessThan(20_000);
     await complete(t, agent, res.body.id, res.body.lease_token);
   });
 
