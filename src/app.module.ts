@@ -23,6 +23,7 @@ import { UsersModule } from './modules/users/users.module';
 import { WorkspacesModule } from './modules/workspaces/workspaces.module';
 import { WorkflowsModule } from './modules/workflows/workflows.module';
 import { PoliciesModule } from './modules/policies/policies.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -52,6 +53,7 @@ export class AppModule {
         PluginsModule,
         WorkflowsModule,
         PoliciesModule,
+        WebhooksModule,
       ],
     };
   }

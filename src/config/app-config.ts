@@ -58,6 +58,10 @@ export class AppConfig {
   /** Events chained per sealer transaction. */
   readonly auditSealBatchSize: number;
   readonly agents: { offlineAfterSeconds: number };
+  /** Outgoing webhooks (SPEC §3): private targets only with the override; `retryBaseMs` is the first back-off step. */
+  readonly webhooks: { allowPrivateNetworks: boolean; dispatchIntervalMs: number; retryBaseMs: number };
+  /** Where people reach the console/API, for links in notifications. */
+  readonly publicUrl: string | null;
   readonly jobs: { leaseSeconds: number; maxAttempts: number; sweepIntervalMs: number };
   readonly build: { commit?: string; date?: string };
   /** Names of the keys generated under DATA_DIR because they were not configured. */
@@ -221,6 +225,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     auditSealIntervalMs: raw.AUDIT_SEAL_INTERVAL_MS,
     auditSealBatchSize: raw.AUDIT_SEAL_BATCH_SIZE,
     agents: { offlineAfterSeconds: raw.AGENT_OFFLINE_AFTER_SECONDS },
+    webhooks: { allowPrivateNetworks: raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false, dispatchIntervalMs: raw.WEBHOOK_DISPATCH_INTERVAL_MS, retryBaseMs: raw.WEBHOOK_RETRY_BASE_MS },
+    publicUrl: raw.PUBLIC_URL ?? null,
     jobs: { leaseSeconds: raw.JOB_LEASE_SECONDS, maxAttempts: raw.JOB_MAX_ATTEMPTS, sweepIntervalMs: raw.JOB_SWEEP_INTERVAL_MS },
     build: { commit: raw.GIT_COMMIT, date: raw.BUILD_DATE },
     generatedSecrets: generated,

@@ -145,6 +145,18 @@ export class EnvironmentVariables {
   @IsInt() @Min(1) @Max(100000)
   AUDIT_SEAL_BATCH_SIZE: number = 5000;
 
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS?: boolean;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  PUBLIC_URL?: string;
+
+  @IsInt() @Min(50) @Max(600000)
+  WEBHOOK_DISPATCH_INTERVAL_MS: number = 1000;
+
+  @IsInt() @Min(10) @Max(3600000)
+  WEBHOOK_RETRY_BASE_MS: number = 10000;
+
   @IsInt() @Min(5) @Max(3600)
   AGENT_OFFLINE_AFTER_SECONDS: number = 90;
 

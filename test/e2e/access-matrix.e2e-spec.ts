@@ -4,7 +4,7 @@ import { auth, createMember, createTenant, Session, setupPlatform } from '../hel
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /** Which tenant-A object an `:id` in the path stands for. */
-type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy' | 'request' | 'plugin';
+type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy' | 'request' | 'plugin' | 'webhook';
 
 interface MatrixEntry {
   /** Required for every route with a path parameter. */
@@ -124,6 +124,16 @@ const MATRIX: Record<string, MatrixEntry> = {
   'DELETE /api/v1/plugins/:id': { target: 'plugin' },
   'POST /api/v1/plugins/:id/test': { target: 'plugin', body: { workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
   'POST /api/v1/plugins/:id/discover': { target: 'plugin', body: { workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
+
+  'POST /api/v1/webhooks': { body: { url: 'https://93.184.216.34/hook', events: ['agent.offline'] } },
+  'GET /api/v1/webhooks': {},
+  'GET /api/v1/webhooks/:id': { target: 'webhook' },
+  'PATCH /api/v1/webhooks/:id': { target: 'webhook', body: { enabled: false } },
+  'DELETE /api/v1/webhooks/:id': { target: 'webhook' },
+  'POST /api/v1/webhooks/:id/rotate-secret': { target: 'webhook' },
+  'GET /api/v1/webhooks/:id/deliveries': { target: 'webhook' },
+  'POST /api/v1/webhooks/:id/deliveries/:delivery_id/redeliver': { target: 'webhook' },
+  'POST /api/v1/webhooks/:id/test': { target: 'webhook' },
 };
 
 const PARAM = /:[A-Za-z_]+/g;
@@ -197,7 +207,9 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     const req = await request(t.http).post('/api/v1/requests/read').set(as).send({ secret_id: secret, reason: 'matrix' });
     if (req.status !== 201) throw new Error(`request: ${req.status} ${JSON.stringify(req.body)}`);
     const plugin = created(await request(t.http).post('/api/v1/plugins').set(as).send({ catalog_id: 'aws-iam', settings: { region: 'eu-west-1' } }), 'plugin');
-    ids = { plugin, request: req.body.id, tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
+    // A literal public address (no DNS in the test) and an event never emitted here: nothing is ever sent.
+    const webhook = created(await request(t.http).post('/api/v1/webhooks').set(as).send({ url: 'https://93.184.216.34/hook', events: ['agent.offline'] }), 'webhook');
+    ids = { webhook, plugin, request: req.body.id, tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
   });
   afterAll(() => t.close());
 

@@ -54,6 +54,15 @@ describe('tenant-level resources and owners (e2e)', () => {
     'DELETE /api/v1/plugins/:id',
     'POST /api/v1/plugins/:id/test',
     'POST /api/v1/plugins/:id/discover',
+    'POST /api/v1/webhooks',
+    'GET /api/v1/webhooks',
+    'GET /api/v1/webhooks/:id',
+    'PATCH /api/v1/webhooks/:id',
+    'DELETE /api/v1/webhooks/:id',
+    'POST /api/v1/webhooks/:id/rotate-secret',
+    'GET /api/v1/webhooks/:id/deliveries',
+    'POST /api/v1/webhooks/:id/deliveries/:delivery_id/redeliver',
+    'POST /api/v1/webhooks/:id/test',
   ].sort();
 
   const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> => {

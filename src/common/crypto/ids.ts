@@ -25,6 +25,9 @@ export const ID_PREFIXES = {
   session: 'ses',
   invitation: 'inv',
   refreshToken: 'rtk',
+  webhook: 'whk',
+  delivery: 'dlv',
+  webhookEvent: 'evt',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -64,8 +64,11 @@ export class ExclusiveRunner implements OnApplicationShutdown {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** Calls `work` every `intervalMs` while this replica holds lock `key`. */
-  every(name: string, key: number, intervalMs: number, work: () => Promise<void>): void {
+  /**
+   * Calls `work` every `intervalMs` while this replica holds lock `key`; with `key` null on every replica (work that
+   * replicas share by claiming rows, e.g. the webhook dispatcher), still counted, backed off and shown in health.
+   */
+  every(name: string, key: number | null, intervalMs: number, work: () => Promise<void>): void {
     const entry: TaskEntry = {
       name,
       intervalMs,
@@ -140,10 +143,10 @@ export class ExclusiveRunner implements OnApplicationShutdown {
     await Promise.allSettled([...this.running]);
   }
 
-  private async tick(entry: TaskEntry, key: number, work: () => Promise<void>): Promise<void> {
+  private async tick(entry: TaskEntry, key: number | null, work: () => Promise<void>): Promise<void> {
     entry.lastRunAt = new Date();
     try {
-      const ran = await this.runOnce(key, work);
+      const ran = key === null ? await work().then(() => true) : await this.runOnce(key, work);
       this.recordSuccess(entry, ran);
     } catch (error) {
       this.recordFailure(entry, error);

@@ -28,6 +28,25 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'countersign_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by this replica, by outcome (delivered, retry, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outboxDepth = new Gauge({
+    name: 'countersign_outbox_depth',
+    help: 'Webhook deliveries pending, as seen by the last dispatcher run of this replica.',
+    registers: [this.registry],
+  });
+
+  readonly outboxOldest = new Gauge({
+    name: 'countersign_outbox_oldest_seconds',
+    help: 'Age in seconds of the oldest pending webhook delivery, as seen by the last dispatcher run of this replica.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -3,7 +3,9 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ExclusiveRunner, LOCKS } from '../../common/db/exclusive-runner';
 import { AuditService } from '../audit/audit.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { transition } from './request-lifecycle';
+import { requestEventData } from './request-transitions.service';
 import { RequestsRepository } from './requests.repository';
 
 const INTERVAL_MS = 5000;
@@ -17,6 +19,7 @@ export class RequestExpirySweeper implements OnApplicationBootstrap {
     private readonly audit: AuditService,
     private readonly runner: ExclusiveRunner,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -30,7 +33,8 @@ export class RequestExpirySweeper implements OnApplicationBootstrap {
     return this.txHost.withTransaction(async () => {
       const rows = await this.repo.lockExpired(BATCH);
       for (const row of rows) {
-        await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'expire'), decided_at: new Date() });
+        const expired = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'expire'), decided_at: new Date() });
+        await this.webhooks.emit(row.tenant_id, 'request.expired', requestEventData(expired));
         await this.audit.record({ action: 'request.expired', resourceType: 'request', resourceId: row.id, tenantId: row.tenant_id, actor: { type: 'system', id: null, label: 'request-expiry' }, outcome: 'failure' });
       }
       return rows.length;

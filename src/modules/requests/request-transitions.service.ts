@@ -11,6 +11,7 @@ import { JobsService } from '../jobs/jobs.service';
 import { PoliciesService } from '../policies/policies.service';
 import { PolicyInputBuilder } from '../policies/policy-input.builder';
 import { SecretsService } from '../secrets/secrets.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { WorkflowsService } from '../workflows/workflows.service';
 import { RequestDetailDto } from './dto/request.dto';
 import { RequestDetailsService } from './request-details.service';
@@ -21,6 +22,9 @@ import { AlreadyDecidedError, InvalidStateTransitionError, NotEligibleApproverEr
 import { RequestsRepository } from './requests.repository';
 import { decidable, RequestVisibilityService } from './request-visibility.service';
 import { WrapsService } from './wraps.service';
+
+/** The webhook event of each end of a job, where there is one (a failed rollback is announced as failed). */
+const FOLLOW_EVENTS = { complete: 'request.completed', fail: 'request.failed', rollback_complete: 'request.rolled_back', rollback_fail: 'request.failed' } as const;
 
 const FOLLOW_ACTIONS: Record<JobOutcome, string> = {
   complete: 'request.completed',
@@ -60,6 +64,7 @@ export class RequestTransitionsService {
     private readonly wraps: WrapsService,
     private readonly details: RequestDetailsService,
     private readonly audit: AuditService,
+    private readonly webhooks: WebhooksService,
   ) {
     this.jobs.registerOwner('request', { jobFinished: (job) => this.followJob(job) });
   }
@@ -79,26 +84,31 @@ export class RequestTransitionsService {
     const decision = await this.policies.decide(row.tenant_id, input);
     const base = { submitted_at: new Date(), policy_decision: decision as unknown as Record<string, unknown> };
     await this.audit.record({ action: 'request.submitted', resourceType: 'request', resourceId: row.id, payload: { effect: decision.effect, policy_id: decision.policy_id } });
+    await this.notify(row, 'request.submitted', { policy_effect: decision.effect });
 
     if (decision.effect === 'deny') {
       const updated = await this.repo.update(row.tenant_id, row.id, { ...base, status: transition('submitted', 'deny'), decided_at: new Date() });
       await this.audit.record({ action: 'request.rejected', resourceType: 'request', resourceId: row.id, outcome: 'failure', payload: { by: 'policy', policy_id: decision.policy_id } });
+      await this.notify(updated, 'request.rejected', { by: 'policy' });
       return updated;
     }
     if (decision.effect === 'auto_approve') {
       const workflow = await this.workflows.defaultWorkflow(row.tenant_id);
       const approved = await this.repo.update(row.tenant_id, row.id, { ...base, workflow, status: transition('submitted', 'auto_approve'), decided_at: new Date() });
       await this.audit.record({ action: 'request.approved', resourceType: 'request', resourceId: row.id, payload: { by: 'policy', policy_id: decision.policy_id } });
+      await this.notify(approved, 'request.approved', { by: 'policy' });
       return workflow.auto_execute ? this.startExecution(approved) : approved;
     }
     const workflow = decision.workflow_id ? await this.workflows.snapshot(row.tenant_id, decision.workflow_id) : await this.workflows.defaultWorkflow(row.tenant_id);
-    return this.repo.update(row.tenant_id, row.id, {
+    const pending = await this.repo.update(row.tenant_id, row.id, {
       ...base,
       workflow,
       current_stage: 0,
       status: transition('submitted', 'require_approval'),
       approval_expires_at: workflow.approval_timeout_seconds ? new Date(Date.now() + workflow.approval_timeout_seconds * 1000) : null,
     });
+    await this.notifyApprovalNeeded(pending);
+    return pending;
   }
 
   // ---------------------------------------------------------------- approvals
@@ -132,12 +142,15 @@ export class RequestTransitionsService {
     if (tally.rejected) {
       updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'reject'), decided_at: new Date() });
       await this.audit.record({ action: 'request.rejected', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, by: principal.id } });
+      await this.notify(updated, 'request.rejected', { stage: stageIndex, by: principal.id, comment });
     } else if (tally.passed && stageIndex + 1 < row.workflow!.stages.length) {
       updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'approve_stage'), current_stage: stageIndex + 1 });
       await this.audit.record({ action: 'request.stage_approved', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, approved_by: tally.approvedBy } });
+      await this.notifyApprovalNeeded(updated);
     } else if (tally.passed) {
       updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'approve_final'), decided_at: new Date() });
       await this.audit.record({ action: 'request.approved', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, approved_by: tally.approvedBy } });
+      await this.notify(updated, 'request.approved', { stage: stageIndex, approved_by: tally.approvedBy });
       if (row.workflow!.auto_execute) updated = await this.startExecution(updated);
     }
     return this.details.detail(updated);
@@ -150,6 +163,7 @@ export class RequestTransitionsService {
     requirePermission(principal, 'request.break_glass', { workspaceId: row.workspace_id, environmentId: row.environment_id });
     let updated = await this.repo.update(row.tenant_id, row.id, { status: step(row.status, 'break_glass'), break_glass: true, decided_at: new Date() });
     await this.audit.record({ action: 'request.break_glass', resourceType: 'request', resourceId: row.id, payload: { reason, previous_status: row.status } });
+    await this.notify(updated, 'request.break_glass', { break_glass_reason: reason, by: principal.id, previous_status: row.status });
     const autoExecute = row.workflow?.auto_execute ?? true;
     if (autoExecute) updated = await this.startExecution(updated);
     return this.details.detail(updated);
@@ -247,7 +261,8 @@ export class RequestTransitionsService {
     if (!row || row.job_id !== job.id) return;
     const action = jobOutcome(row.status, job.status === 'succeeded');
     if (!action) return;
-    await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, action), completed_at: new Date() });
+    const updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, action), completed_at: new Date() });
+    await this.notify(updated, FOLLOW_EVENTS[action], { job_id: job.id, job_status: job.status, error: job.error });
     await this.audit.record({
       action: FOLLOW_ACTIONS[action],
       resourceType: 'request',
@@ -257,4 +272,36 @@ export class RequestTransitionsService {
       payload: { job_id: job.id, job_status: job.status, error: job.error },
     });
   }
+
+  // ---------------------------------------------------------------- notifications (webhook outbox, same transaction)
+
+  private async notify(row: RequestRow, event: Parameters<WebhooksService['emit']>[1], extra: Record<string, unknown> = {}): Promise<void> {
+    await this.webhooks.emit(row.tenant_id, event, requestEventData(row, extra));
+  }
+
+  /** The current stage, what it still needs, and who may give it (with emails, so a receiver can ask them directly). */
+  private async notifyApprovalNeeded(row: RequestRow): Promise<void> {
+    const stageIndex = row.current_stage ?? 0;
+    const stage = row.workflow!.stages[stageIndex];
+    const decisions = (await this.approvals.listForRequest(row.tenant_id, row.id)).filter((a) => a.stage === stageIndex);
+    const tally = tallyStage(stage, decisions);
+    const approvers = await this.eligibility.eligibleApprovers(decidable(row), stage, new Set(decisions.map((d) => d.approver_id)));
+    await this.notify(row, 'request.approval_needed', { stage: stageIndex, stage_name: stage.name, remaining_approvals: tally.remaining, eligible_approvers: approvers });
+  }
+}
+
+/** What every request event carries. */
+export function requestEventData(row: RequestRow, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    request_id: row.id,
+    type: row.type,
+    title: row.title,
+    reason: row.reason,
+    status: row.status,
+    requester_id: row.requester_id,
+    workspace_id: row.workspace_id,
+    environment_id: row.environment_id,
+    break_glass: row.break_glass,
+    ...extra,
+  };
 }

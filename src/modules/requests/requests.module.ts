@@ -4,6 +4,7 @@ import { ApprovalsModule } from '../approvals/approvals.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { PoliciesModule } from '../policies/policies.module';
 import { SecretsModule } from '../secrets/secrets.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { WorkflowsModule } from '../workflows/workflows.module';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
 import { RequestDetailsService } from './request-details.service';
@@ -23,7 +24,7 @@ import { WrapsService } from './wraps.service';
  * plugins module extends.
  */
 @Module({
-  imports: [ApprovalsModule, SecretsModule, WorkflowsModule, WorkspacesModule, PoliciesModule, JobsModule, AgentsModule],
+  imports: [ApprovalsModule, SecretsModule, WorkflowsModule, WorkspacesModule, PoliciesModule, JobsModule, AgentsModule, WebhooksModule],
   controllers: [RequestsController, ApprovalsInboxController, AgentWrapsController],
   providers: [
     RequestsService,

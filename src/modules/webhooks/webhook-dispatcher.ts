@@ -1,0 +1,140 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { ExclusiveRunner } from '../../common/db/exclusive-runner';
+import { MetricsService } from '../../common/observability/metrics.service';
+import { AppConfig } from '../../config/app-config';
+import { AuditService } from '../audit/audit.service';
+import { toSlackMessage, WebhookPayload } from './webhook-events';
+import { postWebhook, SendResult } from './webhook-sender';
+import { signatureHeader } from './webhook-signature';
+import { ClaimedDelivery, WebhooksRepository } from './webhooks.repository';
+import { WebhooksService } from './webhooks.service';
+
+export const DISPATCHER_TASK = 'webhook-dispatcher';
+/** Deliveries are retried for this long after the event, then marked failed. */
+export const RETRY_WINDOW_MS = 24 * 3600 * 1000;
+const MAX_DELAY_MS = 3600 * 1000;
+/** An endpoint is disabled after this many failures in a row, or when it has failed everything for the retry window. */
+export const DISABLE_AFTER_FAILURES = 50;
+const BATCH = 20;
+const LEASE_SECONDS = 60;
+const LOG_PERIOD_MS = 60_000;
+
+/** Exponential back-off with ±25 % jitter: base, 2·base, 4·base … capped at an hour. */
+export function retryDelayMs(attempts: number, baseMs: number, random = Math.random): number {
+  const raw = Math.min(MAX_DELAY_MS, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(raw * (0.75 + random() * 0.5));
+}
+
+/**
+ * Sends the outbox. Runs on every replica (no advisory lock): each tick claims due deliveries with
+ * `FOR UPDATE SKIP LOCKED` and a lease, so replicas share the work and none sends a delivery another holds.
+ * Counted and shown in health like every background task; stops with the app (in-flight requests aborted).
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  private readonly abort = new AbortController();
+  private readonly lastLogged = new Map<string, { message: string; at: number }>();
+
+  constructor(
+    private readonly repo: WebhooksRepository,
+    private readonly webhooks: WebhooksService,
+    private readonly runner: ExclusiveRunner,
+    private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
+    private readonly config: AppConfig,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.runner.every(DISPATCHER_TASK, null, this.config.webhooks.dispatchIntervalMs, () => this.dispatchDue().then(() => undefined));
+  }
+
+  beforeApplicationShutdown(): void {
+    this.abort.abort();
+  }
+
+  /** One round: claim, send concurrently, record. Returns how many deliveries were attempted. */
+  async dispatchDue(): Promise<number> {
+    if (this.abort.signal.aborted) return 0;
+    const claimed = await this.repo.claimDue(BATCH, LEASE_SECONDS);
+    // Endpoints in parallel; one endpoint's deliveries one after the other, in the order their events happened.
+    const byEndpoint = new Map<string, ClaimedDelivery[]>();
+    for (const d of claimed) byEndpoint.set(d.webhook_id, [...(byEndpoint.get(d.webhook_id) ?? []), d]);
+    await Promise.all([...byEndpoint.values()].map(async (queue) => {
+      for (const d of queue) await this.deliver(d);
+    }));
+    const stats = await this.repo.outboxStats();
+    this.metrics.outboxDepth.set(stats.depth);
+    this.metrics.outboxOldest.set(stats.oldest_seconds);
+    this.runner.reportBacklog(DISPATCHER_TASK, stats.depth);
+    return claimed.length;
+  }
+
+  private async deliver(d: ClaimedDelivery): Promise<void> {
+    if (!d.webhook_enabled) {
+      await this.repo.abandon(d.tenant_id, d.id, 'endpoint disabled');
+      this.metrics.webhookDeliveries.inc({ outcome: 'failed' });
+      return;
+    }
+    const payload = d.payload as unknown as WebhookPayload;
+    const body = JSON.stringify(d.format === 'slack' ? toSlackMessage(payload, this.config.publicUrl) : payload);
+    let result: SendResult;
+    try {
+      const secrets = await this.webhooks.signingSecrets(d.tenant_id, d.webhook_id, d);
+      result = await postWebhook(
+        d.url,
+        body,
+        { 'x-countersign-event': d.event, 'x-countersign-delivery': d.id, 'x-countersign-signature': signatureHeader(secrets, body, Math.floor(Date.now() / 1000)) },
+        this.config.webhooks.allowPrivateNetworks,
+        this.abort.signal,
+      );
+    } catch (e) {
+      result = { ok: false, statusCode: null, error: e instanceof Error ? e.message : String(e) };
+    }
+    const error = result.error?.slice(0, 500) ?? null;
+    if (result.ok) {
+      await this.repo.recordAttempt(d.tenant_id, d.id, { status: 'delivered', statusCode: result.statusCode, error: null, nextAttemptAt: null });
+      this.metrics.webhookDeliveries.inc({ outcome: 'delivered' });
+      this.lastLogged.delete(d.webhook_id);
+    } else {
+      const next = new Date(Date.now() + retryDelayMs(d.attempts + 1, this.config.webhooks.retryBaseMs));
+      const expired = next.getTime() > new Date(d.created_at).getTime() + RETRY_WINDOW_MS;
+      await this.repo.recordAttempt(d.tenant_id, d.id, { status: expired ? 'failed' : 'pending', statusCode: result.statusCode, error, nextAttemptAt: expired ? null : next });
+      this.metrics.webhookDeliveries.inc({ outcome: expired ? 'failed' : 'retry' });
+      this.logFailure(d, error ?? 'failed');
+    }
+    await this.noteEndpointHealth(d, result.ok);
+  }
+
+  /** A repeated identical failure of one endpoint is logged once per period, not once per attempt. */
+  private logFailure(d: ClaimedDelivery, message: string): void {
+    const last = this.lastLogged.get(d.webhook_id);
+    if (last && last.message === message && Date.now() - last.at < LOG_PERIOD_MS) return;
+    this.lastLogged.set(d.webhook_id, { message, at: Date.now() });
+    this.logger.warn({ webhook_id: d.webhook_id, delivery_id: d.id, tenant_id: d.tenant_id, attempts: d.attempts + 1, error: message }, 'webhook delivery failed');
+  }
+
+  private async noteEndpointHealth(d: ClaimedDelivery, ok: boolean): Promise<void> {
+    const w = await this.repo.noteOutcome(d.tenant_id, d.webhook_id, ok);
+    if (!w || ok || !w.enabled) return;
+    const failingFor = w.failing_since ? Date.now() - new Date(w.failing_since).getTime() : 0;
+    if (w.consecutive_failures < DISABLE_AFTER_FAILURES && failingFor < RETRY_WINDOW_MS) return;
+    const reason = `disabled after ${w.consecutive_failures} consecutive failed deliveries`;
+    await this.txHost.withTransaction(Propagation.RequiresNew, async () => {
+      const disabled = await this.repo.autoDisable(d.tenant_id, d.webhook_id, reason);
+      if (!disabled) return;
+      await this.audit.record({
+        action: 'webhook.auto_disabled',
+        resourceType: 'webhook',
+        resourceId: d.webhook_id,
+        tenantId: d.tenant_id,
+        actor: { type: 'system', id: null, label: DISPATCHER_TASK },
+        outcome: 'failure',
+        payload: { reason, consecutive_failures: w.consecutive_failures, failing_since: w.failing_since },
+      });
+    });
+  }
+}

@@ -1,0 +1,87 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
+import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
+import { Principal } from '../../common/auth/principal';
+import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
+import { RevealsSecret } from '../../common/http/idempotency.decorator';
+import { CreatedWebhookDto, CreateWebhookDto, TestWebhookResponseDto, UpdateWebhookDto, WebhookDeliveryDto, WebhookDto } from './dto/webhook.dto';
+import { WebhooksService } from './webhooks.service';
+
+const MANAGE = { permission: 'webhook.manage', scope: 'tenant' } as const;
+
+@ApiTags('Webhooks')
+@ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such webhook (or delivery) in your tenant.' })
+@Controller('api/v1/webhooks')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  /** Register an endpoint; the signing secret is shown once. */
+  @Post()
+  @RevealsSecret()
+  @Authenticated(MANAGE)
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
+    return this.webhooks.create(principal, dto);
+  }
+
+  /** List the tenant's endpoints (never their secrets). */
+  @Get()
+  @Authenticated(MANAGE)
+  @ApiOkResponse({ type: PageOf(WebhookDto) })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: PaginationQueryDto) {
+    return this.webhooks.list(principal, query);
+  }
+
+  @Get(':id')
+  @Authenticated(MANAGE)
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WebhookDto> {
+    return this.webhooks.get(principal, id);
+  }
+
+  /** Enable or disable, change the events, URL or description. */
+  @Patch(':id')
+  @Authenticated(MANAGE)
+  update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdateWebhookDto): Promise<WebhookDto> {
+    return this.webhooks.update(principal, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Authenticated(MANAGE)
+  remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    return this.webhooks.remove(principal, id);
+  }
+
+  /** A new signing secret, shown once; the previous one keeps signing (a second `v1=`) for 24 h. */
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @RevealsSecret()
+  @Authenticated(MANAGE)
+  rotateSecret(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<CreatedWebhookDto> {
+    return this.webhooks.rotateSecret(principal, id);
+  }
+
+  /** The endpoint's deliveries, oldest first: status, attempts, last status code and error, next attempt. */
+  @Get(':id/deliveries')
+  @Authenticated(MANAGE)
+  @ApiOkResponse({ type: PageOf(WebhookDeliveryDto) })
+  deliveries(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: PaginationQueryDto) {
+    return this.webhooks.deliveries(principal, id, query);
+  }
+
+  /** Send a delivery again (now), whatever its state. */
+  @Post(':id/deliveries/:delivery_id/redeliver')
+  @HttpCode(202)
+  @Authenticated(MANAGE)
+  redeliver(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Param('delivery_id') deliveryId: string): Promise<WebhookDeliveryDto> {
+    return this.webhooks.redeliver(principal, id, deliveryId);
+  }
+
+  /** Queue a `ping` event to this endpoint. */
+  @Post(':id/test')
+  @HttpCode(202)
+  @Authenticated(MANAGE)
+  test(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TestWebhookResponseDto> {
+    return this.webhooks.test(principal, id);
+  }
+}
