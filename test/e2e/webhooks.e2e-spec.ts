@@ -23,7 +23,10 @@ interface Received {
   body: string;
 }
 
-/** A receiver on loopback: `/flaky` answers 500 twice then 200, `/redirect` answers 302 to `/landing`, the rest 200. */
+/**
+ * A receiver on loopback: `/flaky` answers 500 twice then 200, `/down` always 503, `/redirect` 302 to `/landing`,
+ * the rest 200.
+ */
 async function startReceiver(): Promise<{ server: Server; base: string; got: Received[] }> {
   const got: Received[] = [];
   let flaky = 0;
@@ -33,6 +36,7 @@ async function startReceiver(): Promise<{ server: Server; base: string; got: Rec
     req.on('end', () => {
       got.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       if (req.url === '/flaky' && ++flaky <= 2) return res.writeHead(500).end('boom');
+      if (req.url === '/down') return res.writeHead(503).end('down');
       if (req.url === '/redirect') return res.writeHead(302, { location: `http://127.0.0.1:${(server.address() as AddressInfo).port}/landing` }).end();
       res.writeHead(200).end('ok');
     });
@@ -235,6 +239,51 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
     expect(rows.rows[0].n).toBe(0);
     expect(rx.got.filter((g) => g.path === '/hook').length).toBe(rx.got.slice(0, before).filter((g) => g.path === '/hook').length);
     await request(t.http).patch(`/api/v1/webhooks/${hook.id}`).set(as()).send({ enabled: true }).expect(200);
+  });
+
+  it('format "slack": a Slack message with title, requester, reason, what is needed and a PUBLIC_URL link', async () => {
+    const slack = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/slack`, events: ['request.approval_needed'], format: 'slack' });
+    expect(slack.body.format).toBe('slack');
+    const created = await request(t.http).post('/api/v1/requests/read').set(auth(alice.token)).send({ secret_id: secretId, reason: 'quarterly audit sample' });
+    const got = await waitFor('the slack message', () => rx.got.find((g) => g.path === '/slack' && g.body.includes(created.body.id)));
+    const msg = JSON.parse(got.body);
+    expect(msg.blocks[0]).toMatchObject({ type: 'header', text: { text: expect.stringContaining('Approval needed') } });
+    expect(msg.text).toContain('*Reason:* quarterly audit sample');
+    expect(msg.text).toContain(`*Requester:* ${alice.userId}`);
+    expect(msg.text).toContain('bob@hooks.example');
+    expect(msg.text).toContain(`<https://countersign.example/api/v1/requests/${created.body.id}|Open in Countersign>`);
+    expect(verifyCountersign(slack.body.signing_secret, String(got.headers['x-countersign-signature']), got.body)).toBe(true);
+    await request(t.http).delete(`/api/v1/webhooks/${slack.body.id}`).set(as()).expect(204);
+  });
+
+  it('a create retried with the same Idempotency-Key gets 409 naming the webhook, never a second secret', async () => {
+    const key = `whk-create-${Date.now()}`;
+    const body = { url: `${rx.base}/idem`, events: ['agent.offline'] };
+    const first = await request(t.http).post('/api/v1/webhooks').set(as()).set('Idempotency-Key', key).send(body);
+    expect(first.status).toBe(201);
+    const again = await request(t.http).post('/api/v1/webhooks').set(as()).set('Idempotency-Key', key).send(body);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('IDEMPOTENCY_REPLAY_UNAVAILABLE');
+    expect(JSON.stringify(again.body)).toContain(first.body.id);
+    expect(JSON.stringify(again.body)).not.toContain('whsec_');
+    const listed = await request(t.http).get('/api/v1/webhooks?limit=200').set(as());
+    expect(listed.body.data.filter((w: { url: string }) => w.url === body.url)).toHaveLength(1);
+  });
+
+  it('an endpoint that fails 50 deliveries in a row is disabled, audited, and receives nothing more', async () => {
+    const down = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/down`, events: ['agent.offline'] });
+    for (let i = 0; i < 50; i++) await request(t.http).post(`/api/v1/webhooks/${down.body.id}/test`).set(as()).send({}).expect(202);
+    const disabled = await waitFor('the endpoint disabled', async () => {
+      const w = await request(t.http).get(`/api/v1/webhooks/${down.body.id}`).set(as());
+      return w.body.enabled === false && w.body;
+    });
+    expect(Number(/(\d+) consecutive failed deliveries/.exec(disabled.disabled_reason)?.[1])).toBeGreaterThanOrEqual(50);
+    const audit = await request(t.http).get(`/api/v1/audit-events?action=webhook.auto_disabled&resource_id=${down.body.id}`).set(as());
+    expect(audit.body.data).toHaveLength(1);
+    const hits = rx.got.filter((g) => g.path === '/down').length;
+    await request(t.http).post(`/api/v1/webhooks/${down.body.id}/test`).set(as()).send({}).expect(202);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(rx.got.filter((g) => g.path === '/down').length).toBe(hits);
   });
 
   it('two replicas on one database deliver each event exactly once', async () => {

@@ -63,8 +63,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     // Endpoints in parallel; one endpoint's deliveries one after the other, in the order their events happened.
     const byEndpoint = new Map<string, ClaimedDelivery[]>();
     for (const d of claimed) byEndpoint.set(d.webhook_id, [...(byEndpoint.get(d.webhook_id) ?? []), d]);
+    // Once an endpoint is disabled (here, or by its owner meanwhile), the rest of its batch is dropped, not sent.
     await Promise.all([...byEndpoint.values()].map(async (queue) => {
-      for (const d of queue) await this.deliver(d);
+      let enabled = true;
+      for (const d of queue) enabled = enabled ? await this.deliver(d) : await this.drop(d);
     }));
     const stats = await this.repo.outboxStats();
     this.metrics.outboxDepth.set(stats.depth);
@@ -73,12 +75,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return claimed.length;
   }
 
-  private async deliver(d: ClaimedDelivery): Promise<void> {
-    if (!d.webhook_enabled) {
-      await this.repo.abandon(d.tenant_id, d.id, 'endpoint disabled');
-      this.metrics.webhookDeliveries.inc({ outcome: 'failed' });
-      return;
-    }
+  private async drop(d: ClaimedDelivery): Promise<false> {
+    await this.repo.abandon(d.tenant_id, d.id, 'endpoint disabled');
+    this.metrics.webhookDeliveries.inc({ outcome: 'failed' });
+    return false;
+  }
+
+  /** Sends one delivery and records the outcome; returns whether the endpoint is still enabled. */
+  private async deliver(d: ClaimedDelivery): Promise<boolean> {
+    if (!d.webhook_enabled) return this.drop(d);
     const payload = d.payload as unknown as WebhookPayload;
     const body = JSON.stringify(d.format === 'slack' ? toSlackMessage(payload, this.config.publicUrl) : payload);
     let result: SendResult;
@@ -106,7 +111,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       this.metrics.webhookDeliveries.inc({ outcome: expired ? 'failed' : 'retry' });
       this.logFailure(d, error ?? 'failed');
     }
-    await this.noteEndpointHealth(d, result.ok);
+    return this.noteEndpointHealth(d, result.ok);
   }
 
   /** A repeated identical failure of one endpoint is logged once per period, not once per attempt. */
@@ -117,11 +122,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.logger.warn({ webhook_id: d.webhook_id, delivery_id: d.id, tenant_id: d.tenant_id, attempts: d.attempts + 1, error: message }, 'webhook delivery failed');
   }
 
-  private async noteEndpointHealth(d: ClaimedDelivery, ok: boolean): Promise<void> {
+  /** Counts the outcome against the endpoint and disables it past the threshold; returns whether it is still enabled. */
+  private async noteEndpointHealth(d: ClaimedDelivery, ok: boolean): Promise<boolean> {
     const w = await this.repo.noteOutcome(d.tenant_id, d.webhook_id, ok);
-    if (!w || ok || !w.enabled) return;
+    if (!w || !w.enabled) return false;
+    if (ok) return true;
     const failingFor = w.failing_since ? Date.now() - new Date(w.failing_since).getTime() : 0;
-    if (w.consecutive_failures < DISABLE_AFTER_FAILURES && failingFor < RETRY_WINDOW_MS) return;
+    if (w.consecutive_failures < DISABLE_AFTER_FAILURES && failingFor < RETRY_WINDOW_MS) return true;
     const reason = `disabled after ${w.consecutive_failures} consecutive failed deliveries`;
     await this.txHost.withTransaction(Propagation.RequiresNew, async () => {
       const disabled = await this.repo.autoDisable(d.tenant_id, d.webhook_id, reason);
@@ -136,5 +143,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         payload: { reason, consecutive_failures: w.consecutive_failures, failing_since: w.failing_since },
       });
     });
+    return false;
   }
 }

@@ -32,6 +32,7 @@ export class WebhooksController {
     return this.webhooks.list(principal, query);
   }
 
+  /** Get one endpoint (never its secret). */
   @Get(':id')
   @Authenticated(MANAGE)
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WebhookDto> {
@@ -45,6 +46,7 @@ export class WebhooksController {
     return this.webhooks.update(principal, id, dto);
   }
 
+  /** Delete an endpoint and its deliveries. */
   @Delete(':id')
   @HttpCode(204)
   @Authenticated(MANAGE)
