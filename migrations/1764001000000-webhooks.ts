@@ -48,10 +48,12 @@ export class Webhooks1764001000000 implements MigrationInterface {
       );
       CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
       CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (tenant_id, webhook_id, id);
+      -- agent.offline is announced once per lapse: after the last heartbeat it was announced for.
+      ALTER TABLE agents ADD COLUMN offline_notified_at timestamptz;
     `);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE webhook_deliveries; DROP TABLE webhooks;`);
+    await q.query(`ALTER TABLE agents DROP COLUMN offline_notified_at; DROP TABLE webhook_deliveries; DROP TABLE webhooks;`);
   }
 }

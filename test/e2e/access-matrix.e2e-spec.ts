@@ -125,7 +125,7 @@ const MATRIX: Record<string, MatrixEntry> = {
   'POST /api/v1/plugins/:id/test': { target: 'plugin', body: { workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
   'POST /api/v1/plugins/:id/discover': { target: 'plugin', body: { workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
 
-  'POST /api/v1/webhooks': { body: { url: 'https://93.184.216.34/hook', events: ['agent.offline'] } },
+  'POST /api/v1/webhooks': { body: { url: 'https://93.184.216.34/hook', events: ['audit.chain_broken'] } },
   'GET /api/v1/webhooks': {},
   'GET /api/v1/webhooks/:id': { target: 'webhook' },
   'PATCH /api/v1/webhooks/:id': { target: 'webhook', body: { enabled: false } },
@@ -208,7 +208,7 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     if (req.status !== 201) throw new Error(`request: ${req.status} ${JSON.stringify(req.body)}`);
     const plugin = created(await request(t.http).post('/api/v1/plugins').set(as).send({ catalog_id: 'aws-iam', settings: { region: 'eu-west-1' } }), 'plugin');
     // A literal public address (no DNS in the test) and an event never emitted here: nothing is ever sent.
-    const webhook = created(await request(t.http).post('/api/v1/webhooks').set(as).send({ url: 'https://93.184.216.34/hook', events: ['agent.offline'] }), 'webhook');
+    const webhook = created(await request(t.http).post('/api/v1/webhooks').set(as).send({ url: 'https://93.184.216.34/hook', events: ['audit.chain_broken'] }), 'webhook');
     ids = { webhook, plugin, request: req.body.id, tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
   });
   afterAll(() => t.close());

@@ -136,7 +136,7 @@ describe('HTTP foundation (e2e)', () => {
       expect(health.status).toBe(200);
       expect(health.body).toEqual({ status: 'ok', db: 'connected', version: expect.stringMatching(/^\d+\.\d+\.\d+/), background: expect.any(Array) });
       const tasks = (health.body.background as { task: string }[]).map((b) => b.task).sort();
-      expect(tasks).toEqual(['audit-sealer', 'idempotency-sweeper', 'job-lease-sweeper', 'request-expiry']);
+      expect(tasks).toEqual(['agent-offline-notifier', 'audit-sealer', 'idempotency-sweeper', 'job-lease-sweeper', 'request-expiry', 'webhook-dispatcher']);
       const version = await request(t.http).get('/api/v1/version');
       expect(version.body).toEqual({
         version: health.body.version,

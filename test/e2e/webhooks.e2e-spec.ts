@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import request from 'supertest';
+import { MetricsService } from '../../src/common/observability/metrics.service';
 import { WebhooksService } from '../../src/modules/webhooks/webhooks.service';
 import { assign, auth, createMember, createTenant, Session, setupPlatform } from '../helpers/identity';
 import { createTestApp, TestApp } from '../helpers/test-app';
@@ -159,7 +160,7 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
   });
 
   it('500 twice then 200: delivered on the third attempt, visible in the deliveries log', async () => {
-    const flaky = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/flaky`, events: ['agent.offline'] });
+    const flaky = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/flaky`, events: ['audit.chain_broken'] });
     const test = await request(t.http).post(`/api/v1/webhooks/${flaky.body.id}/test`).set(as()).send({});
     expect(test.status).toBe(202);
     expect(test.body.delivery_id).toMatch(/^dlv_/);
@@ -175,7 +176,7 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
   });
 
   it('a redirect is a failed attempt and is not followed', async () => {
-    const redirecting = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/redirect`, events: ['agent.offline'] });
+    const redirecting = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/redirect`, events: ['audit.chain_broken'] });
     const test = await request(t.http).post(`/api/v1/webhooks/${redirecting.body.id}/test`).set(as()).send({});
     const d = await waitFor('the redirect attempt', async () => {
       const list = await request(t.http).get(`/api/v1/webhooks/${redirecting.body.id}/deliveries`).set(as());
@@ -258,7 +259,7 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
 
   it('a create retried with the same Idempotency-Key gets 409 naming the webhook, never a second secret', async () => {
     const key = `whk-create-${Date.now()}`;
-    const body = { url: `${rx.base}/idem`, events: ['agent.offline'] };
+    const body = { url: `${rx.base}/idem`, events: ['audit.chain_broken'] };
     const first = await request(t.http).post('/api/v1/webhooks').set(as()).set('Idempotency-Key', key).send(body);
     expect(first.status).toBe(201);
     const again = await request(t.http).post('/api/v1/webhooks').set(as()).set('Idempotency-Key', key).send(body);
@@ -271,7 +272,7 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
   });
 
   it('an endpoint that fails 50 deliveries in a row is disabled, audited, and receives nothing more', async () => {
-    const down = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/down`, events: ['agent.offline'] });
+    const down = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/down`, events: ['audit.chain_broken'] });
     for (let i = 0; i < 50; i++) await request(t.http).post(`/api/v1/webhooks/${down.body.id}/test`).set(as()).send({}).expect(202);
     const disabled = await waitFor('the endpoint disabled', async () => {
       const w = await request(t.http).get(`/api/v1/webhooks/${down.body.id}`).set(as());
@@ -286,10 +287,34 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
     expect(rx.got.filter((g) => g.path === '/down').length).toBe(hits);
   });
 
+  it('an agent whose heartbeat lapsed is announced once as agent.offline', async () => {
+    const offline = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/offline`, events: ['agent.offline'] });
+    const c = await t.db.client();
+    await c.query(`UPDATE agents SET last_seen_at = now() - interval '1 hour' WHERE id = $1`, [agent.id]);
+    await c.end();
+    const got = await waitFor('agent.offline', () => rx.got.find((g) => g.path === '/offline'));
+    expect(JSON.parse(got.body)).toMatchObject({ type: 'agent.offline', tenant_id: tenantId, data: { agent_id: agent.id, name: 'a1', cluster_name: 'c1', last_seen_at: expect.any(String) } });
+    expect(verifyCountersign(offline.body.signing_secret, String(got.headers['x-countersign-signature']), got.body)).toBe(true);
+    // The notifier runs every 5 s: after two more runs it still has announced this lapse once.
+    await new Promise((r) => setTimeout(r, 11_000));
+    expect(rx.got.filter((g) => g.path === '/offline')).toHaveLength(1);
+    await request(t.http).delete(`/api/v1/webhooks/${offline.body.id}`).set(as()).expect(204);
+  }, 90_000);
+
+  it('the dispatcher is a background task in /api/v1/health and its lag is a metric', async () => {
+    const health = await request(t.http).get('/api/v1/health');
+    expect(health.body.background).toEqual(expect.arrayContaining([expect.objectContaining({ task: 'webhook-dispatcher', status: 'ok' })]));
+    const metrics = await t.app.get(MetricsService).registry.metrics();
+    expect(metrics).toMatch(/countersign_outbox_oldest_seconds \d/);
+    expect(metrics).toMatch(/countersign_outbox_depth \d/);
+    expect(metrics).toMatch(/countersign_webhook_deliveries_total\{outcome="delivered"\} [1-9]/);
+    expect(metrics).toMatch(/countersign_background_task_runs_total\{task="webhook-dispatcher",outcome="success"\} [1-9]/);
+  });
+
   it('two replicas on one database deliver each event exactly once', async () => {
     const t2 = await createTestApp({ db: t.db, env: ENV });
     try {
-      const counted = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/count`, events: ['agent.offline'] });
+      const counted = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/count`, events: ['audit.chain_broken'] });
       const ids: string[] = [];
       for (let i = 0; i < 30; i++) {
         const res = await request((i % 2 ? t2 : t).http).post(`/api/v1/webhooks/${counted.body.id}/test`).set(as()).send({});
@@ -337,7 +362,7 @@ describe('webhooks: SSRF guard without the override (e2e)', () => {
   });
 
   it('accepts a public https address, and refuses to move it to a private one', async () => {
-    const ok = await request(t.http).post('/api/v1/webhooks').set(auth(owner.token)).send({ url: 'https://93.184.216.34/hook', events: ['agent.offline'] });
+    const ok = await request(t.http).post('/api/v1/webhooks').set(auth(owner.token)).send({ url: 'https://93.184.216.34/hook', events: ['audit.chain_broken'] });
     expect(ok.status).toBe(201);
     const moved = await request(t.http).patch(`/api/v1/webhooks/${ok.body.id}`).set(auth(owner.token)).send({ url: 'https://192.168.1.10/' });
     expect(moved.status).toBe(400);

@@ -11,6 +11,7 @@ export const LOCKS = {
   requestExpiry: 7_301_104,
   /** Transaction-scoped: serialises writers of the audit chain (the sealer, and any direct caller such as a test). */
   auditChainWrite: 7_301_105,
+  agentOfflineNotifier: 7_301_106,
 } as const;
 
 /** A failing task retries sooner than this, but logs the same failure again only once per period. */

@@ -60,6 +60,24 @@ export class AgentsRepository extends BaseRepository {
     return this.rows(`UPDATE agents SET public_key = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, publicKey]).then(() => undefined);
   }
 
+  /**
+   * Agents (every tenant) whose heartbeat lapsed `offlineAfterSeconds` ago and whose lapse was not announced yet,
+   * locked for the notifier's transaction.
+   */
+  lockLapsed(offlineAfterSeconds: number, limit: number): Promise<AgentRow[]> {
+    return this.rows<AgentRow>(
+      `SELECT * FROM agents
+        WHERE revoked_at IS NULL AND last_seen_at IS NOT NULL AND last_seen_at < now() - make_interval(secs => $1)
+          AND (offline_notified_at IS NULL OR offline_notified_at < last_seen_at)
+        ORDER BY last_seen_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [offlineAfterSeconds, limit],
+    );
+  }
+
+  markOfflineNotified(tenantId: string, id: string): Promise<void> {
+    return this.rows(`UPDATE agents SET offline_notified_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, id]).then(() => undefined);
+  }
+
   heartbeat(tenantId: string, id: string, version: string | undefined, capabilities: string[] | undefined): Promise<void> {
     return this.rows(
       `UPDATE agents SET last_seen_at = now(), version = COALESCE($3, version), capabilities = COALESCE($4, capabilities) WHERE tenant_id = $1 AND id = $2`,
