@@ -16,6 +16,8 @@ export class AppConfig {
   readonly databasePoolSize: number;
   /** PostgreSQL `statement_timeout` of the app's pool, in ms (0: none). Migrations run without it. */
   readonly dbStatementTimeoutMs: number;
+  /** How long the pool waits to open a connection (pg `connectionTimeoutMillis`). */
+  readonly dbConnectTimeoutMs: number;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   readonly redisUrl?: string;
@@ -193,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl: raw.DATABASE_URL,
     databasePoolSize: raw.DATABASE_POOL_SIZE,
     dbStatementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
+    dbConnectTimeoutMs: raw.DB_CONNECT_TIMEOUT_MS,
     dataDir,
     embeddedPgPort: raw.EMBEDDED_PG_PORT,
     redisUrl: raw.REDIS_URL,

@@ -27,6 +27,10 @@ export class EnvironmentVariables {
   @IsInt() @Min(0) @Max(3600000)
   DB_STATEMENT_TIMEOUT_MS: number = 5000;
 
+  /** How long a request waits for a new pool connection before 503 STORAGE_UNAVAILABLE. */
+  @IsInt() @Min(100) @Max(120000)
+  DB_CONNECT_TIMEOUT_MS: number = 5000;
+
   @IsString() @MinLength(1)
   DATA_DIR: string = './.data';
 

@@ -51,6 +51,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...process.env,
     LOG_LEVEL: 'info',
     RATE_LIMIT_AUTH: '1000',
+    // Test files share two cores with PostgreSQL (and, in CI, sometimes another suite): opening a connection may be slow.
+    DB_CONNECT_TIMEOUT_MS: '30000',
     REDIS_URL: '',
     ...options.env,
     DATABASE_URL: options.databaseUrl ?? db.url,

@@ -9,7 +9,7 @@ export const MIGRATIONS_TABLE = 'schema_migrations';
  * a statement running longer is cancelled (SQLSTATE 57014, answered 503 STORAGE_UNAVAILABLE) instead of holding the
  * request as long as the database hangs. Only the app's pool sets it; migrations may legitimately run long.
  */
-export function buildDataSourceOptions(url: string, poolSize = 10, statementTimeoutMs = 0): DataSourceOptions {
+export function buildDataSourceOptions(url: string, poolSize = 10, statementTimeoutMs = 0, connectTimeoutMs = 5000): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -21,7 +21,7 @@ export function buildDataSourceOptions(url: string, poolSize = 10, statementTime
     applicationName: 'countersign',
     extra: {
       max: poolSize,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: connectTimeoutMs,
       idleTimeoutMillis: 30000,
       ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
     },

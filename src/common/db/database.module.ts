@@ -19,7 +19,7 @@ import { ExclusiveRunner } from './exclusive-runner';
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        ...buildDataSourceOptions(config.databaseUrl!, config.databasePoolSize, config.dbStatementTimeoutMs),
+        ...buildDataSourceOptions(config.databaseUrl!, config.databasePoolSize, config.dbStatementTimeoutMs, config.dbConnectTimeoutMs),
         autoLoadEntities: true,
         retryAttempts: 0,
       }),
