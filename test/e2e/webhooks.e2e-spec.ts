@@ -311,6 +311,29 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
     expect(metrics).toMatch(/countersign_background_task_runs_total\{task="webhook-dispatcher",outcome="success"\} [1-9]/);
   });
 
+  it('a verification that finds the audit chain broken announces audit.chain_broken, once per break', async () => {
+    const chain = await request(t.http).post('/api/v1/webhooks').set(as()).send({ url: `${rx.base}/chain`, events: ['audit.chain_broken'] });
+    const verify = () => request(t.http).get('/api/v1/audit-events/verify').set(as());
+    const sealed = await waitFor('the chain sealed', async () => {
+      const v = await verify();
+      return v.body.verified === true && v.body.checked > 0 && v.body;
+    });
+    expect(sealed.verified).toBe(true);
+    const c = await t.db.client();
+    const [victim] = (await c.query(`SELECT id FROM audit_events WHERE tenant_id = $1 AND action = 'workspace.created' ORDER BY id LIMIT 1`, [tenantId])).rows;
+    await c.query(`SET session_replication_role = replica`);
+    await c.query(`UPDATE audit_events SET payload = '{"slug":"tampered"}' WHERE id = $1`, [victim.id]);
+    await c.end();
+    expect((await verify()).body).toMatchObject({ verified: false, first_invalid_id: victim.id });
+    const got = await waitFor('audit.chain_broken', () => rx.got.find((g) => g.path === '/chain'));
+    expect(JSON.parse(got.body)).toMatchObject({ type: 'audit.chain_broken', tenant_id: tenantId, data: { first_invalid_id: victim.id, detected_by: 'verify' } });
+    expect(verifyCountersign(chain.body.signing_secret, String(got.headers['x-countersign-signature']), got.body)).toBe(true);
+    expect((await verify()).body.verified).toBe(false);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(rx.got.filter((g) => g.path === '/chain')).toHaveLength(1);
+  });
+
+  // Last: closing a second app in this process closes the transactional adapter the first one shares with it.
   it('two replicas on one database deliver each event exactly once', async () => {
     const t2 = await createTestApp({ db: t.db, env: ENV });
     try {
@@ -330,6 +353,7 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
       await t2.close();
     }
   }, 120_000);
+
 });
 
 describe('webhooks: SSRF guard without the override (e2e)', () => {

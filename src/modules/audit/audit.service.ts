@@ -38,6 +38,8 @@ const SEALER_TASK = 'audit-sealer';
 /** While previous signing keys are configured, how often the sealer looks for latest checkpoints to sign again. */
 const RESIGN_INTERVAL_MS = 60_000;
 
+export type ChainBrokenListener = (tenantId: string, finding: { checked: number; first_invalid_id: string | null }) => Promise<void>;
+
 @Injectable()
 export class AuditService implements AuditSink, OnApplicationBootstrap, BeforeApplicationShutdown {
   /** Every event of a transaction at or above this xid may still be unsealed (see `sealPending`). */
@@ -56,6 +58,13 @@ export class AuditService implements AuditSink, OnApplicationBootstrap, BeforeAp
     private readonly runner: ExclusiveRunner,
     private readonly config: AppConfig,
   ) {}
+
+  private readonly chainBrokenListeners: ChainBrokenListener[] = [];
+
+  /** Told when a verification finds a tenant's chain broken (the webhooks module announces `audit.chain_broken`). */
+  onChainBroken(listener: ChainBrokenListener): void {
+    this.chainBrokenListeners.push(listener);
+  }
 
   beforeApplicationShutdown(): void {
     this.stopping = true;
@@ -203,7 +212,12 @@ export class AuditService implements AuditSink, OnApplicationBootstrap, BeforeAp
     requireTenantPermission(principal, 'audit.read');
     const unsealed = await this.repo.unsealedOf(principal.tenantId);
     const lag = { unsealed: unsealed.count, oldest_unsealed_at: unsealed.oldest ? unsealed.oldest.toISOString() : null };
-    return { ...(await this.verifyChain(principal.tenantId)), ...lag };
+    const result = await this.verifyChain(principal.tenantId);
+    if (!result.verified) {
+      // A listener's failure must not hide the verification's answer.
+      await Promise.allSettled(this.chainBrokenListeners.map((l) => l(principal.tenantId, { checked: result.checked, first_invalid_id: result.first_invalid_id })));
+    }
+    return { ...result, ...lag };
   }
 
   private async verifyChain(tenantId: string): Promise<Omit<AuditVerificationDto, 'unsealed' | 'oldest_unsealed_at'>> {

@@ -62,6 +62,13 @@ export class WebhooksRepository extends BaseRepository {
     ).then(() => undefined);
   }
 
+  hasChainBrokenEvent(tenantId: string, firstInvalidId: string | null): Promise<boolean> {
+    return this.one<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE tenant_id = $1 AND event = 'audit.chain_broken' AND payload->'data'->>'first_invalid_id' IS NOT DISTINCT FROM $2) AS found`,
+      [tenantId, firstInvalidId],
+    ).then((r) => r?.found ?? false);
+  }
+
   listDeliveries(tenantId: string, webhookId: string, page: PageRequest): Promise<WebhookDeliveryRow[]> {
     return this.rows<WebhookDeliveryRow>(
       `SELECT * FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2 AND ($3::text IS NULL OR id > $3) ORDER BY id LIMIT $4`,

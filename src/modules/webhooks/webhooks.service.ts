@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { Propagation, Transactional, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { PaginationQueryDto } from '../../common/api/pagination.dto';
 import { iso, isoRequired } from '../../common/api/time';
@@ -64,7 +65,10 @@ export class WebhooksService {
     private readonly config: AppConfig,
     private readonly audit: AuditService,
     @Inject(KMS) private readonly kms: Kms,
-  ) {}
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+  ) {
+    this.audit.onChainBroken((tenantId, finding) => this.announceChainBroken(tenantId, finding));
+  }
 
   @Transactional()
   async create(principal: Principal, dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
@@ -162,6 +166,17 @@ export class WebhooksService {
   async emit(tenantId: string, event: Exclude<WebhookEvent, 'ping'>, data: Record<string, unknown>): Promise<string[]> {
     const targets = (await this.repo.listEnabled(tenantId)).filter((w) => subscribes(w.events, event));
     return this.enqueue(tenantId, targets, event, data);
+  }
+
+  /**
+   * `audit.chain_broken`, in a transaction of its own (verification reads only), once per first invalid event: a
+   * repeated verification of the same break announces nothing new.
+   */
+  private async announceChainBroken(tenantId: string, finding: { checked: number; first_invalid_id: string | null }): Promise<void> {
+    await this.txHost.withTransaction(Propagation.RequiresNew, async () => {
+      if (await this.repo.hasChainBrokenEvent(tenantId, finding.first_invalid_id)) return;
+      await this.emit(tenantId, 'audit.chain_broken', { first_invalid_id: finding.first_invalid_id, checked: finding.checked, detected_by: 'verify' });
+    });
   }
 
   /** The secrets that sign now: the current one, and the previous one while its overlap lasts. */
