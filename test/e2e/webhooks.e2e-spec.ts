@@ -301,6 +301,14 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
     await request(t.http).delete(`/api/v1/webhooks/${offline.body.id}`).set(as()).expect(204);
   }, 90_000);
 
+  it('documents the event bodies in OpenAPI, one schema per event family', async () => {
+    const doc = (await request(t.http).get('/openapi.json').expect(200)).body;
+    const schemas = doc.components.schemas;
+    expect(schemas.RequestWebhookEventDto.properties.type.enum).toEqual(expect.arrayContaining(['request.approval_needed', 'request.break_glass', 'request.expired']));
+    expect(schemas.RequestEventDataDto.properties.eligible_approvers).toBeDefined();
+    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['AgentOfflineWebhookEventDto', 'AuditChainBrokenWebhookEventDto', 'PingWebhookEventDto']));
+  });
+
   it('the dispatcher is a background task in /api/v1/health and its lag is a metric', async () => {
     const health = await request(t.http).get('/api/v1/health');
     expect(health.body.background).toEqual(expect.arrayContaining([expect.objectContaining({ task: 'webhook-dispatcher', status: 'ok' })]));

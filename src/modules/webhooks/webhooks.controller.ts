@@ -1,16 +1,19 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { RevealsSecret } from '../../common/http/idempotency.decorator';
 import { CreatedWebhookDto, CreateWebhookDto, TestWebhookResponseDto, UpdateWebhookDto, WebhookDeliveryDto, WebhookDto } from './dto/webhook.dto';
+import { AgentOfflineWebhookEventDto, AuditChainBrokenWebhookEventDto, PingWebhookEventDto, RequestWebhookEventDto } from './dto/webhook-event.dto';
 import { WebhooksService } from './webhooks.service';
 
 const MANAGE = { permission: 'webhook.manage', scope: 'tenant' } as const;
 
 @ApiTags('Webhooks')
+// The bodies POSTed to endpoints (not answers of these routes), so that clients get their types.
+@ApiExtraModels(RequestWebhookEventDto, AgentOfflineWebhookEventDto, AuditChainBrokenWebhookEventDto, PingWebhookEventDto)
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such webhook (or delivery) in your tenant.' })
 @Controller('api/v1/webhooks')
 export class WebhooksController {

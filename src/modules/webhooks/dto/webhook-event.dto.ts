@@ -1,0 +1,102 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { WEBHOOK_EVENTS } from '../webhook-events';
+
+/** Documentation only: the bodies Countersign POSTs to a `format: "json"` endpoint, one schema per event family. */
+
+export class ApproverRefDto {
+  user_id: string;
+  email: string;
+}
+
+export class RequestEventDataDto {
+  @ApiProperty({ example: 'req_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
+  request_id: string;
+  type: string;
+  title: string;
+  reason: string;
+  status: string;
+  requester_id: string;
+  workspace_id: string;
+  @ApiProperty({ type: String, nullable: true })
+  environment_id: string | null;
+  break_glass: boolean;
+  /** `request.approval_needed`: the stage waiting for decisions. */
+  @ApiPropertyOptional()
+  stage?: number;
+  @ApiPropertyOptional()
+  stage_name?: string;
+  /** `request.approval_needed`: approvals still needed at the stage. */
+  @ApiPropertyOptional()
+  remaining_approvals?: number;
+  /** `request.approval_needed`: who may decide the stage now (minus those who did). */
+  @ApiPropertyOptional({ type: [ApproverRefDto] })
+  eligible_approvers?: ApproverRefDto[];
+  /** `request.break_glass`: the stated emergency. */
+  @ApiPropertyOptional()
+  break_glass_reason?: string;
+  /** `request.completed` / `failed` / `rolled_back`: the job that ended. */
+  @ApiPropertyOptional()
+  job_id?: string;
+}
+
+export class AgentOfflineDataDto {
+  agent_id: string;
+  name: string;
+  cluster_name: string;
+  workspace_id: string;
+  @ApiProperty({ type: String, nullable: true })
+  environment_id: string | null;
+  @ApiProperty({ type: String, format: 'date-time' })
+  last_seen_at: string;
+  offline_after_seconds: number;
+}
+
+export class AuditChainBrokenDataDto {
+  @ApiProperty({ type: String, nullable: true })
+  first_invalid_id: string | null;
+  checked: number;
+  @ApiProperty({ enum: ['verify'] })
+  detected_by: 'verify';
+}
+
+export class PingDataDto {
+  webhook_id: string;
+  message: string;
+}
+
+class WebhookEventBaseDto {
+  @ApiProperty({ example: 'evt_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', description: 'The event id, the same for every endpoint; dedupe on `X-Countersign-Delivery`.' })
+  id: string;
+  @ApiProperty({ type: String, format: 'date-time' })
+  created_at: string;
+  tenant_id: string;
+}
+
+const REQUEST_EVENTS = WEBHOOK_EVENTS.filter((e) => e.startsWith('request.'));
+
+export class RequestWebhookEventDto extends WebhookEventBaseDto {
+  @ApiProperty({ enum: REQUEST_EVENTS })
+  type: string;
+  /** Present (true) on `request.break_glass`. */
+  @ApiPropertyOptional()
+  urgent?: boolean;
+  data: RequestEventDataDto;
+}
+
+export class AgentOfflineWebhookEventDto extends WebhookEventBaseDto {
+  @ApiProperty({ enum: ['agent.offline'] })
+  type: 'agent.offline';
+  data: AgentOfflineDataDto;
+}
+
+export class AuditChainBrokenWebhookEventDto extends WebhookEventBaseDto {
+  @ApiProperty({ enum: ['audit.chain_broken'] })
+  type: 'audit.chain_broken';
+  data: AuditChainBrokenDataDto;
+}
+
+export class PingWebhookEventDto extends WebhookEventBaseDto {
+  @ApiProperty({ enum: ['ping'] })
+  type: 'ping';
+  data: PingDataDto;
+}
