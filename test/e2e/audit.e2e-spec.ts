@@ -171,10 +171,9 @@ describe('audit (e2e)', () => {
       peak = Math.max(peak, process.memoryUsage().heapUsed);
     }, 2000);
     sampler.unref();
-    let lines = 0;
-    let bytes = 0;
+    let streamed: { lines: number; bytes: number };
     try {
-      ({ lines, bytes } = await new Promise<{ lines: number; bytes: number }>((resolve, reject) => {
+      streamed = await new Promise<{ lines: number; bytes: number }>((resolve, reject) => {
         http
           .get({ host: '127.0.0.1', port, path: '/api/v1/audit-events/export', headers: auth(owner.token) }, (res) => {
             expect(res.statusCode).toBe(200);
@@ -189,11 +188,12 @@ describe('audit (e2e)', () => {
             res.on('error', reject);
           })
           .on('error', reject);
-      }));
+      });
     } finally {
       // Also when the test fails or times out: a full GC every 2 s left running would starve every later test file.
       clearInterval(sampler);
     }
+    const { lines, bytes } = streamed;
     const growthMb = (peak - baseline) / 1024 / 1024;
     expect(lines).toBe(Number(expected));
     expect(lines).toBeGreaterThanOrEqual(100000);

@@ -38,7 +38,7 @@ describe('/docs in a real browser (e2e)', () => {
     const rendered = await page.locator('.opblock').count();
     expect(scriptErrors).toEqual([]);
     expect(rendered).toBe(operations);
-    console.log(`/docs in Chromium: ${rendered} operations rendered, /openapi.json has ${operations}`);
+    process.stdout.write(`/docs in Chromium: ${rendered} operations rendered, /openapi.json has ${operations}\n`);
     expect(await page.locator('.info .title').innerText()).toContain('Countersign API');
 
     const probe = page.locator('#operations-Health-liveness, .opblock:has(.opblock-summary-path[data-path="/healthz"])').first();
