@@ -6,7 +6,7 @@ import { MetricsService } from '../../common/observability/metrics.service';
 import { AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
 import { toSlackMessage, WebhookPayload } from './webhook-events';
-import { postWebhook, SendResult } from './webhook-sender';
+import { postWebhook, SEND_TIMEOUT_MS, SendResult } from './webhook-sender';
 import { signatureHeader } from './webhook-signature';
 import { ClaimedDelivery, WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
@@ -18,7 +18,8 @@ const MAX_DELAY_MS = 3600 * 1000;
 /** An endpoint is disabled after this many failures in a row, or when it has failed everything for the retry window. */
 export const DISABLE_AFTER_FAILURES = 50;
 const BATCH = 20;
-const LEASE_SECONDS = 60;
+/** Outlives the slowest batch (one endpoint's deliveries go one after another, each up to the send timeout). */
+const LEASE_SECONDS = Math.ceil((BATCH * SEND_TIMEOUT_MS) / 1000) + 30;
 const LOG_PERIOD_MS = 60_000;
 
 /** Exponential back-off with ±25 % jitter: base, 2·base, 4·base … capped at an hour. */
