@@ -149,7 +149,7 @@ export class WebhooksService {
     return toDeliveryDto(row);
   }
 
-  /** Queues a `ping` to this endpoint only (even a disabled one is not pinged: enable it first). */
+  /** Queues a `ping` to this endpoint only (for a disabled endpoint it is dropped as failed: enable it first). */
   @Transactional()
   async test(principal: Principal, id: string): Promise<{ delivery_id: string }> {
     requireTenantPermission(principal, 'webhook.manage');
