@@ -38,6 +38,10 @@ function positiveInt(name, fallback) {
   return n;
 }
 
+/** pino writes levels as labels here ("info", "error") and as numbers by default (30, 50): accept both. */
+const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+const levelAtLeast = (level, name) => (typeof level === 'number' ? level : (LEVELS[level] ?? 0)) >= LEVELS[name];
+
 const say = (msg) => process.stdout.write(`soak: ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** For races against an exit: a timer that does not keep the process alive once the other side has won. */
@@ -349,8 +353,11 @@ async function main() {
         return null;
       }
     });
-    const errorLines = server.lines.filter((_, i) => parsed[i] && Number(parsed[i].level) >= 50);
-    const warnLines = parsed.filter((p) => p && Number(p.level) === 40).length;
+    const errorLines = server.lines.filter((_, i) => parsed[i] && levelAtLeast(parsed[i].level, 'error'));
+    // 4xx answers are logged at warn by the access log (they carry `req`); other warnings are the ones worth reading.
+    const warnings = parsed.filter((p) => p && levelAtLeast(p.level, 'warn') && !levelAtLeast(p.level, 'error'));
+    const warnLines = warnings.filter((p) => !p.req).length;
+    const clientErrorLines = warnings.length - warnLines;
     if (errorLines.length) failures.push(`${errorLines.length} error/fatal log lines, e.g. ${errorLines.slice(0, 2).map((l) => l.slice(0, 300)).join(' | ')}`);
     if (server.stderr.length) failures.push(`server wrote to stderr: ${server.stderr.slice(0, 3).join(' | ')}`);
     if (failures.length === 0 && !agent.lines.some((l) => /"level":"?(info|30)/.test(l))) failures.push('the agent logged nothing');
@@ -374,7 +381,7 @@ async function main() {
     say(`${loadSeconds.toFixed(1)} s of load (after ${readySeconds.toFixed(1)} s to ready and ${(setupSeconds - readySeconds).toFixed(1)} s of setup), ${USERS} users: ${fmt(stats.requests)} HTTP requests (${Object.entries(stats.byClass).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}), ${stats.readFlows} reads revealed once, ${stats.patchFlows} patches written, ${stats.hostile} hostile rounds`);
     say(`jobs: ${jobStates.map((r) => `${r.status} ${r.n}`).join(', ')} (${jobsSucceeded} succeeded); requests: ${requestStates.map((r) => `${r.status} ${r.n}`).join(', ')}`);
     say(`audit: ${fmt(sealed)} of ${fmt(events)} events sealed (${oldUnsealed} older than ${(SEAL_INTERVAL_MS * 2) / 1000} s unsealed), verify green in ${failures.some((f) => f.startsWith('verify')) ? 'not all' : 'both'} tenants`);
-    say(`log: ${errorLines.length} error/fatal lines, ${warnLines} warnings, ${server.lines.length} lines; RSS start ${mb(rssStart)}, second half from ${mb(rssMid)}, end ${mb(rssEnd)}, peak ${mb(rssPeak)}`);
+    say(`log: ${errorLines.length} error/fatal lines, ${warnLines} warnings (+ ${clientErrorLines} access lines of 4xx answers), ${server.lines.length} lines; RSS start ${mb(rssStart)}, second half from ${mb(rssMid)}, end ${mb(rssEnd)}, peak ${mb(rssPeak)}`);
     if (failures.length) {
       for (const f of failures) say(`FAIL ${f}`);
       process.exitCode = 1;
