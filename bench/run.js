@@ -12,50 +12,28 @@
  */
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
 const { Client } = require('pg');
+const { HOST, freePort, positiveIntEnv, sleep } = require('../scripts/lib/harness');
 
 const ROOT = path.resolve(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 // Local runs write under results/latest/ (git-ignored): a run never dirties the checkout. Results worth keeping are
 // copied beside it under a dated name and committed.
 const RESULTS = path.join(__dirname, 'results', 'latest', 'latest.json');
-const HOST = '127.0.0.1';
 
-const DURATION = int('BENCH_DURATION', 10);
-const WARMUP = int('BENCH_WARMUP', 2);
-const CONNECTIONS = int('BENCH_CONNECTIONS', 32);
+const DURATION = positiveIntEnv('BENCH_DURATION', 10);
+const WARMUP = positiveIntEnv('BENCH_WARMUP', 2);
+const CONNECTIONS = positiveIntEnv('BENCH_CONNECTIONS', 32);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
 const POOL_SIZE = 10; // the app's DATABASE_POOL_SIZE default; the baseline uses the same
 // The limiter's ceiling (env.schema.ts allows at most 1,000,000 per minute per class ≈ 16,667/s, far above what
 // 2 cores reach), so it is counted but never refuses during the run.
 const RATE_LIMIT = '1000000';
 
-function int(name, fallback) {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
-
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function request(port, method, urlPath, { body, headers = {} } = {}) {
   const res = await fetch(`http://${HOST}:${port}${urlPath}`, {

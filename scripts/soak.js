@@ -17,49 +17,27 @@
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
+const { HOST, freePort, positiveIntEnv, sleep } = require('./lib/harness');
 
 const ROOT = path.resolve(__dirname, '..');
-const HOST = '127.0.0.1';
-const SECONDS = positiveInt('SOAK_SECONDS', 120);
-const USERS = positiveInt('SOAK_USERS', 4);
+const SECONDS = positiveIntEnv('SOAK_SECONDS', 120);
+const USERS = positiveIntEnv('SOAK_USERS', 4);
 const SEAL_INTERVAL_MS = 1000;
 const FINAL = new Set(['completed', 'failed', 'rejected', 'cancelled', 'expired', 'rolled_back']);
 const PASSWORD = 'soak password 1234';
-
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 /** pino writes levels as labels here ("info", "error") and as numbers by default (30, 50): accept both. */
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 const levelAtLeast = (level, name) => (typeof level === 'number' ? level : (LEVELS[level] ?? 0)) >= LEVELS[name];
 
 const say = (msg) => process.stdout.write(`soak: ${msg}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** For races against an exit: a timer that does not keep the process alive once the other side has won. */
 const deadlineOf = (ms) => new Promise((r) => setTimeout(r, ms).unref()).then(() => null);
 const fmt = (n) => n.toLocaleString('en-US');
 const mb = (bytes) => `${Math.round(bytes / 1048576)} MB`;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Counts every answer the soak gets, by status class; a 5xx is a failure wherever it comes from. */
 const stats = { requests: 0, byClass: {}, fiveXx: [], unexpected: [], readFlows: 0, patchFlows: 0, hostile: 0, discoveries: 0 };
