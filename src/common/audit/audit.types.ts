@@ -1,3 +1,5 @@
+import type { AuditAction } from './audit-actions';
+
 export type ActorType = 'user' | 'api_key' | 'agent' | 'system' | 'anonymous';
 
 export interface AuditActor {
@@ -8,8 +10,8 @@ export interface AuditActor {
 
 /** What a service says happened; request id, correlation id, ip, user agent and the actor come from the context. */
 export interface AuditInput {
-  /** `<resource>.<verb>` in the past tense: `tenant.created`, `role.assigned`, `session.refresh_reused`. */
-  action: string;
+  /** `<resource>.<verb>` in the past tense, one of the catalog (`audit-actions.ts`): a typo fails `tsc`. */
+  action: AuditAction;
   resourceType: string;
   resourceId?: string | null;
   outcome?: 'success' | 'failure';

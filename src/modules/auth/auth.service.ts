@@ -3,6 +3,7 @@ import { Transactional } from '@nestjs-cls/transactional';
 import { ClsService } from 'nestjs-cls';
 import { InvalidCredentialsError, TokenRevokedError } from '../../common/auth/auth.errors';
 import { Principal } from '../../common/auth/principal';
+import type { AuditAction } from '../../common/audit/audit-actions';
 import { RequestContextStore } from '../../common/context/request-context';
 import { newId } from '../../common/crypto/ids';
 import { sha256Hex } from '../../common/crypto/tokens';
@@ -164,7 +165,7 @@ export class AuthService {
     return this.openSession(outcome.user.id, outcome.tenantId, 'invitation.accepted');
   }
 
-  private async openSession(userId: string, tenantId: string, action: string, payload: Record<string, unknown> = {}): Promise<TokenPairDto> {
+  private async openSession(userId: string, tenantId: string, action: AuditAction, payload: Record<string, unknown> = {}): Promise<TokenPairDto> {
     const session = await this.sessions.create({
       id: newId('session'),
       tenant_id: tenantId,

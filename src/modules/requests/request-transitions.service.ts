@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Transactional } from '@nestjs-cls/transactional';
 import { PermissionDeniedError } from '../../common/auth/auth.errors';
 import { holds, Principal, requirePermission } from '../../common/auth/principal';
+import type { AuditAction } from '../../common/audit/audit-actions';
 import { tallyStage } from '../approvals/approval-rules';
 import { ApprovalEligibilityService } from '../approvals/approval-eligibility.service';
 import { ApprovalsService } from '../approvals/approvals.service';
@@ -26,7 +27,7 @@ import { WrapsService } from './wraps.service';
 /** The webhook event of each end of a job, where there is one (a failed rollback is announced as failed). */
 const FOLLOW_EVENTS = { complete: 'request.completed', fail: 'request.failed', rollback_complete: 'request.rolled_back', rollback_fail: 'request.failed' } as const;
 
-const FOLLOW_ACTIONS: Record<JobOutcome, string> = {
+const FOLLOW_ACTIONS: Record<JobOutcome, AuditAction> = {
   complete: 'request.completed',
   fail: 'request.failed',
   rollback_complete: 'request.rolled_back',
