@@ -1,13 +1,14 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiParam, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorEnvelope } from '../errors/error-envelope.dto';
+import { CorePermission } from './permission-catalog';
 import { Principal, PrincipalType } from './principal';
 
 export const AUTHENTICATED = 'countersign:authenticated';
 
 export interface AuthenticatedOptions {
   /** Checked by the guard: the principal must hold it at some scope (object scope is checked by the service). */
-  permission?: string;
+  permission?: CorePermission;
   /**
    * `'tenant'`: the permission must be held at tenant scope (tenant-level resources, SPEC §2: a workspace or
    * environment grant never reaches them). Services check it again (`requireTenantPermission`).
@@ -18,7 +19,7 @@ export interface AuthenticatedOptions {
 }
 
 export interface AuthenticatedMetadata {
-  permission?: string;
+  permission?: CorePermission;
   scope?: 'tenant';
   principals: PrincipalType[];
 }

@@ -1,4 +1,4 @@
-import { holds, holdsTenantWide, Principal, ScopeType } from './principal';
+import { holdsKey, holdsKeyTenantWide, Principal, ScopeType } from './principal';
 
 export interface TargetScope {
   type: ScopeType;
@@ -6,11 +6,14 @@ export interface TargetScope {
   environmentId?: string | null;
 }
 
-/** The permissions of `wanted` the principal does not hold at the target scope (anti-escalation). */
-export function notHeldAt(principal: Principal, wanted: string[], scope: TargetScope): string[] {
+/**
+ * The permissions of `wanted` the principal does not hold at the target scope (anti-escalation). `wanted` comes from
+ * a request body (a role's or an API key's permissions, plugin keys included), already checked against the catalog.
+ */
+export function notHeldAt(principal: Principal, wanted: readonly string[], scope: TargetScope): string[] {
   return wanted.filter((permission) =>
     scope.type === 'tenant'
-      ? !holdsTenantWide(principal, permission)
-      : !holds(principal, permission, { workspaceId: scope.workspaceId, environmentId: scope.environmentId }),
+      ? !holdsKeyTenantWide(principal, permission)
+      : !holdsKey(principal, permission, { workspaceId: scope.workspaceId, environmentId: scope.environmentId }),
   );
 }

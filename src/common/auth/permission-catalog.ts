@@ -1,5 +1,9 @@
-/** The core permission catalog (SPEC §2). Plugins add their own later, with `source: "plugin:<id>"`. */
-export const CORE_PERMISSIONS: Readonly<Record<string, string>> = {
+/**
+ * The core permission catalog (SPEC §2), key → description. `CorePermission` is derived from it, so a misspelt key in
+ * `@Authenticated({ permission })` or `requirePermission(...)` fails `tsc`. Plugins add their own keys per tenant
+ * (`source: "plugin:<id>"`): those stay strings, checked against the tenant's registry at run time.
+ */
+export const CORE_PERMISSIONS = {
   'tenant.manage': 'Create, change and delete tenants (platform scope; in a tenant role: that tenant only).',
   'tenant.read': 'Read the tenant.',
   'user.manage': 'Invite, create and disable users.',
@@ -31,14 +35,22 @@ export const CORE_PERMISSIONS: Readonly<Record<string, string>> = {
   'metrics.read': 'Read Prometheus metrics.',
   'request.break_glass': 'Approve a request at once, bypassing its workflow (audited).',
   'webhook.manage': 'Manage webhooks.',
-};
+} as const satisfies Readonly<Record<string, string>>;
 
-export const ALL_CORE_PERMISSIONS = Object.keys(CORE_PERMISSIONS);
+/** A permission of the core catalog. */
+export type CorePermission = keyof typeof CORE_PERMISSIONS;
+
+/** Whether `key` (read from a request body, a role or a manifest) is a core permission (own keys only, not `toString`). */
+export function isCorePermission(key: string): key is CorePermission {
+  return Object.hasOwn(CORE_PERMISSIONS, key);
+}
+
+export const ALL_CORE_PERMISSIONS: readonly CorePermission[] = Object.keys(CORE_PERMISSIONS).filter(isCorePermission);
 const reads = ALL_CORE_PERMISSIONS.filter((p) => p.endsWith('.read') || p === 'secret.read_metadata');
 
 /** Built-in roles every tenant gets; they cannot be changed or deleted (copies can). */
-export const BUILT_IN_ROLES: ReadonlyArray<{ name: string; description: string; permissions: string[] }> = [
-  { name: 'owner', description: 'Everything in the tenant.', permissions: ALL_CORE_PERMISSIONS },
+export const BUILT_IN_ROLES: ReadonlyArray<{ name: string; description: string; permissions: CorePermission[] }> = [
+  { name: 'owner', description: 'Everything in the tenant.', permissions: [...ALL_CORE_PERMISSIONS] },
   { name: 'admin', description: 'Everything but tenant.manage.', permissions: ALL_CORE_PERMISSIONS.filter((p) => p !== 'tenant.manage') },
   { name: 'approver', description: 'Approves requests; reads.', permissions: ['request.approve', ...reads] },
   { name: 'requester', description: 'Creates requests and reads their own.', permissions: ['request.create', 'workspace.read', 'secret.read_metadata'] },

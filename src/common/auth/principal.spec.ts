@@ -57,7 +57,7 @@ describe('permission scopes', () => {
 
   it('tenant-level resources need the permission at tenant scope: a workspace or environment grant is refused', () => {
     expect(() => requireTenantPermission(p, 'workspace.read')).not.toThrow();
-    for (const permission of ['workspace.manage', 'request.approve', 'audit.read']) {
+    for (const permission of ['workspace.manage', 'request.approve', 'audit.read'] as const) {
       expect(() => requireTenantPermission(p, permission)).toThrow(expect.objectContaining({ status: 403, code: 'PERMISSION_DENIED', details: [{ permission, scope: 'tenant' }] }));
     }
   });

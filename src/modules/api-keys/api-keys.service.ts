@@ -5,7 +5,7 @@ import { PaginationQueryDto } from '../../common/api/pagination.dto';
 import { iso, isoRequired } from '../../common/api/time';
 import { PrivilegeEscalationError, TokenRevokedError, InvalidCredentialsError, TokenExpiredError } from '../../common/auth/auth.errors';
 import { notHeldAt } from '../../common/auth/escalation';
-import { CORE_PERMISSIONS } from '../../common/auth/permission-catalog';
+import { isCorePermission } from '../../common/auth/permission-catalog';
 import { Grant, holdsTenantWide, Principal } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
 import { hmacHex, newOpaqueToken } from '../../common/crypto/tokens';
@@ -56,7 +56,7 @@ export class ApiKeysService implements OnModuleDestroy {
   @Transactional()
   async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     const permissions = [...new Set(dto.permissions)].sort();
-    const unknown = permissions.filter((p) => !(p in CORE_PERMISSIONS));
+    const unknown = permissions.filter((p) => !isCorePermission(p));
     if (unknown.length) throw new ValidationFailedError(unknown.map((p) => ({ field: 'permissions', issue: `unknown permission "${p}"` })));
     if (dto.expires_at && dto.expires_at.getTime() <= Date.now()) throw new ValidationFailedError([{ field: 'expires_at', issue: 'must be in the future' }]);
     const missing = notHeldAt(principal, permissions, { type: 'tenant' });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TargetScope } from '../../common/auth/escalation';
-import { CORE_PERMISSIONS } from '../../common/auth/permission-catalog';
+import { isCorePermission } from '../../common/auth/permission-catalog';
 import { ValidationFailedError } from '../../common/errors/app-error';
 import { Principal } from '../../common/auth/principal';
 import { ApiKeysService } from '../api-keys/api-keys.service';
@@ -39,7 +39,7 @@ export class AuthzService {
   }
 
   private async decide(caller: Principal, dto: AuthzCheckDto): Promise<AuthzExplanationDto> {
-    if (!(dto.permission in CORE_PERMISSIONS)) throw new ValidationFailedError([{ field: 'permission', issue: `unknown permission "${dto.permission}"` }]);
+    if (!isCorePermission(dto.permission)) throw new ValidationFailedError([{ field: 'permission', issue: `unknown permission "${dto.permission}"` }]);
     const tenantId = caller.tenantId;
     const target = await this.roles.resolveTarget(tenantId, dto.resource.type, dto.resource.id);
     const { sources, inactive } = await this.sourcesOf(tenantId, dto);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
-import { CORE_PERMISSIONS } from '../../common/auth/permission-catalog';
+import { isCorePermission } from '../../common/auth/permission-catalog';
 import { namespacePrefix, PluginManifest } from './plugin-manifest';
 import manifestSchema from './plugin-manifest.schema.json';
 
@@ -61,7 +61,7 @@ export class PluginSchemas {
       if (!t.key.startsWith(prefix)) issues.push({ path: `request_types[${i}].key`, message: `must start with "${prefix}" (the plugin's namespace)` });
       if (types.has(t.key)) issues.push({ path: `request_types[${i}].key`, message: `duplicates ${t.key}` });
       types.add(t.key);
-      if (!own.has(t.required_permission) && !(t.required_permission in CORE_PERMISSIONS)) {
+      if (!own.has(t.required_permission) && !isCorePermission(t.required_permission)) {
         issues.push({ path: `request_types[${i}].required_permission`, message: `must be one of the plugin's permissions or a core permission` });
       }
       issues.push(...this.compileIssues(`request_types[${i}].target_schema`, t.target_schema));

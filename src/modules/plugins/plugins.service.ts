@@ -3,7 +3,7 @@ import { Transactional } from '@nestjs-cls/transactional';
 import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { PaginationQueryDto } from '../../common/api/pagination.dto';
 import { isoRequired } from '../../common/api/time';
-import { CORE_PERMISSIONS } from '../../common/auth/permission-catalog';
+import { isCorePermission } from '../../common/auth/permission-catalog';
 import { Principal, requireTenantPermission } from '../../common/auth/principal';
 import { envelopeDecrypt, envelopeEncrypt, fromB64, toB64 } from '../../common/crypto/envelope';
 import { newId } from '../../common/crypto/ids';
@@ -204,7 +204,7 @@ export class PluginsService {
     const permissions = (manifest.permissions ?? []).map((p, i) => ({ key: p.key, path: `permissions[${i}].key` }));
     const types = (manifest.request_types ?? []).map((t, i) => ({ key: t.key, path: `request_types[${i}].key` }));
     const found: { key: string; path: string; clashes_with: string }[] = [];
-    for (const p of permissions) if (p.key in CORE_PERMISSIONS) found.push({ ...p, clashes_with: 'core' });
+    for (const p of permissions) if (isCorePermission(p.key)) found.push({ ...p, clashes_with: 'core' });
     for (const t of types) if (this.types.isBuiltIn(t.key)) found.push({ ...t, clashes_with: 'core' });
     const others = (await this.repo.clashing(tenantId, permissions.map((p) => p.key), types.map((t) => t.key))).filter((o) => o.manifest_id !== manifest.id);
     for (const o of others) {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Transactional } from '@nestjs-cls/transactional';
 import { Page } from '../../common/api/pagination';
 import { PermissionDeniedError } from '../../common/auth/auth.errors';
-import { Principal, requirePermission } from '../../common/auth/principal';
+import { Principal, requireDeclaredPermission, requirePermission } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
 import { AppError, NotFoundError } from '../../common/errors/app-error';
 import { ApprovalEligibilityService } from '../approvals/approval-eligibility.service';
@@ -68,7 +68,7 @@ export class RequestsService {
 
     const where = type.needsSecret ? await this.secretScope(principal, dto.secret_id!) : await this.targetScope(principal, type, dto);
     requirePermission(principal, 'request.create', { workspaceId: where.workspaceId, environmentId: where.environmentId });
-    if (type.requiredPermission) requirePermission(principal, type.requiredPermission, { workspaceId: where.workspaceId, environmentId: where.environmentId });
+    if (type.requiredPermission) requireDeclaredPermission(principal, type.requiredPermission, { workspaceId: where.workspaceId, environmentId: where.environmentId });
     if (type.validateTarget) {
       const issues = type.validateTarget(dto.target);
       if (issues.length) throw new InvalidTargetError(`The target does not match the schema of ${type.key}.`, issues);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CORE_PERMISSIONS } from '../../common/auth/permission-catalog';
+import { CORE_PERMISSIONS, isCorePermission } from '../../common/auth/permission-catalog';
 import { PermissionDto } from './dto/role.dto';
 
 /** A permission beyond the core catalog, with where it comes from (`plugin:<id>`). */
@@ -40,7 +40,7 @@ export class PermissionCatalogService {
 
   /** The keys of `keys` that are in neither the core catalog nor the tenant's enabled plugins. */
   async unknown(tenantId: string, keys: string[]): Promise<string[]> {
-    const candidates = keys.filter((k) => !(k in CORE_PERMISSIONS));
+    const candidates = keys.filter((k) => !isCorePermission(k));
     if (!candidates.length) return [];
     const extra = new Set(await this.extraKeys(tenantId));
     return candidates.filter((k) => !extra.has(k));
@@ -52,14 +52,14 @@ export class PermissionCatalogService {
    * `extraKeys` is loaded by the caller once per principal (see `needsExtraKeys`).
    */
   effective(role: { permissions: string[]; role_name: string; built_in: boolean }, extraKeys: ReadonlySet<string>): string[] {
-    const kept = role.permissions.filter((p) => p in CORE_PERMISSIONS || extraKeys.has(p));
+    const kept = role.permissions.filter((p) => isCorePermission(p) || extraKeys.has(p));
     if (role.built_in && ALL_PERMISSION_ROLES.has(role.role_name)) return [...new Set([...kept, ...extraKeys])];
     return kept;
   }
 
   /** Whether `effective` needs the tenant's extra keys for these roles (skips the lookup for core-only callers). */
   needsExtraKeys(roles: { permissions: string[]; role_name: string; built_in: boolean }[]): boolean {
-    return this.sources.length > 0 && roles.some((r) => (r.built_in && ALL_PERMISSION_ROLES.has(r.role_name)) || r.permissions.some((p) => !(p in CORE_PERMISSIONS)));
+    return this.sources.length > 0 && roles.some((r) => (r.built_in && ALL_PERMISSION_ROLES.has(r.role_name)) || r.permissions.some((p) => !isCorePermission(p)));
   }
 
   async extraKeys(tenantId: string): Promise<string[]> {

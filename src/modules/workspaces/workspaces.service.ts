@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Transactional } from '@nestjs-cls/transactional';
 import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { isoRequired } from '../../common/api/time';
+import { CorePermission } from '../../common/auth/permission-catalog';
 import { Principal, requirePermission, workspacesWith } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
 import { CreateEnvironmentDto, CreateWorkspaceDto, EnvironmentDto, ListWorkspacesQueryDto, UpdateWorkspaceDto, WorkspaceDto } from './dto/workspace.dto';
@@ -129,7 +130,7 @@ export class WorkspacesService {
   }
 
   /** The workspace if it exists in the caller's tenant (else 404) and the caller holds `permission` on it (else 403). */
-  private async readable(principal: Principal, id: string, permission: string): Promise<WorkspaceRow> {
+  private async readable(principal: Principal, id: string, permission: CorePermission): Promise<WorkspaceRow> {
     const row = await this.repo.find(principal.tenantId, id);
     if (!row) throw new WorkspaceNotFoundError(id);
     requirePermission(principal, permission, { workspaceId: row.id });
