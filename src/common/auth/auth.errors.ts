@@ -38,3 +38,17 @@ export class PrivilegeEscalationError extends AppError {
     ]);
   }
 }
+
+/** A route without `@Public()` or `@Authenticated()` (start-up refuses those; this guards the gap): refused, never open. */
+export class UndeclaredRouteError extends AppError {
+  constructor() {
+    super(500, 'INTERNAL_ERROR', 'This route declares no access rule and is refused.');
+  }
+}
+
+/** The route is not for this kind of credential (e.g. an agent secret on a user route). */
+export class PrincipalTypeNotAllowedError extends AppError {
+  constructor(type: string, allowed: readonly string[]) {
+    super(403, 'PERMISSION_DENIED', `This route is not available to ${type.replace('_', ' ')} credentials.`, [{ principal_types: allowed }]);
+  }
+}

@@ -2,8 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import { ClsService } from 'nestjs-cls';
 import passport from 'passport';
-import { AppError } from '../errors/app-error';
-import { AuthenticationRequiredError, InvalidCredentialsError, PermissionDeniedError, TokenExpiredError } from './auth.errors';
+import { AuthenticationRequiredError, InvalidCredentialsError, PermissionDeniedError, PrincipalTypeNotAllowedError, TokenExpiredError, UndeclaredRouteError } from './auth.errors';
 import { AUTHENTICATED, AuthenticatedMetadata } from './authenticated.decorator';
 import { holds, Principal, requireTenantPermission } from './principal';
 import { PRINCIPAL_RESOLVER, PrincipalResolver } from './principal-resolver';
@@ -35,14 +34,12 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const access = this.reflector.getAllAndOverride<AuthenticatedMetadata>(AUTHENTICATED, targets);
-    if (!access) throw new AppError(500, 'INTERNAL_ERROR', 'This route declares no access rule and is refused.');
+    if (!access) throw new UndeclaredRouteError();
 
     const req = context.switchToHttp().getRequest<GuardedRequest>();
     const principal = await this.authenticate(req, context);
     if (!access.principals.includes(principal.type)) {
-      throw new AppError(403, 'PERMISSION_DENIED', `This route is not available to ${principal.type.replace('_', ' ')} credentials.`, [
-        { principal_types: access.principals },
-      ]);
+      throw new PrincipalTypeNotAllowedError(principal.type, access.principals);
     }
     req.principal = principal;
     this.cls.set('principal', principal);

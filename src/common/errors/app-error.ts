@@ -1,8 +1,13 @@
-/** Every error a client may see: a stable code, an HTTP status, a message and optional details. */
-export class AppError extends Error {
+import { ErrorCode } from './error-codes';
+
+/**
+ * Every error a client may see: a stable code (from the catalog), an HTTP status, a message and optional details.
+ * Abstract: each error is a named class (in its module's `*.errors.ts`) that fixes its status and code.
+ */
+export abstract class AppError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details: unknown[] | null = null,
     /** Extra response headers (e.g. `Retry-After`, `Allow`). */
@@ -44,7 +49,7 @@ export class NotFoundError extends AppError {
 }
 
 export class ConflictError extends AppError {
-  constructor(message: string, code = 'CONFLICT', details: unknown[] | null = null) {
+  constructor(message: string, code: ErrorCode = 'CONFLICT', details: unknown[] | null = null) {
     super(409, code, message, details);
   }
 }

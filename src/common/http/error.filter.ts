@@ -3,27 +3,14 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerException } from '@nestjs/throttler';
 import { AuditSink } from '../audit/audit.types';
 import { AppError, InternalError, MethodNotAllowedError, RawHttpResponse, StorageUnavailableError, UnstorableInputError } from '../errors/app-error';
+import { ErrorCode } from '../errors/error-codes';
 import { isDatabaseUnavailable, isInvalidDatabaseInput } from '../errors/database-errors';
+import { FrameworkHttpError, RateLimitExceededError, RouteNotFoundError, ServiceUnavailableError } from './http.errors';
 import { HttpRequest, HttpResponse } from './http-types';
 import { RouteIndex } from './route-index';
 import { routeTemplate } from './route-template';
 
-const DENIALS = new Set(['PERMISSION_DENIED', 'PRIVILEGE_ESCALATION']);
-
-const STATUS_CODES: Record<number, string> = {
-  400: 'VALIDATION_FAILED',
-  401: 'AUTHENTICATION_REQUIRED',
-  403: 'PERMISSION_DENIED',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'CONFLICT',
-  410: 'GONE',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'UNPROCESSABLE_ENTITY',
-  429: 'RATE_LIMIT_EXCEEDED',
-  503: 'SERVICE_UNAVAILABLE',
-};
+const DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['PERMISSION_DENIED', 'PRIVILEGE_ESCALATION']);
 
 /** The one exception filter: every error leaves as `{error: {code, message, details, request_id}}`. */
 @Catch()
@@ -84,16 +71,16 @@ export class ErrorFilter implements ExceptionFilter {
 
   private toAppError(exception: unknown, req: HttpRequest): AppError {
     if (exception instanceof AppError) return exception;
-    if (exception instanceof ThrottlerException) return new AppError(429, 'RATE_LIMIT_EXCEEDED', 'Too many requests; retry later.');
+    if (exception instanceof ThrottlerException) return new RateLimitExceededError();
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404 && exception.message.startsWith('Cannot ')) {
         const allowed = this.routes.allowedMethods(req.path);
         if (allowed.length > 0 && !allowed.includes(req.method)) return new MethodNotAllowedError(req.method, req.path, allowed);
-        return new AppError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}.`);
+        return new RouteNotFoundError(req.method, req.path);
       }
-      if (status >= 500) return status === 503 ? new AppError(503, 'SERVICE_UNAVAILABLE', exception.message) : new InternalError();
-      return new AppError(status, STATUS_CODES[status] ?? 'ERROR', exception.message);
+      if (status >= 500) return status === 503 ? new ServiceUnavailableError(exception.message) : new InternalError();
+      return new FrameworkHttpError(status, exception.message);
     }
     if (isDatabaseUnavailable(exception)) return new StorageUnavailableError();
     if (isInvalidDatabaseInput(exception)) {

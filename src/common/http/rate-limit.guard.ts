@@ -10,7 +10,7 @@ import {
 } from '@nestjs/throttler';
 import { AppConfig } from '../../config/app-config';
 import { Principal } from '../auth/principal';
-import { AppError } from '../errors/app-error';
+import { RateLimitExceededError } from './http.errors';
 import { rateLimitClassOf } from './rate-limit.decorator';
 
 /**
@@ -71,7 +71,7 @@ export class RateLimitGuard extends ThrottlerGuard {
 
     if (isBlocked) {
       const retryAfter = Math.max(1, timeToBlockExpire);
-      throw new AppError(429, 'RATE_LIMIT_EXCEEDED', `Too many requests (${limit} per minute); retry in ${retryAfter} s.`, null, {
+      throw new RateLimitExceededError(`Too many requests (${limit} per minute); retry in ${retryAfter} s.`, {
         'Retry-After': String(retryAfter),
         'X-RateLimit-Limit': String(limit),
         'X-RateLimit-Remaining': '0',

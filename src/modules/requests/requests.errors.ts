@@ -1,3 +1,4 @@
+import { PermissionDeniedError } from '../../common/auth/auth.errors';
 import { AppError, NotFoundError, ValidationFailedError } from '../../common/errors/app-error';
 import { InvalidTransition } from './request-lifecycle';
 
@@ -64,5 +65,12 @@ export class WrapExpiredError extends AppError {
 export class RequestFieldError extends ValidationFailedError {
   constructor(field: string, issue: string) {
     super([{ field, issue }]);
+  }
+}
+
+/** Only users make requests: an API key or agent credential is refused even when it holds `request.create`. */
+export class RequesterNotUserError extends PermissionDeniedError {
+  constructor() {
+    super('request.create', 'Requests are made by users.');
   }
 }

@@ -4,7 +4,7 @@ import { Page } from '../../common/api/pagination';
 import { PermissionDeniedError } from '../../common/auth/auth.errors';
 import { Principal, requireDeclaredPermission, requirePermission } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
-import { AppError, NotFoundError } from '../../common/errors/app-error';
+import { NotFoundError } from '../../common/errors/app-error';
 import { ApprovalEligibilityService } from '../approvals/approval-eligibility.service';
 import { tallyStage } from '../approvals/approval-rules';
 import { ApprovalsService } from '../approvals/approvals.service';
@@ -16,7 +16,7 @@ import { RequestDetailsService, toRequestDto } from './request-details.service';
 import { awaitsApproval, IN_FLIGHT_STATUSES } from './request-lifecycle';
 import { RequestTransitionsService } from './request-transitions.service';
 import { RequestTypeDefinition, RequestTypeRegistry } from './request-types';
-import { InvalidTargetError, RequestFieldError } from './requests.errors';
+import { InvalidTargetError, RequestFieldError, RequesterNotUserError } from './requests.errors';
 import { RequestsRepository } from './requests.repository';
 import { decidable, RequestVisibilityService } from './request-visibility.service';
 import { DEFAULT_ACCESS_SECONDS, WrapsService } from './wraps.service';
@@ -150,7 +150,7 @@ export class RequestsService {
   }
 
   private assertRequester(principal: Principal): void {
-    if (principal.type !== 'user') throw new AppError(403, 'PERMISSION_DENIED', 'Requests are made by users.', [{ permission: 'request.create' }]);
+    if (principal.type !== 'user') throw new RequesterNotUserError();
   }
 
   /** Built-in types: the inventory secret decides the workspace and environment. */
