@@ -5,7 +5,10 @@ import { version } from '../../package.json';
 import { AppModule } from '../../src/app.module';
 import { configureHttpApp } from '../../src/common/http/configure-http';
 import { createRootLogger } from '../../src/common/observability/logger';
+import { buildOpenApiDocument } from '../../src/common/http/openapi';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { ContractRecorder } from './contract-recorder';
+import { ContractValidator } from './contract-validator';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 /** Every JSON log line the app wrote, for assertions (e.g. that no secret is logged). */
@@ -30,6 +33,7 @@ export interface TestApp {
   config: AppConfig;
   db: TestDatabase;
   logs: LogCapture;
+  /** Stops the app, drops its database, and throws when a response it sent does not match /openapi.json. */
   close(): Promise<void>;
 }
 
@@ -61,7 +65,18 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logger = createRootLogger(config.logLevel, logs);
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, logger), ...(options.imports ?? [])] }).compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: false, forceCloseConnections: true });
-  await configureHttpApp(app, config, logger, version);
+  // Every response is checked against the document this same app generates; `close()` fails on any mismatch.
+  const contract = new ContractRecorder();
+  app.use(contract.middleware);
+  try {
+    await configureHttpApp(app, config, logger, version);
+  } catch (error) {
+    // A refused start-up (e.g. a route without its declarations) must not leave timers, pools or the database behind.
+    await app.close().catch(() => undefined);
+    if (!options.db) await db.drop();
+    throw error;
+  }
+  contract.use(new ContractValidator(buildOpenApiDocument(app, version)));
   let closed = false;
   return {
     app,
@@ -74,6 +89,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       closed = true;
       await app.close();
       if (!options.db) await db.drop();
+      contract.assertClean();
     },
   };
 }

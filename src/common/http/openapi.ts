@@ -85,28 +85,28 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
       const takesInput = parameters.some((p) => ['path', 'query'].includes((p as { in?: string }).in ?? ''));
       parameters.push({ $ref: '#/components/parameters/RequestId' }, { $ref: '#/components/parameters/CorrelationId' });
       if (MUTATING.has(method)) {
-        if ((op as Record<string, unknown>)[IDEMPOTENCY_EXTENSION] !== 'ignored') {
-          parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
-          for (const [status, response] of Object.entries(op.responses) as [string, { headers?: Record<string, unknown> }][]) {
-            if (status.startsWith('2')) response.headers = { 'X-Idempotency-Replayed': { $ref: '#/components/headers/X-Idempotency-Replayed' }, ...response.headers };
-          }
-          op.responses['422'] ??= errorResponse('`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.');
-        }
         op.responses['400'] ??= errorResponse('Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.');
         op.responses['413'] ??= errorResponse('The body is larger than 1 MiB.');
         op.responses['415'] ??= errorResponse('The body is not JSON.');
+        if ((op as Record<string, unknown>)[IDEMPOTENCY_EXTENSION] !== 'ignored') {
+          parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
+          op.responses['422'] ??= errorResponse('`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.');
+          // A completed 4xx outcome is stored and replayed too (not only 2xx).
+          for (const [status, response] of Object.entries(op.responses) as [string, { headers?: Record<string, unknown> }][]) {
+            if (/^[24]/.test(status)) response.headers = { 'X-Idempotency-Replayed': { $ref: '#/components/headers/X-Idempotency-Replayed' }, ...response.headers };
+          }
+        }
       }
       if (takesInput) op.responses['400'] ??= errorResponse('Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.');
       if (limited) {
-        for (const [status, response] of Object.entries(op.responses) as [string, { headers?: Record<string, unknown> }][]) {
-          if (status.startsWith('2')) response.headers = { ...rateLimitHeaderRefs(), ...response.headers };
-        }
         op.responses['429'] ??= {
           ...errorResponse("The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds."),
           headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...rateLimitHeaderRefs() },
         };
       }
       op.responses['500'] ??= errorResponse('Unexpected error (`INTERNAL_ERROR`); no internals are exposed.');
+      // The limit is counted before the handler runs, so its headers ride on every answer after that (errors too).
+      if (limited) for (const response of Object.values(op.responses) as { headers?: Record<string, unknown> }[]) response.headers = { ...rateLimitHeaderRefs(), ...response.headers };
       for (const response of Object.values(op.responses) as { headers?: Record<string, unknown> }[]) {
         response.headers = { 'X-Request-ID': { $ref: '#/components/headers/X-Request-ID' }, ...response.headers };
       }
