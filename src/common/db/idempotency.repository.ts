@@ -1,16 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { BaseRepository } from './base.repository';
+import { TableRow } from './row-types';
 
-export interface IdempotencyRecord {
-  scope: string;
-  key: string;
-  fingerprint: string;
-  status_code: number;
-  headers: Record<string, string>;
-  body: string | null;
-  resource_id: string | null;
-  expires_at: Date;
-}
+/** A stored outcome (`created_at` is the database's). */
+export type IdempotencyRecord = Omit<TableRow<'idempotency_keys', { headers: Record<string, string> }>, 'created_at'>;
 
 @Injectable()
 export class IdempotencyRepository extends BaseRepository {

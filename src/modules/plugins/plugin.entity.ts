@@ -1,4 +1,5 @@
 import { PluginManifest } from './plugin-manifest';
+import { TableRow } from '../../common/db/row-types';
 
 /** The write-only settings as one KMS envelope (standard base64 fields). */
 export interface SealedSettings {
@@ -10,20 +11,4 @@ export interface SealedSettings {
   ciphertext: string;
 }
 
-export interface PluginRow {
-  id: string;
-  tenant_id: string;
-  manifest_id: string;
-  source: 'catalog' | 'custom';
-  manifest: PluginManifest;
-  capability: string;
-  permission_keys: string[];
-  request_type_keys: string[];
-  enabled: boolean;
-  /** The settings without their write-only fields. */
-  settings: Record<string, unknown>;
-  sealed_settings: SealedSettings | null;
-  created_by: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type PluginRow = TableRow<'plugins', { manifest: PluginManifest; settings: Record<string, unknown>; sealed_settings: SealedSettings }>;

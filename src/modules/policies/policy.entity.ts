@@ -1,16 +1,4 @@
 import { PolicyEffect, PolicyMatch } from './policy-engine';
+import { TableRow } from '../../common/db/row-types';
 
-export interface PolicyRow {
-  id: string;
-  tenant_id: string;
-  name: string;
-  priority: number;
-  effect: PolicyEffect;
-  workflow_id: string | null;
-  match: PolicyMatch;
-  condition: string | null;
-  enabled: boolean;
-  created_by: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type PolicyRow = TableRow<'policies', { effect: PolicyEffect; match: PolicyMatch }>;

@@ -1,30 +1,10 @@
 import { RequestStatus } from './request-lifecycle';
+import { TableRow } from '../../common/db/row-types';
 
-export interface RequestRow {
-  id: string;
-  tenant_id: string;
-  type: string;
-  title: string;
-  reason: string;
-  status: RequestStatus;
-  requester_id: string;
-  workspace_id: string;
-  environment_id: string | null;
-  secret_id: string | null;
-  target: Record<string, unknown> | null;
-  access_duration_seconds: number | null;
-  policy_decision: Record<string, unknown> | null;
-  workflow: WorkflowSnapshotJson | null;
-  current_stage: number | null;
-  approval_expires_at: Date | null;
-  job_id: string | null;
-  break_glass: boolean;
-  submitted_at: Date | null;
-  decided_at: Date | null;
-  completed_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type RequestRow = TableRow<
+  'requests',
+  { status: RequestStatus; target: Record<string, unknown>; policy_decision: Record<string, unknown>; workflow: WorkflowSnapshotJson }
+>;
 
 export interface WorkflowSnapshotJson {
   id: string;
@@ -35,18 +15,4 @@ export interface WorkflowSnapshotJson {
   auto_execute: boolean;
 }
 
-export interface WrapRow {
-  id: string;
-  tenant_id: string;
-  request_id: string;
-  kind: 'read' | 'patch';
-  dek_id: string | null;
-  wrapped_dek: string | null;
-  iv: string | null;
-  tag: string | null;
-  ciphertext: string | null;
-  agent_id: string | null;
-  expires_at: Date | null;
-  consumed_at: Date | null;
-  created_at: Date;
-}
+export type WrapRow = TableRow<'wraps'>;

@@ -1,25 +1,9 @@
 import { ScopeType } from '../../common/auth/principal';
+import { TableRow } from '../../common/db/row-types';
 
-export interface RoleRow {
-  id: string;
-  tenant_id: string;
-  name: string;
-  description: string;
-  permissions: string[];
-  built_in: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
+export type RoleRow = TableRow<'roles'>;
 
-export interface UserRoleRow {
-  id: string;
-  tenant_id: string;
-  user_id: string;
-  role_id: string;
-  scope_type: ScopeType;
-  scope_id: string;
-  created_by: string | null;
-  created_at: Date;
+export interface UserRoleRow extends TableRow<'user_roles', { scope_type: ScopeType }> {
   role_name?: string;
   role_built_in?: boolean;
 }

@@ -1,10 +1,3 @@
-export interface TenantRow {
-  id: string;
-  slug: string;
-  display_name: string;
-  plan: string;
-  status: 'active' | 'suspended' | 'deleted';
-  created_at: Date;
-  updated_at: Date;
-  deleted_at: Date | null;
-}
+import { TableRow } from '../../common/db/row-types';
+
+export type TenantRow = TableRow<'tenants'>;

@@ -1,72 +1,41 @@
-export interface UserRow {
-  id: string;
-  email: string;
-  name: string;
-  password_hash: string | null;
-  status: 'active' | 'invited';
-  is_platform_admin: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
+import { TableRow } from '../../common/db/row-types';
+import { SessionsTable, TenantMembersTable, TenantsTable } from '../../common/db/schema.generated';
+
+export type UserRow = TableRow<'users'>;
 
 /** A user seen from one tenant: the membership's status is the user's status there. */
 export interface MemberRow extends UserRow {
   tenant_id: string;
-  member_status: 'active' | 'disabled';
+  member_status: TenantMembersTable['status'];
 }
 
 /** A user as a tenant lists them: a member, or an open invitation by email (its own id, name and time). */
-export interface UserViewRow {
-  id: string;
-  email: string;
-  name: string;
-  status: 'active' | 'invited' | 'disabled';
-  is_platform_admin: boolean;
-  created_at: Date;
-  updated_at: Date;
+export interface UserViewRow extends Pick<UserRow, 'id' | 'email' | 'name' | 'is_platform_admin' | 'created_at' | 'updated_at'> {
+  status: UserRow['status'] | TenantMembersTable['status'];
 }
 
 /** `user_id` is set for invitations issued with their account (tenant creation); else `email`, `name`, `invitee_id`. */
-export interface InvitationRow {
-  id: string;
-  tenant_id: string;
-  user_id: string | null;
-  email: string | null;
-  name: string | null;
-  invitee_id: string | null;
-  token_hash: string;
-  expires_at: Date;
-  accepted_at: Date | null;
-  created_by: string | null;
-  created_at: Date;
-}
+export type InvitationRow = TableRow<'invitations'>;
 
 export interface OwnerRow {
   user_id: string;
   active: boolean;
 }
 
-export interface SessionRow {
-  id: string;
-  tenant_id: string;
-  user_id: string;
-  expires_at: Date;
-  revoked_at: Date | null;
-  revoked_reason: string | null;
-  created_at: Date;
-}
+export type SessionRow = TableRow<'sessions'>;
 
 /** Everything the guard needs to accept a session, in one row. */
 export interface SessionContextRow {
-  session_id: string;
-  session_revoked_at: Date | null;
-  session_expires_at: Date;
-  tenant_id: string;
-  tenant_status: string;
-  user_id: string;
-  email: string;
-  name: string;
-  user_status: string;
-  is_platform_admin: boolean;
-  member_status: string | null;
+  session_id: SessionsTable['id'];
+  session_revoked_at: SessionsTable['revoked_at'];
+  session_expires_at: SessionsTable['expires_at'];
+  tenant_id: TenantsTable['id'];
+  tenant_status: TenantsTable['status'];
+  user_id: UserRow['id'];
+  email: UserRow['email'];
+  name: UserRow['name'];
+  user_status: UserRow['status'];
+  is_platform_admin: UserRow['is_platform_admin'];
+  /** Null when the user is no longer a member of the session's tenant (LEFT JOIN). */
+  member_status: TenantMembersTable['status'] | null;
 }

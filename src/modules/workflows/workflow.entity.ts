@@ -1,3 +1,5 @@
+import { TableRow } from '../../common/db/row-types';
+
 export interface WorkflowStage {
   name: string;
   required_approvals: number;
@@ -5,17 +7,4 @@ export interface WorkflowStage {
   approver_user_ids: string[];
 }
 
-export interface WorkflowRow {
-  id: string;
-  tenant_id: string;
-  name: string;
-  description: string;
-  stages: WorkflowStage[];
-  approval_timeout_seconds: number | null;
-  auto_execute: boolean;
-  version: number;
-  built_in: boolean;
-  created_by: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type WorkflowRow = TableRow<'workflows', { stages: WorkflowStage[] }>;

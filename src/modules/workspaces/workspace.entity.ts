@@ -1,20 +1,5 @@
-export interface WorkspaceRow {
-  id: string;
-  tenant_id: string;
-  slug: string;
-  display_name: string;
-  capabilities: string[];
-  status: 'active' | 'deleted';
-  created_at: Date;
-  updated_at: Date;
-  deleted_at: Date | null;
-}
+import { TableRow } from '../../common/db/row-types';
 
-export interface EnvironmentRow {
-  id: string;
-  tenant_id: string;
-  workspace_id: string;
-  name: string;
-  protected: boolean;
-  created_at: Date;
-}
+export type WorkspaceRow = TableRow<'workspaces'>;
+
+export type EnvironmentRow = TableRow<'environments'>;
