@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import request from 'supertest';
+import { asTenantId } from '../../src/common/db/tenant-id';
 import { MetricsService } from '../../src/common/observability/metrics.service';
 import { WebhooksService } from '../../src/modules/webhooks/webhooks.service';
 import { assign, auth, createMember, createTenant, Session, setupPlatform } from '../helpers/identity';
@@ -209,7 +210,7 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
     const marker = `rollback-${Date.now()}`;
     await expect(
       txHost.withTransaction(async () => {
-        await webhooks.emit(tenantId, 'request.submitted', { marker });
+        await webhooks.emit(asTenantId(tenantId), 'request.submitted', { marker });
         throw new Error('the change fails after the event was recorded');
       }),
     ).rejects.toThrow('the change fails');
@@ -220,7 +221,7 @@ describe('webhooks: signed, transactional, retried deliveries (e2e)', () => {
       return r.rows[0].n as number;
     };
     expect(await count(marker)).toBe(0);
-    await txHost.withTransaction(() => webhooks.emit(tenantId, 'request.submitted', { marker: `${marker}-committed` }));
+    await txHost.withTransaction(() => webhooks.emit(asTenantId(tenantId), 'request.submitted', { marker: `${marker}-committed` }));
     expect(await count(`${marker}-committed`)).toBe(1);
   });
 

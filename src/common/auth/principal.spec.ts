@@ -1,10 +1,11 @@
 import { notHeldAt } from './escalation';
 import { holds, holdsTenantWide, Principal, requireTenantPermission, workspacesWith } from './principal';
+import { asTenantId } from '../db/tenant-id';
 
 const principal = (grants: Principal['grants'], platformAdmin = false): Principal => ({
   type: 'user',
   id: 'usr_1',
-  tenantId: 'ten_1',
+  tenantId: asTenantId('ten_1'),
   label: 'u',
   platformAdmin,
   grants,

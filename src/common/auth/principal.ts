@@ -1,3 +1,4 @@
+import { TenantId } from '../db/tenant-id';
 import { CorePermission } from './permission-catalog';
 import { PermissionDeniedError } from './auth.errors';
 
@@ -22,7 +23,8 @@ export interface Principal {
   type: PrincipalType;
   /** User id, API key id or agent id. */
   id: string;
-  tenantId: string;
+  /** Set by the principal resolver only: the tenant every repository call of this request is scoped to. */
+  tenantId: TenantId;
   /** Human label for logs and audit: email, key name, agent name. */
   label: string;
   /** The user behind the principal (the user, or an API key's creator). */

@@ -6,6 +6,7 @@ import { ExclusiveRunner, LOCKS } from '../../common/db/exclusive-runner';
 import { AppConfig } from '../../config/app-config';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { AgentsRepository } from './agents.repository';
+import { asTenantId } from '../../common/db/tenant-id';
 
 const INTERVAL_MS = 5000;
 const BATCH = 200;
@@ -36,7 +37,7 @@ export class AgentOfflineNotifier implements OnApplicationBootstrap {
     return this.txHost.withTransaction(async () => {
       const rows = await this.repo.lockLapsed(this.config.agents.offlineAfterSeconds, BATCH);
       for (const a of rows) {
-        await this.webhooks.emit(a.tenant_id, 'agent.offline', {
+        await this.webhooks.emit(asTenantId(a.tenant_id), 'agent.offline', {
           agent_id: a.id,
           name: a.name,
           cluster_name: a.cluster_name,
@@ -45,7 +46,7 @@ export class AgentOfflineNotifier implements OnApplicationBootstrap {
           last_seen_at: iso(a.last_seen_at),
           offline_after_seconds: this.config.agents.offlineAfterSeconds,
         });
-        await this.repo.markOfflineNotified(a.tenant_id, a.id);
+        await this.repo.markOfflineNotified(asTenantId(a.tenant_id), a.id);
       }
       return rows.length;
     });

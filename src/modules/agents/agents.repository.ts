@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
 import { AgentContextRow, AgentRow, EnrollmentTokenRow } from './agent.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 @Injectable()
 export class AgentsRepository extends BaseRepository {
@@ -52,11 +53,11 @@ export class AgentsRepository extends BaseRepository {
     );
   }
 
-  revoke(tenantId: string, id: string): Promise<AgentRow | undefined> {
+  revoke(tenantId: TenantId, id: string): Promise<AgentRow | undefined> {
     return this.one<AgentRow>(`UPDATE agents SET revoked_at = COALESCE(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id]);
   }
 
-  setPublicKey(tenantId: string, id: string, publicKey: string): Promise<void> {
+  setPublicKey(tenantId: TenantId, id: string, publicKey: string): Promise<void> {
     return this.rows(`UPDATE agents SET public_key = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, publicKey]).then(() => undefined);
   }
 
@@ -74,18 +75,18 @@ export class AgentsRepository extends BaseRepository {
     );
   }
 
-  markOfflineNotified(tenantId: string, id: string): Promise<void> {
+  markOfflineNotified(tenantId: TenantId, id: string): Promise<void> {
     return this.rows(`UPDATE agents SET offline_notified_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, id]).then(() => undefined);
   }
 
-  heartbeat(tenantId: string, id: string, version: string | undefined, capabilities: string[] | undefined): Promise<void> {
+  heartbeat(tenantId: TenantId, id: string, version: string | undefined, capabilities: string[] | undefined): Promise<void> {
     return this.rows(
       `UPDATE agents SET last_seen_at = now(), version = COALESCE($3, version), capabilities = COALESCE($4, capabilities) WHERE tenant_id = $1 AND id = $2`,
       [tenantId, id, version ?? null, capabilities ?? null],
     ).then(() => undefined);
   }
 
-  insertDek(tenantId: string, id: string, agentId: string, wrappedDek: string): Promise<void> {
+  insertDek(tenantId: TenantId, id: string, agentId: string, wrappedDek: string): Promise<void> {
     return this.rows(`INSERT INTO deks (id, tenant_id, agent_id, wrapped_dek) VALUES ($1, $2, $3, $4)`, [id, tenantId, agentId, wrappedDek]).then(() => undefined);
   }
 

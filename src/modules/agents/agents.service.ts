@@ -18,6 +18,7 @@ import { AgentRow } from './agent.entity';
 import { AgentNotFoundError, AgentPathMismatchError, InvalidPublicKeyError } from './agents.errors';
 import { AgentsRepository } from './agents.repository';
 import { AgentDto, AgentWithSecretDto, CreateEnrollmentTokenDto, DekDto, EnrollAgentDto, EnrollmentTokenDto, HeartbeatDto, MintAgentDto } from './dto/agent.dto';
+import { asTenantId, TenantId } from '../../common/db/tenant-id';
 
 const AGENT_SECRET_PREFIX = 'csa';
 const ENROLLMENT_PREFIX = 'cse';
@@ -94,7 +95,7 @@ export class AgentsService {
     if (!token) throw new InvalidCredentialsError('Enrollment needs Authorization: Bearer cse_<token>.');
     const enrollment = await this.repo.consumeEnrollmentToken(sha256Hex(token));
     if (!enrollment) throw new InvalidCredentialsError('The enrollment token is invalid, expired or used up.');
-    const { agent, secret } = await this.createWithSecret(enrollment.tenant_id, {
+    const { agent, secret } = await this.createWithSecret(asTenantId(enrollment.tenant_id), {
       workspace_id: enrollment.workspace_id,
       environment_id: enrollment.environment_id,
       name: dto.name,
@@ -183,7 +184,7 @@ export class AgentsService {
   }
 
   /** The wrapped form of a data key this agent was issued (for the read flow's wraps). */
-  async issuedDek(tenantId: string, agentId: string, dekId: string): Promise<string> {
+  async issuedDek(tenantId: TenantId, agentId: string, dekId: string): Promise<string> {
     const dek = await this.repo.findDek(tenantId, dekId);
     if (!dek || dek.agent_id !== agentId) throw new NotFoundError('Data key', dekId);
     return dek.wrapped_dek;
@@ -201,7 +202,7 @@ export class AgentsService {
     return {
       type: 'agent',
       id: agent.id,
-      tenantId: agent.tenant_id,
+      tenantId: asTenantId(agent.tenant_id),
       label: agent.name,
       platformAdmin: false,
       grants: [],
@@ -211,18 +212,18 @@ export class AgentsService {
     };
   }
 
-  async findAgent(tenantId: string, id: string): Promise<AgentRow> {
+  async findAgent(tenantId: TenantId, id: string): Promise<AgentRow> {
     return this.find(tenantId, id);
   }
 
   /** A new agent and its secret (`csa_…`, returned once; only its SHA-256 is stored). */
-  private async createWithSecret(tenantId: string, attrs: Omit<Parameters<AgentsRepository['insert']>[1], 'id' | 'secret_hash'>): Promise<{ agent: AgentRow; secret: string }> {
+  private async createWithSecret(tenantId: TenantId, attrs: Omit<Parameters<AgentsRepository['insert']>[1], 'id' | 'secret_hash'>): Promise<{ agent: AgentRow; secret: string }> {
     const secret = newOpaqueToken(AGENT_SECRET_PREFIX);
     const agent = await this.repo.insert(tenantId, { ...attrs, id: newId('agent'), secret_hash: sha256Hex(secret) });
     return { agent, secret };
   }
 
-  private async find(tenantId: string, id: string): Promise<AgentRow> {
+  private async find(tenantId: TenantId, id: string): Promise<AgentRow> {
     const agent = await this.repo.find(tenantId, id);
     if (!agent) throw new AgentNotFoundError(id);
     return agent;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
 import { ApiKeyContextRow, ApiKeyRow } from './api-key.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 @Injectable()
 export class ApiKeysRepository extends BaseRepository {
@@ -25,14 +26,14 @@ export class ApiKeysRepository extends BaseRepository {
     return this.one<ApiKeyRow>(`SELECT * FROM api_keys WHERE tenant_id = $1 AND id = $2 AND ($3::text IS NULL OR created_by = $3)`, [tenantId, id, createdBy]);
   }
 
-  revoke(tenantId: string, id: string, createdBy: string | null): Promise<ApiKeyRow | undefined> {
+  revoke(tenantId: TenantId, id: string, createdBy: string | null): Promise<ApiKeyRow | undefined> {
     return this.one<ApiKeyRow>(
       `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE tenant_id = $1 AND id = $2 AND ($3::text IS NULL OR created_by = $3) RETURNING *`,
       [tenantId, id, createdBy],
     );
   }
 
-  delete(tenantId: string, id: string, createdBy: string | null): Promise<ApiKeyRow | undefined> {
+  delete(tenantId: TenantId, id: string, createdBy: string | null): Promise<ApiKeyRow | undefined> {
     return this.one<ApiKeyRow>(`DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2 AND ($3::text IS NULL OR created_by = $3) RETURNING *`, [tenantId, id, createdBy]);
   }
 
@@ -51,7 +52,7 @@ export class ApiKeysRepository extends BaseRepository {
   }
 
   /** A key found under a previous pepper moves to the current one, marked used in the same statement. */
-  rehash(tenantId: string, id: string, fromHash: string, toHash: string): Promise<void> {
+  rehash(tenantId: TenantId, id: string, fromHash: string, toHash: string): Promise<void> {
     return this.rows(`UPDATE api_keys SET key_hash = $4, last_used_at = now() WHERE tenant_id = $1 AND id = $2 AND key_hash = $3`, [tenantId, id, fromHash, toHash]).then(
       () => undefined,
     );

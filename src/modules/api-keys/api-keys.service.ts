@@ -16,6 +16,7 @@ import { ApiKeyNotFoundError } from './api-keys.errors';
 import { ApiKeysRepository } from './api-keys.repository';
 import { AuditService } from '../audit/audit.service';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+import { asTenantId, TenantId } from '../../common/db/tenant-id';
 
 const toApiKeyDto = (k: ApiKeyRow): ApiKeyDto => ({
   id: k.id,
@@ -87,7 +88,7 @@ export class ApiKeysService implements OnModuleDestroy {
     return toApiKeyDto(row);
   }
 
-  async getRow(tenantId: string, id: string): Promise<ApiKeyRow> {
+  async getRow(tenantId: TenantId, id: string): Promise<ApiKeyRow> {
     const row = await this.repo.find(tenantId, id);
     if (!row) throw new ApiKeyNotFoundError(id);
     return row;
@@ -124,7 +125,7 @@ export class ApiKeysService implements OnModuleDestroy {
     if (row.tenant_status !== 'active') throw new TokenRevokedError('The tenant is not active.');
     if (row.creator_member_status !== 'active') throw new TokenRevokedError('The key creator is no longer active in this tenant.');
     if (row.key_hash !== current) {
-      await this.repo.rehash(row.tenant_id, row.id, row.key_hash, current);
+      await this.repo.rehash(asTenantId(row.tenant_id), row.id, row.key_hash, current);
       this.lastTouched.set(row.id, Date.now());
       return { ...row, key_hash: current };
     }

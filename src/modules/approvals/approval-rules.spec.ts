@@ -1,6 +1,7 @@
+import { asTenantId } from '../../common/db/tenant-id';
 import { covers, ineligibility, tallyStage } from './approval-rules';
 
-const scope = { tenantId: 'ten_1', workspaceId: 'wsp_1', environmentId: 'env_1' };
+const scope = { tenantId: asTenantId('ten_1'), workspaceId: 'wsp_1', environmentId: 'env_1' };
 const stage = { name: 's', required_approvals: 2, approver_role_ids: ['rol_a'], approver_user_ids: ['usr_listed'] };
 
 describe('approval rules', () => {

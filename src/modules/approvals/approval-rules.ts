@@ -1,3 +1,5 @@
+import { TenantId } from '../../common/db/tenant-id';
+
 /** Pure approval rules of SPEC §4: who may decide a stage, and when it passes. */
 
 export interface StageDefinition {
@@ -14,7 +16,7 @@ export interface Assignment {
 }
 
 export interface RequestScope {
-  tenantId: string;
+  tenantId: TenantId;
   workspaceId: string;
   environmentId: string | null;
 }

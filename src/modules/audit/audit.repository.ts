@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BaseRepository } from '../../common/db/base.repository';
 import { AuditCheckpointRow, AuditEventRow, AuditSealRow } from './audit-event.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 export interface AuditFilter {
   actor?: string;
@@ -42,7 +43,7 @@ export class AuditRepository extends BaseRepository {
   }
 
   /** Newest first, keyset on the id (`before` = the last id of the previous page). */
-  list(tenantId: string, f: AuditFilter, before: string | undefined, limit: number): Promise<AuditEventRow[]> {
+  list(tenantId: TenantId, f: AuditFilter, before: string | undefined, limit: number): Promise<AuditEventRow[]> {
     return this.rows<AuditEventRow>(
       `SELECT ${COLUMNS} FROM audit_events
         WHERE tenant_id = $1
@@ -110,7 +111,7 @@ export class AuditRepository extends BaseRepository {
   }
 
   /** A tenant's events not yet sealed, and the oldest one's time. */
-  unsealedOf(tenantId: string): Promise<{ count: number; oldest: Date | null }> {
+  unsealedOf(tenantId: TenantId): Promise<{ count: number; oldest: Date | null }> {
     return this.one<{ n: string; oldest: Date | null }>(
       `SELECT count(*)::text AS n, min(e.occurred_at) AS oldest FROM audit_events e
         WHERE e.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.event_id = e.id)`,

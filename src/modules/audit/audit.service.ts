@@ -21,6 +21,7 @@ import { AuditNotFoundError } from './audit.errors';
 import { AuditFilter, AuditRepository } from './audit.repository';
 import { AuditSigner } from './audit-signer';
 import { AuditCheckpointPageDto, AuditEventDto, AuditFilterQueryDto, AuditVerificationDto } from './dto/audit.dto';
+import { TenantId } from '../../common/db/tenant-id';
 
 const toFilter = (q: AuditFilterQueryDto): AuditFilter => ({
   actor: q.actor,
@@ -38,7 +39,7 @@ const SEALER_TASK = 'audit-sealer';
 /** While previous signing keys are configured, how often the sealer looks for latest checkpoints to sign again. */
 const RESIGN_INTERVAL_MS = 60_000;
 
-export type ChainBrokenListener = (tenantId: string, finding: { checked: number; first_invalid_id: string | null }) => Promise<void>;
+export type ChainBrokenListener = (tenantId: TenantId, finding: { checked: number; first_invalid_id: string | null }) => Promise<void>;
 
 @Injectable()
 export class AuditService implements AuditSink, OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -111,7 +112,7 @@ export class AuditService implements AuditSink, OnApplicationBootstrap, BeforeAp
   }
 
   /** A resource's history, oldest first (e.g. a request's timeline). */
-  async timeline(tenantId: string, resourceType: string, resourceId: string): Promise<{ at: string; action: string; actor_id: string | null; actor_label: string | null }[]> {
+  async timeline(tenantId: TenantId, resourceType: string, resourceId: string): Promise<{ at: string; action: string; actor_id: string | null; actor_label: string | null }[]> {
     const rows = await this.repo.list(tenantId, { resourceType, resourceId }, undefined, 500);
     return rows.reverse().map((e) => ({ at: isoRequired(e.occurred_at), action: e.action, actor_id: e.actor_id, actor_label: e.actor_label }));
   }

@@ -17,6 +17,7 @@ import { AcceptInvitationDto, LoginDto, MeDto, SetupDto, SetupResultDto, SetupSt
 import { SetupTokenService } from './setup-token.service';
 import { TokenService } from './token.service';
 import { AuditService } from '../audit/audit.service';
+import { asTenantId, TenantId } from '../../common/db/tenant-id';
 
 type RotateOutcome = { kind: 'ok'; pair: TokenPairDto } | { kind: 'reused' } | { kind: 'invalid' } | { kind: 'revoked' };
 
@@ -67,7 +68,7 @@ export class AuthService {
       await this.recordLoginFailure(dto.email, user?.id, valid ? 'no_active_tenant' : 'invalid_credentials');
       throw new InvalidCredentialsError('The email or password is wrong.');
     }
-    return this.openSession(user!.id, tenant.tenant_id, 'session.created');
+    return this.openSession(user!.id, asTenantId(tenant.tenant_id), 'session.created');
   }
 
   /** One `session.login_failed` per tenant of the account (none known: one without a tenant), each committed on its own. */
@@ -119,7 +120,7 @@ export class AuthService {
     if (!ctx || ctx.session_revoked_at || ctx.session_expires_at.getTime() <= Date.now()) return { kind: 'revoked' };
     if (ctx.tenant_status !== 'active' || ctx.user_status !== 'active' || ctx.member_status !== 'active') return { kind: 'revoked' };
     await this.sessions.markRefreshTokenUsed(token.id);
-    const user = await this.users.findMember(ctx.tenant_id, ctx.user_id);
+    const user = await this.users.findMember(asTenantId(ctx.tenant_id), ctx.user_id);
     const tokens = await this.tokens.issue({ id: ctx.session_id, tenant_id: ctx.tenant_id, user_id: ctx.user_id, expires_at: ctx.session_expires_at });
     await this.audit.record({ action: 'session.refreshed', resourceType: 'session', resourceId: ctx.session_id, tenantId: ctx.tenant_id, actor: { type: 'user', id: ctx.user_id, label: ctx.email } });
     return { kind: 'ok', pair: { ...tokens, user: toUserDto(user!, user!.member_status) } };
@@ -150,7 +151,7 @@ export class AuthService {
   async switchTenant(principal: Principal, tenantId: string): Promise<TokenPairDto> {
     const memberships = await this.users.memberships(principal.id);
     if (!memberships.some((m) => m.tenant_id === tenantId)) throw new NotFoundError('Tenant', tenantId);
-    return this.openSession(principal.id, tenantId, 'session.tenant_switched', { from_tenant_id: principal.tenantId });
+    return this.openSession(principal.id, asTenantId(tenantId), 'session.tenant_switched', { from_tenant_id: principal.tenantId });
   }
 
   /**
@@ -162,10 +163,10 @@ export class AuthService {
     const outcome = await this.users.acceptInvitation(dto.token, dto.password, dto.name);
     if (outcome.kind === 'wrong_password') await this.recordLoginFailure(outcome.user.email, outcome.user.id, 'invitation_wrong_password');
     if (outcome.kind !== 'ok') throw new InvalidCredentialsError('The invitation is invalid, expired or already used, or the password is not the account’s current one.');
-    return this.openSession(outcome.user.id, outcome.tenantId, 'invitation.accepted');
+    return this.openSession(outcome.user.id, asTenantId(outcome.tenantId), 'invitation.accepted');
   }
 
-  private async openSession(userId: string, tenantId: string, action: AuditAction, payload: Record<string, unknown> = {}): Promise<TokenPairDto> {
+  private async openSession(userId: string, tenantId: TenantId, action: AuditAction, payload: Record<string, unknown> = {}): Promise<TokenPairDto> {
     const session = await this.sessions.create({
       id: newId('session'),
       tenant_id: tenantId,

@@ -6,6 +6,7 @@ import { AgentsService } from '../agents/agents.service';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { RolesService } from '../roles/roles.service';
 import { SessionsService } from '../users/sessions.service';
+import { asTenantId } from '../../common/db/tenant-id';
 
 /**
  * Credentials → principal, from the database on every request: a revoked session, assignment or key, a disabled
@@ -37,22 +38,22 @@ export class PrincipalResolverService implements PrincipalResolver {
     return {
       type: 'user',
       id: ctx.user_id,
-      tenantId: ctx.tenant_id,
+      tenantId: asTenantId(ctx.tenant_id),
       label: ctx.email,
       userId: ctx.user_id,
       sessionId: ctx.session_id,
       platformAdmin: ctx.is_platform_admin,
-      grants: await this.roles.grantsFor(ctx.tenant_id, ctx.user_id),
+      grants: await this.roles.grantsFor(asTenantId(ctx.tenant_id), ctx.user_id),
     };
   }
 
   async fromApiKey(key: string): Promise<Principal> {
     const row = await this.apiKeys.authenticate(key);
-    const creatorGrants = await this.roles.grantsFor(row.tenant_id, row.created_by);
+    const creatorGrants = await this.roles.grantsFor(asTenantId(row.tenant_id), row.created_by);
     return {
       type: 'api_key',
       id: row.id,
-      tenantId: row.tenant_id,
+      tenantId: asTenantId(row.tenant_id),
       label: row.name,
       userId: row.created_by,
       platformAdmin: false,

@@ -8,6 +8,7 @@ import { RolesService } from '../roles/roles.service';
 import { UsersService } from '../users/users.service';
 import { AuditService } from '../audit/audit.service';
 import { AuthzCheckDto, AuthzDecisionDto, AuthzExplanationDto, AuthzSourceDto } from './dto/authz.dto';
+import { TenantId } from '../../common/db/tenant-id';
 
 const covers = (source: { scope_type: string; scope_id: string }, target: TargetScope, tenantId: string): boolean => {
   if (source.scope_type === 'tenant') return source.scope_id === tenantId;
@@ -53,7 +54,7 @@ export class AuthzService {
     return { allowed, reason, permission: dto.permission, resource: dto.resource, principal: dto.principal, sources };
   }
 
-  private async sourcesOf(tenantId: string, dto: AuthzCheckDto): Promise<{ sources: AuthzSourceDto[]; inactive?: string }> {
+  private async sourcesOf(tenantId: TenantId, dto: AuthzCheckDto): Promise<{ sources: AuthzSourceDto[]; inactive?: string }> {
     const target = await this.roles.resolveTarget(tenantId, dto.resource.type, dto.resource.id);
     if (dto.principal.type === 'user') {
       const member = await this.users.assertMember(tenantId, dto.principal.id);

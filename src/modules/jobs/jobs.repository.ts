@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
 import { JobRow, JobStatus } from './job.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 export const JOBS_CHANNEL = 'countersign_jobs';
 
 export interface Claimant {
-  tenantId: string;
+  tenantId: TenantId;
   agentId: string;
   workspaceId: string;
   environmentId: string | null;
@@ -25,7 +26,7 @@ export class JobsRepository extends BaseRepository {
   }
 
   /** Wakes long-polling claimers on every replica when the surrounding transaction commits. */
-  async notify(tenantId: string): Promise<void> {
+  async notify(tenantId: TenantId): Promise<void> {
     await this.rows(`SELECT pg_notify($1, $2)`, [JOBS_CHANNEL, tenantId]);
   }
 
@@ -54,7 +55,7 @@ export class JobsRepository extends BaseRepository {
   }
 
   /** Undoes a claim whose client disconnected (same lease token only); the attempt does not count. */
-  async unclaim(tenantId: string, id: string, leaseToken: string): Promise<void> {
+  async unclaim(tenantId: TenantId, id: string, leaseToken: string): Promise<void> {
     await this.rows(
       `UPDATE jobs SET status = 'queued', agent_id = NULL, lease_token = NULL, lease_expires_at = NULL, attempt = attempt - 1, updated_at = now()
         WHERE tenant_id = $1 AND id = $2 AND lease_token = $3 AND status = 'leased'`,
@@ -77,7 +78,7 @@ export class JobsRepository extends BaseRepository {
   }
 
   /** Leases of a revoked agent end now: its jobs are queued again for another agent. */
-  releaseLeasesOf(tenantId: string, agentId: string): Promise<JobRow[]> {
+  releaseLeasesOf(tenantId: TenantId, agentId: string): Promise<JobRow[]> {
     return this.rows<JobRow>(
       `UPDATE jobs SET status = 'queued', lease_token = NULL, lease_expires_at = NULL, updated_at = now()
         WHERE tenant_id = $1 AND agent_id = $2 AND status = 'leased' RETURNING *`,
@@ -85,7 +86,7 @@ export class JobsRepository extends BaseRepository {
     );
   }
 
-  extendLeasesOf(tenantId: string, agentId: string, leaseSeconds: number): Promise<number> {
+  extendLeasesOf(tenantId: TenantId, agentId: string, leaseSeconds: number): Promise<number> {
     return this.rows(
       `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
         WHERE tenant_id = $1 AND agent_id = $2 AND status = 'leased' RETURNING 1`,
@@ -118,7 +119,7 @@ export class JobsRepository extends BaseRepository {
     );
   }
 
-  listForOwner(tenantId: string, ownerType: string, ownerId: string): Promise<JobRow[]> {
+  listForOwner(tenantId: TenantId, ownerType: string, ownerId: string): Promise<JobRow[]> {
     return this.rows<JobRow>(`SELECT * FROM jobs WHERE tenant_id = $1 AND owner_type = $2 AND owner_id = $3 ORDER BY id`, [tenantId, ownerType, ownerId]);
   }
 

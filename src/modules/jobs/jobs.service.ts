@@ -19,6 +19,7 @@ import { JobRow } from './job.entity';
 import { JobNotifier } from './job-notifier';
 import { JobNotFoundError, JobRoutingError, LeaseLostError } from './jobs.errors';
 import { JobsRepository } from './jobs.repository';
+import { asTenantId, TenantId } from '../../common/db/tenant-id';
 
 /** What a job owner (e.g. a request) learns when its job ends; called inside the transaction that ends it. */
 export interface JobOwnerHandler {
@@ -33,7 +34,7 @@ export interface JobOwnerHandler {
 export type ClaimPayloadProvider = (job: JobRow) => Promise<Record<string, unknown>>;
 
 export interface EnqueueJob {
-  tenantId: string;
+  tenantId: TenantId;
   type: string;
   workspaceId: string;
   environmentId?: string | null;
@@ -110,12 +111,12 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
   }
 
   /** A job of the tenant, for its owner (no access check: the owner decided who may see it). */
-  find(tenantId: string, id: string): Promise<JobRow | undefined> {
+  find(tenantId: TenantId, id: string): Promise<JobRow | undefined> {
     return this.repo.find(tenantId, id);
   }
 
   /** The jobs of a request owner, oldest first (for the request's detail). */
-  listForOwner(tenantId: string, ownerType: string, ownerId: string): Promise<JobRow[]> {
+  listForOwner(tenantId: TenantId, ownerType: string, ownerId: string): Promise<JobRow[]> {
     return this.repo.listForOwner(tenantId, ownerType, ownerId);
   }
 
@@ -249,7 +250,7 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
     for (;;) {
       const batch = await this.txHost.withTransaction(async () => {
         const jobs = await this.repo.expireLeases(SWEEP_BATCH);
-        const tenants = new Set<string>();
+        const tenants = new Set<TenantId>();
         for (const job of jobs) {
           await this.audit.record({
             action: job.status === 'dead' ? 'job.dead' : 'job.lease_expired',
@@ -261,7 +262,7 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
             payload: { attempt: job.attempt, max_attempts: job.max_attempts },
           });
           if (job.status === 'dead') await this.notifyOwner(job);
-          else tenants.add(job.tenant_id);
+          else tenants.add(asTenantId(job.tenant_id));
         }
         for (const tenantId of tenants) await this.repo.notify(tenantId);
         return jobs.length;
@@ -272,20 +273,20 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
   }
 
   /** The job when `agentId` holds its current lease (404 if unknown, 409 LEASE_LOST otherwise). */
-  async leasedBy(tenantId: string, jobId: string, agentId: string): Promise<JobRow> {
+  async leasedBy(tenantId: TenantId, jobId: string, agentId: string): Promise<JobRow> {
     const job = await this.repo.find(tenantId, jobId);
     if (!job) throw new JobNotFoundError(jobId);
     if (job.status !== 'leased' || job.agent_id !== agentId) throw new LeaseLostError();
     return job;
   }
 
-  async agentRevoked(tenantId: string, agentId: string): Promise<number> {
+  async agentRevoked(tenantId: TenantId, agentId: string): Promise<number> {
     const released = await this.repo.releaseLeasesOf(tenantId, agentId);
     if (released.length) await this.repo.notify(tenantId);
     return released.length;
   }
 
-  agentHeartbeat(tenantId: string, agentId: string): Promise<number> {
+  agentHeartbeat(tenantId: TenantId, agentId: string): Promise<number> {
     return this.repo.extendLeasesOf(tenantId, agentId, this.config.jobs.leaseSeconds);
   }
 

@@ -7,6 +7,7 @@ import { PluginRow } from './plugin.entity';
 import { PluginSchemas } from './plugin-schemas';
 import { PluginsRepository } from './plugins.repository';
 import { PluginsService } from './plugins.service';
+import { asTenantId, TenantId } from '../../common/db/tenant-id';
 
 /**
  * What an installed plugin adds, wired into the modules that use it: its request types into the request-type
@@ -28,7 +29,7 @@ export class PluginExtensionsService {
     jobs.registerClaimPayload((job) => this.claimPayload(job));
   }
 
-  private async requestType(tenantId: string, key: string): Promise<RequestTypeDefinition | undefined> {
+  private async requestType(tenantId: TenantId, key: string): Promise<RequestTypeDefinition | undefined> {
     const row = await this.repo.byRequestType(tenantId, key);
     const type = row?.manifest.request_types?.find((t) => t.key === key);
     if (!row || !type) return undefined;
@@ -47,15 +48,15 @@ export class PluginExtensionsService {
     };
   }
 
-  private async requestTypeKeys(tenantId: string): Promise<string[]> {
+  private async requestTypeKeys(tenantId: TenantId): Promise<string[]> {
     return (await this.repo.enabled(tenantId)).flatMap((r) => r.request_type_keys);
   }
 
-  private async permissionsOf(tenantId: string): Promise<ExtraPermission[]> {
+  private async permissionsOf(tenantId: TenantId): Promise<ExtraPermission[]> {
     return (await this.repo.enabled(tenantId)).flatMap((r: PluginRow) => (r.manifest.permissions ?? []).map((p) => ({ key: p.key, description: p.description, source: `plugin:${r.manifest_id}` })));
   }
 
   private async claimPayload(job: JobRow): Promise<Record<string, unknown>> {
-    return { settings: await this.plugins.settingsForAgent(job.tenant_id, job.plugin_id!) };
+    return { settings: await this.plugins.settingsForAgent(asTenantId(job.tenant_id), job.plugin_id!) };
   }
 }

@@ -30,6 +30,7 @@ import {
   PluginSourceError,
 } from './plugins.errors';
 import { PluginsRepository } from './plugins.repository';
+import { asTenantId, TenantId } from '../../common/db/tenant-id';
 
 export const MASKED = '***';
 const settingsContext = (tenantId: string, pluginId: string) => `plugin-settings:${tenantId}:${pluginId}`;
@@ -144,7 +145,7 @@ export class PluginsService {
       patch.settings = stored.settings;
       patch.sealed_settings = stored.sealed;
     }
-    const updated = Object.keys(patch).length ? await this.repo.update(row.tenant_id, row.id, patch) : row;
+    const updated = Object.keys(patch).length ? await this.repo.update(asTenantId(row.tenant_id), row.id, patch) : row;
     await this.audit.record({
       action: 'plugin.updated',
       resourceType: 'plugin',
@@ -160,9 +161,9 @@ export class PluginsService {
     requireTenantPermission(principal, 'plugin.manage');
     const row = await this.repo.lock(principal.tenantId, id);
     if (!row) throw new PluginNotFoundError(id);
-    const inFlight = await this.requests.countInFlight(row.tenant_id, row.request_type_keys);
+    const inFlight = await this.requests.countInFlight(asTenantId(row.tenant_id), row.request_type_keys);
     if (inFlight > 0) throw new PluginInUseError(inFlight);
-    await this.repo.delete(row.tenant_id, row.id);
+    await this.repo.delete(asTenantId(row.tenant_id), row.id);
     await this.audit.record({ action: 'plugin.uninstalled', resourceType: 'plugin', resourceId: row.id, payload: { manifest_id: row.manifest_id } });
   }
 
@@ -188,19 +189,19 @@ export class PluginsService {
   }
 
   /** The installation's settings with write-only values decrypted: for the claim response of its jobs only. */
-  async settingsForAgent(tenantId: string, pluginId: string): Promise<Record<string, unknown>> {
+  async settingsForAgent(tenantId: TenantId, pluginId: string): Promise<Record<string, unknown>> {
     const row = await this.repo.find(tenantId, pluginId);
     return row ? this.allSettings(row) : {};
   }
 
-  private async find(tenantId: string, id: string): Promise<PluginRow> {
+  private async find(tenantId: TenantId, id: string): Promise<PluginRow> {
     const row = await this.repo.find(tenantId, id);
     if (!row) throw new PluginNotFoundError(id);
     return row;
   }
 
   /** Keys of `manifest` that core or another installed plugin of the tenant already defines. */
-  private async clashes(tenantId: string, manifest: PluginManifest): Promise<{ key: string; path: string; clashes_with: string }[]> {
+  private async clashes(tenantId: TenantId, manifest: PluginManifest): Promise<{ key: string; path: string; clashes_with: string }[]> {
     const permissions = (manifest.permissions ?? []).map((p, i) => ({ key: p.key, path: `permissions[${i}].key` }));
     const types = (manifest.request_types ?? []).map((t, i) => ({ key: t.key, path: `request_types[${i}].key` }));
     const found: { key: string; path: string; clashes_with: string }[] = [];

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
 import { PolicyRow } from './policy.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 type PolicyDefinition = Pick<PolicyRow, 'name' | 'priority' | 'effect' | 'workflow_id' | 'match' | 'condition' | 'enabled'>;
 
 @Injectable()
 export class PoliciesRepository extends BaseRepository {
-  insert(tenantId: string, p: PolicyDefinition & Pick<PolicyRow, 'id' | 'created_by'>): Promise<PolicyRow | undefined> {
+  insert(tenantId: TenantId, p: PolicyDefinition & Pick<PolicyRow, 'id' | 'created_by'>): Promise<PolicyRow | undefined> {
     return this.one<PolicyRow>(
       `INSERT INTO policies (id, tenant_id, name, priority, effect, workflow_id, match, condition, enabled, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10) RETURNING *`,
@@ -24,7 +25,7 @@ export class PoliciesRepository extends BaseRepository {
   }
 
   /** Every enabled policy of the tenant, highest priority first (then oldest first): the engine's input. */
-  listEnabled(tenantId: string): Promise<PolicyRow[]> {
+  listEnabled(tenantId: TenantId): Promise<PolicyRow[]> {
     return this.rows<PolicyRow>(`SELECT * FROM policies WHERE tenant_id = $1 AND enabled ORDER BY priority DESC, id`, [tenantId]);
   }
 
@@ -32,7 +33,7 @@ export class PoliciesRepository extends BaseRepository {
     return this.one<PolicyRow>(`SELECT * FROM policies WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
   }
 
-  replace(tenantId: string, id: string, p: PolicyDefinition): Promise<PolicyRow | undefined> {
+  replace(tenantId: TenantId, id: string, p: PolicyDefinition): Promise<PolicyRow | undefined> {
     return this.one<PolicyRow>(
       `UPDATE policies SET name = $3, priority = $4, effect = $5, workflow_id = $6, match = $7::jsonb, condition = $8, enabled = $9
          WHERE tenant_id = $1 AND id = $2 RETURNING *`,
@@ -40,12 +41,12 @@ export class PoliciesRepository extends BaseRepository {
     );
   }
 
-  delete(tenantId: string, id: string): Promise<PolicyRow | undefined> {
+  delete(tenantId: TenantId, id: string): Promise<PolicyRow | undefined> {
     return this.one<PolicyRow>(`DELETE FROM policies WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id]);
   }
 
   /** True while any policy (enabled or not) points at the workflow. */
-  workflowInUse(tenantId: string, workflowId: string): Promise<boolean> {
+  workflowInUse(tenantId: TenantId, workflowId: string): Promise<boolean> {
     return this.one(`SELECT 1 FROM policies WHERE tenant_id = $1 AND workflow_id = $2 LIMIT 1`, [tenantId, workflowId]).then(Boolean);
   }
 }

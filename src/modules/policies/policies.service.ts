@@ -16,6 +16,7 @@ import { PoliciesRepository } from './policies.repository';
 import { PolicyRow } from './policy.entity';
 import { CompiledCondition, CompiledPolicy, compileCondition, decide, PolicyDecision, PolicyInput, PolicyMatch } from './policy-engine';
 import { PolicyInputBuilder } from './policy-input.builder';
+import { TenantId } from '../../common/db/tenant-id';
 
 const MAX_MATCH_LABELS = 50;
 /**
@@ -97,7 +98,7 @@ export class PoliciesService implements OnModuleInit {
   }
 
   /** The decision for a request (SPEC §4): `workflow_id: null` with `require_approval` means the tenant default. */
-  async decide(tenantId: string, input: PolicyInput): Promise<PolicyDecision> {
+  async decide(tenantId: TenantId, input: PolicyInput): Promise<PolicyDecision> {
     const rows = await this.repo.listEnabled(tenantId);
     return decide(rows.map((r) => this.compiled(r)), input);
   }
@@ -125,7 +126,7 @@ export class PoliciesService implements OnModuleInit {
     return { effect: decision.effect, policy_id: decision.policy_id, workflow_id: workflowId, explanation: decision.explanation };
   }
 
-  private async find(tenantId: string, id: string): Promise<PolicyRow> {
+  private async find(tenantId: TenantId, id: string): Promise<PolicyRow> {
     const row = await this.repo.find(tenantId, id);
     if (!row) throw new PolicyNotFoundError(id);
     return row;
@@ -157,7 +158,7 @@ export class PoliciesService implements OnModuleInit {
   }
 
   /** Validates and normalises a body: workflow iff require_approval, known workspaces/environments, labels, the condition compiles. */
-  private async definition(tenantId: string, dto: CreatePolicyDto) {
+  private async definition(tenantId: TenantId, dto: CreatePolicyDto) {
     const workflowId = dto.workflow_id ?? null;
     if (dto.effect === 'require_approval' && !workflowId) throw new PolicyFieldError('workflow_id', 'is required when effect is require_approval');
     if (dto.effect !== 'require_approval' && workflowId) throw new PolicyFieldError('workflow_id', 'must be absent unless effect is require_approval');

@@ -9,6 +9,7 @@ import { ApprovalDto, RequestDetailDto, RequestDto, RequestJobDto } from './dto/
 import { RequestTypeRegistry } from './request-types';
 import { awaitsApproval } from './request-lifecycle';
 import { RequestRow } from './request.entity';
+import { asTenantId } from '../../common/db/tenant-id';
 
 export const toRequestDto = (r: RequestRow): RequestDto => ({
   id: r.id,
@@ -65,10 +66,10 @@ export class RequestDetailsService {
   ) {}
 
   async detail(row: RequestRow): Promise<RequestDetailDto> {
-    const type = await this.types.find(row.tenant_id, row.type);
-    const approvals = await this.approvals.listForRequest(row.tenant_id, row.id);
-    const jobs = await this.jobs.listForOwner(row.tenant_id, 'request', row.id);
-    const timeline = await this.audit.timeline(row.tenant_id, 'request', row.id);
+    const type = await this.types.find(asTenantId(row.tenant_id), row.type);
+    const approvals = await this.approvals.listForRequest(asTenantId(row.tenant_id), row.id);
+    const jobs = await this.jobs.listForOwner(asTenantId(row.tenant_id), 'request', row.id);
+    const timeline = await this.audit.timeline(asTenantId(row.tenant_id), 'request', row.id);
     return {
       ...toRequestDto(row),
       type_description: type?.description ?? null,

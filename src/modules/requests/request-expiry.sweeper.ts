@@ -7,6 +7,7 @@ import { WebhooksService } from '../webhooks/webhooks.service';
 import { transition } from './request-lifecycle';
 import { requestEventData } from './request-transitions.service';
 import { RequestsRepository } from './requests.repository';
+import { asTenantId } from '../../common/db/tenant-id';
 
 const INTERVAL_MS = 5000;
 const BATCH = 200;
@@ -33,8 +34,8 @@ export class RequestExpirySweeper implements OnApplicationBootstrap {
     return this.txHost.withTransaction(async () => {
       const rows = await this.repo.lockExpired(BATCH);
       for (const row of rows) {
-        const expired = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'expire'), decided_at: new Date() });
-        await this.webhooks.emit(row.tenant_id, 'request.expired', requestEventData(expired));
+        const expired = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: transition(row.status, 'expire'), decided_at: new Date() });
+        await this.webhooks.emit(asTenantId(row.tenant_id), 'request.expired', requestEventData(expired));
         await this.audit.record({ action: 'request.expired', resourceType: 'request', resourceId: row.id, tenantId: row.tenant_id, actor: { type: 'system', id: null, label: 'request-expiry' }, outcome: 'failure' });
       }
       return rows.length;

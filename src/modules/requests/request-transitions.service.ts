@@ -23,6 +23,7 @@ import { AlreadyDecidedError, InvalidStateTransitionError, NotEligibleApproverEr
 import { RequestsRepository } from './requests.repository';
 import { decidable, RequestVisibilityService } from './request-visibility.service';
 import { WrapsService } from './wraps.service';
+import { asTenantId } from '../../common/db/tenant-id';
 
 /** The webhook event of each end of a job, where there is one (a failed rollback is announced as failed). */
 const FOLLOW_EVENTS = { complete: 'request.completed', fail: 'request.failed', rollback_complete: 'request.rolled_back', rollback_fail: 'request.failed' } as const;
@@ -73,7 +74,7 @@ export class RequestTransitionsService {
   /** draft → submitted → the policy decision (deny / auto-approve / the workflow's first stage). In the caller's transaction. */
   async submitLocked(principal: Principal, row: RequestRow): Promise<RequestRow> {
     step(row.status, 'submit');
-    const secret = row.secret_id ? await this.secrets.findInTenant(row.tenant_id, row.secret_id) : undefined;
+    const secret = row.secret_id ? await this.secrets.findInTenant(asTenantId(row.tenant_id), row.secret_id) : undefined;
     const input = await this.policyInput.build(principal, {
       type: row.type,
       secret,
@@ -82,26 +83,26 @@ export class RequestTransitionsService {
       environmentId: row.environment_id,
       accessDurationSeconds: row.access_duration_seconds,
     });
-    const decision = await this.policies.decide(row.tenant_id, input);
+    const decision = await this.policies.decide(asTenantId(row.tenant_id), input);
     const base = { submitted_at: new Date(), policy_decision: decision as unknown as Record<string, unknown> };
     await this.audit.record({ action: 'request.submitted', resourceType: 'request', resourceId: row.id, payload: { effect: decision.effect, policy_id: decision.policy_id } });
     await this.notify(row, 'request.submitted', { policy_effect: decision.effect });
 
     if (decision.effect === 'deny') {
-      const updated = await this.repo.update(row.tenant_id, row.id, { ...base, status: transition('submitted', 'deny'), decided_at: new Date() });
+      const updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { ...base, status: transition('submitted', 'deny'), decided_at: new Date() });
       await this.audit.record({ action: 'request.rejected', resourceType: 'request', resourceId: row.id, outcome: 'failure', payload: { by: 'policy', policy_id: decision.policy_id } });
       await this.notify(updated, 'request.rejected', { by: 'policy' });
       return updated;
     }
     if (decision.effect === 'auto_approve') {
-      const workflow = await this.workflows.defaultWorkflow(row.tenant_id);
-      const approved = await this.repo.update(row.tenant_id, row.id, { ...base, workflow, status: transition('submitted', 'auto_approve'), decided_at: new Date() });
+      const workflow = await this.workflows.defaultWorkflow(asTenantId(row.tenant_id));
+      const approved = await this.repo.update(asTenantId(row.tenant_id), row.id, { ...base, workflow, status: transition('submitted', 'auto_approve'), decided_at: new Date() });
       await this.audit.record({ action: 'request.approved', resourceType: 'request', resourceId: row.id, payload: { by: 'policy', policy_id: decision.policy_id } });
       await this.notify(approved, 'request.approved', { by: 'policy' });
       return workflow.auto_execute ? this.startExecution(approved) : approved;
     }
-    const workflow = decision.workflow_id ? await this.workflows.snapshot(row.tenant_id, decision.workflow_id) : await this.workflows.defaultWorkflow(row.tenant_id);
-    const pending = await this.repo.update(row.tenant_id, row.id, {
+    const workflow = decision.workflow_id ? await this.workflows.snapshot(asTenantId(row.tenant_id), decision.workflow_id) : await this.workflows.defaultWorkflow(asTenantId(row.tenant_id));
+    const pending = await this.repo.update(asTenantId(row.tenant_id), row.id, {
       ...base,
       workflow,
       current_stage: 0,
@@ -134,22 +135,22 @@ export class RequestTransitionsService {
     if (principal.id === row.requester_id) throw new SelfApprovalError();
     const reason = await this.eligibility.reason(principal, decidable(row), stage);
     if (reason) throw new NotEligibleApproverError(reason);
-    const recorded = await this.approvals.record(row.tenant_id, row.id, stageIndex, principal.id, decision, comment);
+    const recorded = await this.approvals.record(asTenantId(row.tenant_id), row.id, stageIndex, principal.id, decision, comment);
     if (!recorded) throw new AlreadyDecidedError();
     await this.audit.record({ action: decision === 'approved' ? 'request.approval_given' : 'request.rejection_given', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, stage_name: stage.name, comment } });
 
-    const tally = tallyStage(stage, (await this.approvals.listForRequest(row.tenant_id, row.id)).filter((a) => a.stage === stageIndex));
+    const tally = tallyStage(stage, (await this.approvals.listForRequest(asTenantId(row.tenant_id), row.id)).filter((a) => a.stage === stageIndex));
     let updated = row;
     if (tally.rejected) {
-      updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'reject'), decided_at: new Date() });
+      updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: transition(row.status, 'reject'), decided_at: new Date() });
       await this.audit.record({ action: 'request.rejected', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, by: principal.id } });
       await this.notify(updated, 'request.rejected', { stage: stageIndex, by: principal.id, comment });
     } else if (tally.passed && stageIndex + 1 < row.workflow!.stages.length) {
-      updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'approve_stage'), current_stage: stageIndex + 1 });
+      updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: transition(row.status, 'approve_stage'), current_stage: stageIndex + 1 });
       await this.audit.record({ action: 'request.stage_approved', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, approved_by: tally.approvedBy } });
       await this.notifyApprovalNeeded(updated);
     } else if (tally.passed) {
-      updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'approve_final'), decided_at: new Date() });
+      updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: transition(row.status, 'approve_final'), decided_at: new Date() });
       await this.audit.record({ action: 'request.approved', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, approved_by: tally.approvedBy } });
       await this.notify(updated, 'request.approved', { stage: stageIndex, approved_by: tally.approvedBy });
       if (row.workflow!.auto_execute) updated = await this.startExecution(updated);
@@ -162,7 +163,7 @@ export class RequestTransitionsService {
     const row = await this.repo.lock(principal.tenantId, id);
     if (!row) throw new RequestNotFoundError(id);
     requirePermission(principal, 'request.break_glass', { workspaceId: row.workspace_id, environmentId: row.environment_id });
-    let updated = await this.repo.update(row.tenant_id, row.id, { status: step(row.status, 'break_glass'), break_glass: true, decided_at: new Date() });
+    let updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: step(row.status, 'break_glass'), break_glass: true, decided_at: new Date() });
     await this.audit.record({ action: 'request.break_glass', resourceType: 'request', resourceId: row.id, payload: { reason, previous_status: row.status } });
     await this.notify(updated, 'request.break_glass', { break_glass_reason: reason, by: principal.id, previous_status: row.status });
     const autoExecute = row.workflow?.auto_execute ?? true;
@@ -178,7 +179,7 @@ export class RequestTransitionsService {
     const scope = { workspaceId: row.workspace_id, environmentId: row.environment_id };
     const allowed = row.requester_id === principal.id || (holds(principal, 'request.read_all', scope) && holds(principal, 'request.execute', scope));
     if (!allowed) throw new PermissionDeniedError('request.execute', 'Only the requester, or a holder of request.read_all and request.execute, can cancel.');
-    const updated = await this.repo.update(row.tenant_id, row.id, { status: step(row.status, 'cancel'), decided_at: new Date() });
+    const updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: step(row.status, 'cancel'), decided_at: new Date() });
     await this.audit.record({ action: 'request.cancelled', resourceType: 'request', resourceId: row.id, payload: { reason } });
     return this.details.detail(updated);
   }
@@ -202,23 +203,23 @@ export class RequestTransitionsService {
   async rollback(principal: Principal, id: string, reason: string): Promise<RequestDetailDto> {
     const row = await this.visibility.lock(principal, id);
     if (row.requester_id !== principal.id) requirePermission(principal, 'request.execute', { workspaceId: row.workspace_id, environmentId: row.environment_id });
-    const type = await this.types.find(row.tenant_id, row.type);
+    const type = await this.types.find(asTenantId(row.tenant_id), row.type);
     if (!type?.rollback || !type.plugin) {
       throw new InvalidStateTransitionError(new InvalidTransition(row.status, 'rollback', []), `${row.type} has no rollback: its request type does not declare one.`);
     }
     const status = step(row.status, 'rollback');
-    const executed = row.job_id ? await this.jobs.find(row.tenant_id, row.job_id) : undefined;
+    const executed = row.job_id ? await this.jobs.find(asTenantId(row.tenant_id), row.job_id) : undefined;
     const job = await this.enqueuePluginJob(row, type, { target: row.target, rollback: true, original_result: executed?.result ?? null });
-    const updated = await this.repo.update(row.tenant_id, row.id, { status, job_id: job.id });
+    const updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status, job_id: job.id });
     await this.audit.record({ action: 'request.rollback_started', resourceType: 'request', resourceId: row.id, payload: { reason, previous_status: row.status, job_id: job.id, rolled_back_job_id: row.job_id } });
     return this.details.detail(updated);
   }
 
   /** approved → executing, with the job for the request's workspace/environment and the type's capability. */
   private async startExecution(row: RequestRow): Promise<RequestRow> {
-    const type = (await this.types.find(row.tenant_id, row.type))!;
+    const type = (await this.types.find(asTenantId(row.tenant_id), row.type))!;
     const job = type.plugin ? await this.enqueuePluginJob(row, type, { target: row.target }) : await this.enqueueSecretJob(row, type);
-    const updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, 'execute'), job_id: job.id });
+    const updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: transition(row.status, 'execute'), job_id: job.id });
     await this.audit.record({ action: 'request.execution_started', resourceType: 'request', resourceId: row.id, tenantId: row.tenant_id, payload: { job_id: job.id, job_type: job.type } });
     return updated;
   }
@@ -226,7 +227,7 @@ export class RequestTransitionsService {
   /** A plugin type's job: its own type key, routed by the plugin's capability; settings join the payload at claim time. */
   private enqueuePluginJob(row: RequestRow, type: RequestTypeDefinition, payload: Record<string, unknown>): Promise<JobRow> {
     return this.jobs.enqueue({
-      tenantId: row.tenant_id,
+      tenantId: asTenantId(row.tenant_id),
       type: type.jobType,
       workspaceId: row.workspace_id,
       environmentId: row.environment_id,
@@ -239,10 +240,10 @@ export class RequestTransitionsService {
 
   /** A built-in secret type's job, for the secret's provider capability. */
   private async enqueueSecretJob(row: RequestRow, type: RequestTypeDefinition): Promise<JobRow> {
-    const secret = await this.secrets.findInTenant(row.tenant_id, row.secret_id!);
+    const secret = await this.secrets.findInTenant(asTenantId(row.tenant_id), row.secret_id!);
     const patchWrap = type.key === 'secret.patch' ? await this.wraps.patchWrapOf(row) : undefined;
     return this.jobs.enqueue({
-      tenantId: row.tenant_id,
+      tenantId: asTenantId(row.tenant_id),
       type: type.jobType,
       workspaceId: row.workspace_id,
       environmentId: row.environment_id,
@@ -258,17 +259,17 @@ export class RequestTransitionsService {
    * succeeded → rolled_back, failed or dead → failed. Inside the job's transaction.
    */
   private async followJob(job: JobRow): Promise<void> {
-    const row = await this.repo.lock(job.tenant_id, job.owner_id!);
+    const row = await this.repo.lock(asTenantId(job.tenant_id), job.owner_id!);
     if (!row || row.job_id !== job.id) return;
     const action = jobOutcome(row.status, job.status === 'succeeded');
     if (!action) return;
-    const updated = await this.repo.update(row.tenant_id, row.id, { status: transition(row.status, action), completed_at: new Date() });
+    const updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: transition(row.status, action), completed_at: new Date() });
     await this.notify(updated, FOLLOW_EVENTS[action], { job_id: job.id, job_status: job.status, error: job.error });
     await this.audit.record({
       action: FOLLOW_ACTIONS[action],
       resourceType: 'request',
       resourceId: row.id,
-      tenantId: row.tenant_id,
+      tenantId: asTenantId(row.tenant_id),
       outcome: action === 'complete' || action === 'rollback_complete' ? 'success' : 'failure',
       payload: { job_id: job.id, job_status: job.status, error: job.error },
     });
@@ -277,14 +278,14 @@ export class RequestTransitionsService {
   // ---------------------------------------------------------------- notifications (webhook outbox, same transaction)
 
   private async notify(row: RequestRow, event: Parameters<WebhooksService['emit']>[1], extra: Record<string, unknown> = {}): Promise<void> {
-    await this.webhooks.emit(row.tenant_id, event, requestEventData(row, extra));
+    await this.webhooks.emit(asTenantId(row.tenant_id), event, requestEventData(row, extra));
   }
 
   /** The current stage, what it still needs, and who may give it (with emails, so a receiver can ask them directly). */
   private async notifyApprovalNeeded(row: RequestRow): Promise<void> {
     const stageIndex = row.current_stage ?? 0;
     const stage = row.workflow!.stages[stageIndex];
-    const decisions = (await this.approvals.listForRequest(row.tenant_id, row.id)).filter((a) => a.stage === stageIndex);
+    const decisions = (await this.approvals.listForRequest(asTenantId(row.tenant_id), row.id)).filter((a) => a.stage === stageIndex);
     const tally = tallyStage(stage, decisions);
     const approvers = await this.eligibility.eligibleApprovers(decidable(row), stage, new Set(decisions.map((d) => d.approver_id)));
     await this.notify(row, 'request.approval_needed', { stage: stageIndex, stage_name: stage.name, remaining_approvals: tally.remaining, eligible_approvers: approvers });

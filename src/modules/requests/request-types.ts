@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { TenantId } from '../../common/db/tenant-id';
 
 /** One schema violation of a plugin request's `target`, with its JSON path (e.g. `target.iam_user`). */
 export interface TargetIssue {
@@ -41,9 +42,9 @@ export interface RequestTypeDefinition {
 /** Where types beyond the built-ins come from (the plugins installed in a tenant). */
 export interface RequestTypeSource {
   /** The tenant's type `key` (disabled plugins' types included, marked `plugin.enabled: false`), or undefined. */
-  find(tenantId: string, key: string): Promise<RequestTypeDefinition | undefined>;
+  find(tenantId: TenantId, key: string): Promise<RequestTypeDefinition | undefined>;
   /** Keys of the tenant's enabled types from this source. */
-  keys(tenantId: string): Promise<string[]>;
+  keys(tenantId: TenantId): Promise<string[]>;
 }
 
 /** Agents advertise capabilities per provider; `kubernetes` secrets go to the `kubernetes-secrets` capability (SPEC §7). */
@@ -79,7 +80,7 @@ export class RequestTypeRegistry {
   }
 
   /** The type as the tenant knows it (a disabled plugin's type is returned, marked; callers decide what that means). */
-  async find(tenantId: string, key: string): Promise<RequestTypeDefinition | undefined> {
+  async find(tenantId: TenantId, key: string): Promise<RequestTypeDefinition | undefined> {
     const builtIn = this.builtIns.get(key);
     if (builtIn) return builtIn;
     for (const source of this.sources) {
@@ -90,7 +91,7 @@ export class RequestTypeRegistry {
   }
 
   /** Every type a request can be created with in the tenant now. */
-  async keys(tenantId: string): Promise<string[]> {
+  async keys(tenantId: TenantId): Promise<string[]> {
     const extra = await Promise.all(this.sources.map((s) => s.keys(tenantId)));
     return [...this.builtIns.keys(), ...extra.flat()];
   }

@@ -8,8 +8,9 @@ import { awaitsApproval } from './request-lifecycle';
 import { RequestRow } from './request.entity';
 import { RequestNotFoundError } from './requests.errors';
 import { RequestsRepository, Visibility } from './requests.repository';
+import { asTenantId } from '../../common/db/tenant-id';
 
-export const decidable = (r: RequestRow): DecidableRequest => ({ scope: { tenantId: r.tenant_id, workspaceId: r.workspace_id, environmentId: r.environment_id }, requesterId: r.requester_id });
+export const decidable = (r: RequestRow): DecidableRequest => ({ scope: { tenantId: asTenantId(r.tenant_id), workspaceId: r.workspace_id, environmentId: r.environment_id }, requesterId: r.requester_id });
 
 /**
  * Who sees which request: the requester, holders of `request.read_all` at its scope, and whoever may decide its

@@ -3,6 +3,7 @@ import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
 import { RequestRow } from './request.entity';
 
+import { TenantId } from '../../common/db/tenant-id';
 /** What the caller may see without `request.read_all`: their own requests and those they may decide now. */
 export interface Visibility {
   /** Workspace and environment ids where the caller holds `request.read_all`; `['*']` when it holds it tenant-wide. */
@@ -49,14 +50,14 @@ export class RequestsRepository extends BaseRepository {
     return this.one<RequestRow>(`SELECT * FROM requests WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
   }
 
-  update(tenantId: string, id: string, patch: Partial<Omit<RequestRow, 'id' | 'tenant_id'>>): Promise<RequestRow> {
+  update(tenantId: TenantId, id: string, patch: Partial<Omit<RequestRow, 'id' | 'tenant_id'>>): Promise<RequestRow> {
     const entries = Object.entries(patch);
     const sets = entries.map(([k], i) => `${k} = $${i + 3}`);
     const values = entries.map(([, v]) => (v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v));
     return this.one<RequestRow>(`UPDATE requests SET ${sets.join(', ')}, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id, ...values]).then((x) => x!);
   }
 
-  list(tenantId: string, v: Visibility, f: RequestFilter, page: PageRequest): Promise<RequestRow[]> {
+  list(tenantId: TenantId, v: Visibility, f: RequestFilter, page: PageRequest): Promise<RequestRow[]> {
     return this.rows<RequestRow>(
       `SELECT r.* FROM requests r
         WHERE r.tenant_id = $1
@@ -69,7 +70,7 @@ export class RequestsRepository extends BaseRepository {
   }
 
   /** How many requests of these types are not final yet (a plugin cannot be removed under them). */
-  async countInFlight(tenantId: string, types: string[], inFlight: readonly string[]): Promise<number> {
+  async countInFlight(tenantId: TenantId, types: string[], inFlight: readonly string[]): Promise<number> {
     if (!types.length) return 0;
     const row = await this.one<{ n: number }>(
       `SELECT count(*)::int AS n FROM requests WHERE tenant_id = $1 AND type = ANY($2::text[]) AND status = ANY($3::text[])`,

@@ -20,6 +20,7 @@ import { InvalidTargetError, RequestFieldError, RequesterNotUserError } from './
 import { RequestsRepository } from './requests.repository';
 import { decidable, RequestVisibilityService } from './request-visibility.service';
 import { DEFAULT_ACCESS_SECONDS, WrapsService } from './wraps.service';
+import { asTenantId, TenantId } from '../../common/db/tenant-id';
 
 interface RequestWhere {
   workspaceId: string;
@@ -106,7 +107,7 @@ export class RequestsService {
   async submit(principal: Principal, id: string): Promise<RequestDetailDto> {
     const row = await this.visibility.lock(principal, id);
     if (row.requester_id !== principal.id) throw new PermissionDeniedError('request.create', 'Only the requester can submit a draft.');
-    const type = await this.types.find(row.tenant_id, row.type);
+    const type = await this.types.find(asTenantId(row.tenant_id), row.type);
     if (!type) throw new RequestFieldError('type', `${row.type} is no longer a request type of this tenant`);
     assertTypeApplies(type);
     return this.details.detail(await this.transitions.submitLocked(principal, row));
@@ -134,7 +135,7 @@ export class RequestsService {
     }
     const index = row.current_stage ?? 0;
     const stage = row.workflow!.stages[index];
-    const decisions = (await this.approvals.listForRequest(row.tenant_id, row.id)).filter((a) => a.stage === index);
+    const decisions = (await this.approvals.listForRequest(asTenantId(row.tenant_id), row.id)).filter((a) => a.stage === index);
     const tally = tallyStage(stage, decisions);
     const decided = new Set(decisions.map((d) => d.approver_id));
     const eligible = await this.eligibility.eligibleApprovers(decidable(row), stage, decided);
@@ -145,7 +146,7 @@ export class RequestsService {
   }
 
   /** How many requests of these types are still under way in the tenant (a plugin is not removed under them). */
-  countInFlight(tenantId: string, types: string[]): Promise<number> {
+  countInFlight(tenantId: TenantId, types: string[]): Promise<number> {
     return this.repo.countInFlight(tenantId, types, IN_FLIGHT_STATUSES);
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BaseRepository } from '../../common/db/base.repository';
 import { WrapRow } from './request.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 /** The `wraps` table: read-flow values sealed by agents, patch-flow values sealed on arrival. */
 @Injectable()
@@ -14,7 +15,7 @@ export class WrapsRepository extends BaseRepository {
   }
 
   /** A request's wraps of one kind in id order; keyset from `after`, at most `limit` (all when omitted). */
-  listWraps(tenantId: string, requestId: string, kind: 'read' | 'patch', after?: string, limit?: number): Promise<WrapRow[]> {
+  listWraps(tenantId: TenantId, requestId: string, kind: 'read' | 'patch', after?: string, limit?: number): Promise<WrapRow[]> {
     return this.rows<WrapRow>(
       `SELECT * FROM wraps WHERE tenant_id = $1 AND request_id = $2 AND kind = $3 AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5`,
       [tenantId, requestId, kind, after ?? null, limit ?? null],
@@ -26,7 +27,7 @@ export class WrapsRepository extends BaseRepository {
   }
 
   /** Marks the wrap consumed and destroys its key material and ciphertext in the same statement. */
-  async consumeWrap(tenantId: string, id: string): Promise<void> {
+  async consumeWrap(tenantId: TenantId, id: string): Promise<void> {
     await this.rows(
       `UPDATE wraps SET consumed_at = now(), ciphertext = NULL, iv = NULL, tag = NULL, wrapped_dek = NULL WHERE tenant_id = $1 AND id = $2`,
       [tenantId, id],

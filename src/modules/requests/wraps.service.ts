@@ -17,6 +17,7 @@ import { InvalidTargetError, RequestFieldError, RequestNotFoundError, WrapConsum
 import { RequestsRepository } from './requests.repository';
 import { RequestVisibilityService } from './request-visibility.service';
 import { WrapsRepository } from './wraps.repository';
+import { asTenantId } from '../../common/db/tenant-id';
 
 export const DEFAULT_ACCESS_SECONDS = 3600;
 const wrapContext = (tenantId: string, wrapId: string) => `wrap:${tenantId}:${wrapId}`;
@@ -41,7 +42,7 @@ export class WrapsService {
   async sealPatchValue(row: RequestRow, value: string): Promise<void> {
     const wrapId = newId('wrap');
     const envelope = await envelopeEncrypt(this.kms, Buffer.from(value, 'utf8'), wrapContext(row.tenant_id, wrapId));
-    await this.wraps.insertWrap(row.tenant_id, {
+    await this.wraps.insertWrap(asTenantId(row.tenant_id), {
       id: wrapId,
       request_id: row.id,
       kind: 'patch',
@@ -57,14 +58,14 @@ export class WrapsService {
 
   /** The patch request's sealed value (named in its job's payload). */
   async patchWrapOf(row: RequestRow): Promise<WrapRow | undefined> {
-    return (await this.wraps.listWraps(row.tenant_id, row.id, 'patch'))[0];
+    return (await this.wraps.listWraps(asTenantId(row.tenant_id), row.id, 'patch'))[0];
   }
 
   async list(principal: Principal, id: string, query: { limit?: number; cursor?: string }): Promise<Page<WrapSummaryDto>> {
     const row = await this.visibility.find(principal, id);
     if (row.requester_id !== principal.id) throw new RequestNotFoundError(id);
     const page = toPageRequest(query);
-    const rows = await this.wraps.listWraps(row.tenant_id, row.id, 'read', page.after, page.limit + 1);
+    const rows = await this.wraps.listWraps(asTenantId(row.tenant_id), row.id, 'read', page.after, page.limit + 1);
     return toPage(rows, page, (w) => ({ id: w.id, created_at: isoRequired(w.created_at), expires_at: iso(w.expires_at), consumed_at: iso(w.consumed_at) }));
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CORE_PERMISSIONS, isCorePermission } from '../../common/auth/permission-catalog';
 import { PermissionDto } from './dto/role.dto';
+import { TenantId } from '../../common/db/tenant-id';
 
 /** A permission beyond the core catalog, with where it comes from (`plugin:<id>`). */
 export interface ExtraPermission {
@@ -12,9 +13,9 @@ export interface ExtraPermission {
 /** Where permissions beyond the core come from (the tenant's enabled plugins). */
 export interface PermissionSource {
   /** Full entries, for the catalog. */
-  permissionsOf(tenantId: string): Promise<ExtraPermission[]>;
+  permissionsOf(tenantId: TenantId): Promise<ExtraPermission[]>;
   /** Keys only (the principal is resolved on every call: this must stay cheap). */
-  keysOf(tenantId: string): Promise<string[]>;
+  keysOf(tenantId: TenantId): Promise<string[]>;
 }
 
 /** Built-in roles that hold every permission of the tenant, plugin permissions included. */
@@ -32,14 +33,14 @@ export class PermissionCatalogService {
     this.sources.push(source);
   }
 
-  async list(tenantId: string): Promise<PermissionDto[]> {
+  async list(tenantId: TenantId): Promise<PermissionDto[]> {
     const core = Object.entries(CORE_PERMISSIONS).map(([key, description]) => ({ key, description, source: 'core' }));
     const extra = (await Promise.all(this.sources.map((s) => s.permissionsOf(tenantId)))).flat();
     return [...core, ...extra.sort((a, b) => a.key.localeCompare(b.key))];
   }
 
   /** The keys of `keys` that are in neither the core catalog nor the tenant's enabled plugins. */
-  async unknown(tenantId: string, keys: string[]): Promise<string[]> {
+  async unknown(tenantId: TenantId, keys: string[]): Promise<string[]> {
     const candidates = keys.filter((k) => !isCorePermission(k));
     if (!candidates.length) return [];
     const extra = new Set(await this.extraKeys(tenantId));
@@ -62,7 +63,7 @@ export class PermissionCatalogService {
     return this.sources.length > 0 && roles.some((r) => (r.built_in && ALL_PERMISSION_ROLES.has(r.role_name)) || r.permissions.some((p) => !isCorePermission(p)));
   }
 
-  async extraKeys(tenantId: string): Promise<string[]> {
+  async extraKeys(tenantId: TenantId): Promise<string[]> {
     return (await Promise.all(this.sources.map((s) => s.keysOf(tenantId)))).flat();
   }
 }

@@ -3,10 +3,11 @@ import { PageRequest } from '../../common/api/pagination';
 import { ScopeType } from '../../common/auth/principal';
 import { BaseRepository } from '../../common/db/base.repository';
 import { RoleRow, UserRoleRow } from './role.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 @Injectable()
 export class RolesRepository extends BaseRepository {
-  insert(tenantId: string, r: Pick<RoleRow, 'id' | 'name' | 'description' | 'permissions' | 'built_in'>): Promise<RoleRow | undefined> {
+  insert(tenantId: TenantId, r: Pick<RoleRow, 'id' | 'name' | 'description' | 'permissions' | 'built_in'>): Promise<RoleRow | undefined> {
     return this.one<RoleRow>(
       `INSERT INTO roles (id, tenant_id, name, description, permissions, built_in) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (tenant_id, name) DO NOTHING RETURNING *`,
@@ -26,25 +27,25 @@ export class RolesRepository extends BaseRepository {
     return this.one<RoleRow>(`SELECT * FROM roles WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
   }
 
-  findByName(tenantId: string, name: string): Promise<RoleRow | undefined> {
+  findByName(tenantId: TenantId, name: string): Promise<RoleRow | undefined> {
     return this.one<RoleRow>(`SELECT * FROM roles WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
   }
 
   /** Which of `ids` are roles of the tenant. */
-  existingIds(tenantId: string, ids: string[]): Promise<{ id: string }[]> {
+  existingIds(tenantId: TenantId, ids: string[]): Promise<{ id: string }[]> {
     return this.rows<{ id: string }>(`SELECT id FROM roles WHERE tenant_id = $1 AND id = ANY($2::text[])`, [tenantId, ids]);
   }
 
-  builtInsByName(tenantId: string, names: string[]): Promise<{ id: string; name: string }[]> {
+  builtInsByName(tenantId: TenantId, names: string[]): Promise<{ id: string; name: string }[]> {
     return this.rows<{ id: string; name: string }>(`SELECT id, name FROM roles WHERE tenant_id = $1 AND built_in AND name = ANY($2::text[])`, [tenantId, names]);
   }
 
-  replacePermissions(tenantId: string, id: string, permissions: string[]): Promise<RoleRow | undefined> {
+  replacePermissions(tenantId: TenantId, id: string, permissions: string[]): Promise<RoleRow | undefined> {
     return this.one<RoleRow>(`UPDATE roles SET permissions = $3 WHERE tenant_id = $1 AND id = $2 AND NOT built_in RETURNING *`, [tenantId, id, permissions]);
   }
 
   /** Deletes an unassigned custom role; the NOT EXISTS makes the check and the delete one statement. */
-  deleteUnassigned(tenantId: string, id: string): Promise<RoleRow | undefined> {
+  deleteUnassigned(tenantId: TenantId, id: string): Promise<RoleRow | undefined> {
     return this.one<RoleRow>(
       `DELETE FROM roles r WHERE r.tenant_id = $1 AND r.id = $2 AND NOT r.built_in
          AND NOT EXISTS (SELECT 1 FROM user_roles ur WHERE ur.role_id = r.id) RETURNING *`,
@@ -52,7 +53,7 @@ export class RolesRepository extends BaseRepository {
     );
   }
 
-  insertAssignment(tenantId: string, a: Pick<UserRoleRow, 'id' | 'user_id' | 'role_id' | 'scope_type' | 'scope_id' | 'created_by'>): Promise<UserRoleRow | undefined> {
+  insertAssignment(tenantId: TenantId, a: Pick<UserRoleRow, 'id' | 'user_id' | 'role_id' | 'scope_type' | 'scope_id' | 'created_by'>): Promise<UserRoleRow | undefined> {
     return this.one<UserRoleRow>(
       `INSERT INTO user_roles (id, tenant_id, user_id, role_id, scope_type, scope_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (tenant_id, user_id, role_id, scope_type, scope_id) DO NOTHING RETURNING *`,
@@ -60,7 +61,7 @@ export class RolesRepository extends BaseRepository {
     );
   }
 
-  listAssignments(tenantId: string, filter: { userId?: string; roleId?: string }, page: PageRequest): Promise<UserRoleRow[]> {
+  listAssignments(tenantId: TenantId, filter: { userId?: string; roleId?: string }, page: PageRequest): Promise<UserRoleRow[]> {
     return this.rows<UserRoleRow>(
       `SELECT ur.*, r.name AS role_name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
         WHERE ur.tenant_id = $1 AND ($2::text IS NULL OR ur.user_id = $2) AND ($3::text IS NULL OR ur.role_id = $3)
@@ -69,7 +70,7 @@ export class RolesRepository extends BaseRepository {
     );
   }
 
-  findAssignment(tenantId: string, id: string): Promise<UserRoleRow | undefined> {
+  findAssignment(tenantId: TenantId, id: string): Promise<UserRoleRow | undefined> {
     return this.one<UserRoleRow>(
       `SELECT ur.*, r.name AS role_name, r.built_in AS role_built_in FROM user_roles ur JOIN roles r ON r.id = ur.role_id
         WHERE ur.tenant_id = $1 AND ur.id = $2`,
@@ -77,7 +78,7 @@ export class RolesRepository extends BaseRepository {
     );
   }
 
-  deleteAssignment(tenantId: string, id: string): Promise<UserRoleRow | undefined> {
+  deleteAssignment(tenantId: TenantId, id: string): Promise<UserRoleRow | undefined> {
     return this.one<UserRoleRow>(`DELETE FROM user_roles WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id]);
   }
 
@@ -85,7 +86,7 @@ export class RolesRepository extends BaseRepository {
    * Active members who hold one of `roleIds` anywhere or are listed in `userIds`, with all their assignments (for
    * approver eligibility).
    */
-  candidateAssignments(tenantId: string, roleIds: string[], userIds: string[]): Promise<{ user_id: string; email: string; role_id: string | null; scope_type: string | null; scope_id: string | null; permissions: string[] | null }[]> {
+  candidateAssignments(tenantId: TenantId, roleIds: string[], userIds: string[]): Promise<{ user_id: string; email: string; role_id: string | null; scope_type: string | null; scope_id: string | null; permissions: string[] | null }[]> {
     return this.rows(
       `WITH candidates AS (
          SELECT DISTINCT user_id FROM user_roles WHERE tenant_id = $1 AND role_id = ANY($2::text[])
@@ -102,7 +103,7 @@ export class RolesRepository extends BaseRepository {
   }
 
   /** Every (role permissions, scope) a user holds in the tenant: the input of the principal's grants. */
-  grantRows(tenantId: string, userId: string): Promise<{ permissions: string[]; scope_type: ScopeType; scope_id: string; role_id: string; role_name: string; built_in: boolean; assignment_id: string }[]> {
+  grantRows(tenantId: TenantId, userId: string): Promise<{ permissions: string[]; scope_type: ScopeType; scope_id: string; role_id: string; role_name: string; built_in: boolean; assignment_id: string }[]> {
     return this.rows(
       `SELECT r.permissions, ur.scope_type, ur.scope_id, r.id AS role_id, r.name AS role_name, r.built_in, ur.id AS assignment_id
          FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.user_id = $2`,

@@ -25,6 +25,7 @@ import { RolesRepository } from './roles.repository';
 import { PermissionCatalogService } from './permission-catalog.service';
 import { AuditService } from '../audit/audit.service';
 import { NotFoundError } from '../../common/errors/app-error';
+import { TenantId } from '../../common/db/tenant-id';
 
 const toRoleDto = (r: RoleRow): RoleDto => ({
   id: r.id,
@@ -74,7 +75,7 @@ export class RolesService {
   }
 
   /** The built-in roles of a new tenant (same transaction as the tenant). Returns their ids by name. */
-  async createBuiltIns(tenantId: string): Promise<Record<string, string>> {
+  async createBuiltIns(tenantId: TenantId): Promise<Record<string, string>> {
     const ids: Record<string, string> = {};
     for (const role of BUILT_IN_ROLES) {
       const row = await this.repo.insert(tenantId, { id: newId('role'), name: role.name, description: role.description, permissions: role.permissions, built_in: true });
@@ -84,19 +85,19 @@ export class RolesService {
   }
 
   /** Gives a user a role at tenant scope without a caller (tenant bootstrap: setup, tenant creation). */
-  async assignSystem(tenantId: string, userId: string, roleId: string): Promise<void> {
+  async assignSystem(tenantId: TenantId, userId: string, roleId: string): Promise<void> {
     await this.repo.insertAssignment(tenantId, { id: newId('userRole'), user_id: userId, role_id: roleId, scope_type: 'tenant', scope_id: tenantId, created_by: null });
   }
 
   /** What the user holds now: plugin permissions count only while their plugin is enabled in the tenant. */
-  async grantsFor(tenantId: string, userId: string): Promise<Grant[]> {
+  async grantsFor(tenantId: TenantId, userId: string): Promise<Grant[]> {
     const rows = await this.repo.grantRows(tenantId, userId);
     const extra = new Set(this.catalog.needsExtraKeys(rows) ? await this.catalog.extraKeys(tenantId) : []);
     return toGrants(rows.map((r) => ({ permissions: this.catalog.effective(r, extra), scopeType: r.scope_type, scopeId: r.scope_id })));
   }
 
   /** Users who could approve a stage (its roles anywhere, or listed), with their assignments; eligibility is decided by the caller. */
-  async candidateApprovers(tenantId: string, roleIds: string[], userIds: string[]): Promise<{ userId: string; email: string; assignments: { role_id: string; scope_type: string; scope_id: string; permissions: string[] }[] }[]> {
+  async candidateApprovers(tenantId: TenantId, roleIds: string[], userIds: string[]): Promise<{ userId: string; email: string; assignments: { role_id: string; scope_type: string; scope_id: string; permissions: string[] }[] }[]> {
     const rows = await this.repo.candidateAssignments(tenantId, roleIds, userIds);
     const byUser = new Map<string, { userId: string; email: string; assignments: { role_id: string; scope_type: string; scope_id: string; permissions: string[] }[] }>();
     for (const r of rows) {
@@ -107,12 +108,12 @@ export class RolesService {
   }
 
   /** The assignments behind a user's grants, for explanations. */
-  grantSources(tenantId: string, userId: string): Promise<GrantSource[]> {
+  grantSources(tenantId: TenantId, userId: string): Promise<GrantSource[]> {
     return this.repo.grantRows(tenantId, userId);
   }
 
   /** 404 NOT_FOUND naming every id of `ids` that is not a role of the tenant. */
-  async assertRoles(tenantId: string, ids: string[]): Promise<void> {
+  async assertRoles(tenantId: TenantId, ids: string[]): Promise<void> {
     const unique = [...new Set(ids)];
     if (!unique.length) return;
     const found = new Set((await this.repo.existingIds(tenantId, unique)).map((r) => r.id));
@@ -121,13 +122,13 @@ export class RolesService {
   }
 
   /** The ids of the tenant's built-in roles with these names, in the order of `names` (absent names are skipped). */
-  async builtInRoleIds(tenantId: string, names: string[]): Promise<string[]> {
+  async builtInRoleIds(tenantId: TenantId, names: string[]): Promise<string[]> {
     const rows = await this.repo.builtInsByName(tenantId, names);
     return names.map((n) => rows.find((r) => r.name === n)?.id).filter((id): id is string => id !== undefined);
   }
 
   /** Names of the roles a user holds in the tenant at any scope (policy input `requester.roles`). */
-  async roleNamesOf(tenantId: string, userId: string): Promise<string[]> {
+  async roleNamesOf(tenantId: TenantId, userId: string): Promise<string[]> {
     const rows = await this.repo.grantRows(tenantId, userId);
     return [...new Set(rows.map((r) => r.role_name))].sort();
   }
@@ -222,7 +223,7 @@ export class RolesService {
   }
 
   /** A scope of the caller's tenant; ids of other tenants (or unknown ones) are 404. */
-  async resolveTarget(tenantId: string, type: 'tenant' | 'workspace' | 'environment', id: string): Promise<TargetScope> {
+  async resolveTarget(tenantId: TenantId, type: 'tenant' | 'workspace' | 'environment', id: string): Promise<TargetScope> {
     if (type === 'tenant') {
       if (id !== tenantId) throw new NotFoundError('Tenant', id);
       return { type };
@@ -232,7 +233,7 @@ export class RolesService {
     return { type, ...ref };
   }
 
-  private async find(tenantId: string, id: string): Promise<RoleRow> {
+  private async find(tenantId: TenantId, id: string): Promise<RoleRow> {
     const role = await this.repo.find(tenantId, id);
     if (!role) throw new RoleNotFoundError(id);
     return role;
@@ -247,7 +248,7 @@ export class RolesService {
     else requirePermission(principal, 'user_role.edit', { workspaceId: scope.workspaceId, environmentId: scope.environmentId });
   }
 
-  private async known(tenantId: string, permissions: string[], field: string): Promise<string[]> {
+  private async known(tenantId: TenantId, permissions: string[], field: string): Promise<string[]> {
     const unique = [...new Set(permissions)];
     const unknown = await this.catalog.unknown(tenantId, unique);
     if (unknown.length) throw new UnknownPermissionError(field, unknown);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
 import { SecretRow } from './secret.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 export interface SecretFilter {
   clusterName?: string;
@@ -29,7 +30,7 @@ export class SecretsRepository extends BaseRepository {
    * fresh insert; unchanged rows are touched only for `last_seen_at`.
    */
   upsertBatch(
-    tenantId: string,
+    tenantId: TenantId,
     scope: { workspaceId: string; environmentId: string | null; agentId: string },
     items: (ReportedSecret & { id: string })[],
   ): Promise<{ id: string; outcome: 'created' | 'updated' | 'unchanged' }[]> {
@@ -61,7 +62,7 @@ export class SecretsRepository extends BaseRepository {
   }
 
   /** Full sync: what the agent's clusters no longer report is `removed`. */
-  markAbsentRemoved(tenantId: string, workspaceId: string, agentId: string, clusters: string[], keepIds: string[]): Promise<number> {
+  markAbsentRemoved(tenantId: TenantId, workspaceId: string, agentId: string, clusters: string[], keepIds: string[]): Promise<number> {
     return this.rows(
       `UPDATE secrets SET status = 'removed', removed_at = now(), updated_at = now()
         WHERE tenant_id = $1 AND workspace_id = $2 AND agent_id = $3 AND cluster_name = ANY($4) AND status <> 'removed' AND NOT (id = ANY($5)) RETURNING 1`,
@@ -69,7 +70,7 @@ export class SecretsRepository extends BaseRepository {
     ).then((r) => r.length);
   }
 
-  list(tenantId: string, f: SecretFilter, page: PageRequest): Promise<SecretRow[]> {
+  list(tenantId: TenantId, f: SecretFilter, page: PageRequest): Promise<SecretRow[]> {
     return this.rows<SecretRow>(
       `SELECT * FROM secrets WHERE tenant_id = $1
           AND ($2::text IS NULL OR cluster_name = $2) AND ($3::text IS NULL OR provider = $3)

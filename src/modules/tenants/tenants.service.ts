@@ -12,6 +12,7 @@ import { TenantRow } from './tenant.entity';
 import { TenantNotFoundError, TenantSlugTakenError } from './tenants.errors';
 import { TenantsRepository } from './tenants.repository';
 import { AuditService } from '../audit/audit.service';
+import { asTenantId } from '../../common/db/tenant-id';
 
 export const toTenantDto = (t: TenantRow): TenantDto => ({
   id: t.id,
@@ -40,18 +41,18 @@ export class TenantsService {
   async createWithOwner(input: { slug: string; display_name: string; plan: string }, owner: { userId: string } | { email: string; createdBy: string | null }) {
     const tenant = await this.repo.insert({ id: newId('tenant'), ...input });
     if (!tenant) throw new TenantSlugTakenError(input.slug);
-    const roleIds = await this.roles.createBuiltIns(tenant.id);
+    const roleIds = await this.roles.createBuiltIns(asTenantId(tenant.id));
     let userId: string;
     let invitationToken: string | undefined;
     if ('userId' in owner) {
       userId = owner.userId;
-      await this.users.addToTenantById(tenant.id, userId);
+      await this.users.addToTenantById(asTenantId(tenant.id), userId);
     } else {
-      const added = await this.users.addToTenant(tenant.id, owner.email, owner.email.split('@')[0], undefined, owner.createdBy);
+      const added = await this.users.addToTenant(asTenantId(tenant.id), owner.email, owner.email.split('@')[0], undefined, owner.createdBy);
       userId = added.user.id;
       invitationToken = added.invitationToken;
     }
-    await this.roles.assignSystem(tenant.id, userId, roleIds.owner);
+    await this.roles.assignSystem(asTenantId(tenant.id), userId, roleIds.owner);
     return { tenant, userId, invitationToken };
   }
 

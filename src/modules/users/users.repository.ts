@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
 import { InvitationRow, MemberRow, OwnerRow, SessionContextRow, SessionRow, UserRow, UserViewRow } from './user.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 /** Users and their tenant memberships, invitations, sessions and refresh tokens (the identity store). */
 @Injectable()
@@ -39,13 +40,13 @@ export class UsersRepository extends BaseRepository {
     ]);
   }
 
-  addMember(tenantId: string, userId: string): Promise<boolean> {
+  addMember(tenantId: TenantId, userId: string): Promise<boolean> {
     return this.rows(`INSERT INTO tenant_members (tenant_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [tenantId, userId]).then(
       (r) => r.length > 0,
     );
   }
 
-  findMember(tenantId: string, userId: string): Promise<MemberRow | undefined> {
+  findMember(tenantId: TenantId, userId: string): Promise<MemberRow | undefined> {
     return this.one<MemberRow>(
       `SELECT u.*, m.tenant_id, m.status AS member_status FROM tenant_members m JOIN users u ON u.id = m.user_id
         WHERE m.tenant_id = $1 AND m.user_id = $2`,
@@ -57,7 +58,7 @@ export class UsersRepository extends BaseRepository {
    * The tenant's users as the tenant sees them: members, and open invitations by email (not yet anyone's account
    * here; shown with the invitation's id, name and time, never the account's).
    */
-  listUsers(tenantId: string, filter: { status?: string; email?: string; id?: string }, page: PageRequest): Promise<UserViewRow[]> {
+  listUsers(tenantId: TenantId, filter: { status?: string; email?: string; id?: string }, page: PageRequest): Promise<UserViewRow[]> {
     return this.rows<UserViewRow>(
       `SELECT * FROM (
          SELECT u.id, u.email, u.name, u.is_platform_admin, u.created_at, u.updated_at,
@@ -85,12 +86,12 @@ export class UsersRepository extends BaseRepository {
    * Serialises changes to the tenant's owners until the transaction ends (row lock on the tenant; `NO KEY UPDATE`
    * leaves rows referencing the tenant free to be written).
    */
-  async lockOwners(tenantId: string): Promise<void> {
+  async lockOwners(tenantId: TenantId): Promise<void> {
     await this.rows(`SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, [tenantId]);
   }
 
   /** Holders of the built-in `owner` role at tenant scope; `active` when both the account and the membership are. */
-  owners(tenantId: string): Promise<OwnerRow[]> {
+  owners(tenantId: TenantId): Promise<OwnerRow[]> {
     return this.rows<OwnerRow>(
       `SELECT ur.user_id, COALESCE(m.status = 'active' AND u.status = 'active', false) AS active
          FROM user_roles ur JOIN roles r ON r.id = ur.role_id AND r.built_in AND r.name = 'owner'
@@ -101,7 +102,7 @@ export class UsersRepository extends BaseRepository {
     );
   }
 
-  setMemberStatus(tenantId: string, userId: string, status: 'active' | 'disabled'): Promise<boolean> {
+  setMemberStatus(tenantId: TenantId, userId: string, status: 'active' | 'disabled'): Promise<boolean> {
     return this.rows(`UPDATE tenant_members SET status = $3 WHERE tenant_id = $1 AND user_id = $2 RETURNING 1`, [tenantId, userId, status]).then(
       (r) => r.length > 0,
     );
@@ -138,7 +139,7 @@ export class UsersRepository extends BaseRepository {
   }
 
   /** Expired, never-accepted invitations of an email in the tenant (so it can be invited again). */
-  deleteExpiredInvitations(tenantId: string, email: string): Promise<void> {
+  deleteExpiredInvitations(tenantId: TenantId, email: string): Promise<void> {
     return this.rows(`DELETE FROM invitations WHERE tenant_id = $1 AND lower(email) = lower($2) AND accepted_at IS NULL AND expires_at <= now()`, [
       tenantId,
       email,
@@ -179,7 +180,7 @@ export class UsersRepository extends BaseRepository {
     );
   }
 
-  revokeUserSessions(tenantId: string, userId: string, reason: string): Promise<void> {
+  revokeUserSessions(tenantId: TenantId, userId: string, reason: string): Promise<void> {
     return this.rows(
       `UPDATE sessions SET revoked_at = now(), revoked_reason = $3 WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL`,
       [tenantId, userId, reason],

@@ -12,6 +12,7 @@ import { MemberRow, UserRow, UserViewRow } from './user.entity';
 import { InvitationPendingError, LastOwnerError, OwnerProtectedError, UserAlreadyInvitedError, UserAlreadyMemberError, UserNotFoundError } from './users.errors';
 import { UsersRepository } from './users.repository';
 import { AuditService } from '../audit/audit.service';
+import { asTenantId, TenantId } from '../../common/db/tenant-id';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -96,7 +97,7 @@ export class UsersService {
    * member); a new one is created active with the password, or invited with its account (the one-time invitation token
    * is returned, only its hash is kept).
    */
-  async addToTenant(tenantId: string, email: string, name: string, password: string | undefined, createdBy: string | null): Promise<{ user: UserRow; invitationToken?: string }> {
+  async addToTenant(tenantId: TenantId, email: string, name: string, password: string | undefined, createdBy: string | null): Promise<{ user: UserRow; invitationToken?: string }> {
     let user = await this.repo.findByEmail(email);
     let created = false;
     if (!user) {
@@ -128,7 +129,7 @@ export class UsersService {
   }
 
   /** Adds an existing user (by id) to a tenant; no-op when already a member. */
-  async addToTenantById(tenantId: string, userId: string): Promise<void> {
+  async addToTenantById(tenantId: TenantId, userId: string): Promise<void> {
     await this.repo.addMember(tenantId, userId);
   }
 
@@ -186,12 +187,12 @@ export class UsersService {
     if (change !== 'change' && target.active && !owners.some((o) => o.active && o.user_id !== targetUserId)) throw new LastOwnerError();
   }
 
-  async assertMember(tenantId: string, userId: string): Promise<MemberRow> {
+  async assertMember(tenantId: TenantId, userId: string): Promise<MemberRow> {
     return this.member(tenantId, userId);
   }
 
   /** 404 unless `id` is a member of the tenant or an open invitation to it. */
-  async assertListed(tenantId: string, id: string): Promise<void> {
+  async assertListed(tenantId: TenantId, id: string): Promise<void> {
     await this.listed(tenantId, id);
   }
 
@@ -204,7 +205,7 @@ export class UsersService {
     return this.repo.findUser(id);
   }
 
-  findMember(tenantId: string, userId: string): Promise<MemberRow | undefined> {
+  findMember(tenantId: TenantId, userId: string): Promise<MemberRow | undefined> {
     return this.repo.findMember(tenantId, userId);
   }
 
@@ -249,21 +250,21 @@ export class UsersService {
       user = created ?? existing ?? (await this.repo.findByEmail(email));
       if (!user) return { kind: 'invalid' };
       if (!created && !(await this.passwords.verify(password, user.status === 'active' ? user.password_hash : null))) return { kind: 'wrong_password', user };
-      await this.repo.addMember(invitation.tenant_id, user.id);
+      await this.repo.addMember(asTenantId(invitation.tenant_id), user.id);
     }
-    const member = await this.repo.findMember(invitation.tenant_id, user.id);
+    const member = await this.repo.findMember(asTenantId(invitation.tenant_id), user.id);
     if (member?.member_status !== 'active') return { kind: 'invalid' }; // disabled in that tenant meanwhile
     await this.repo.markInvitationAccepted(invitation.id);
     return { kind: 'ok', user, tenantId: invitation.tenant_id };
   }
 
-  private async listed(tenantId: string, id: string): Promise<UserViewRow> {
+  private async listed(tenantId: TenantId, id: string): Promise<UserViewRow> {
     const [row] = await this.repo.listUsers(tenantId, { id }, { limit: 1 });
     if (!row) throw new UserNotFoundError(id);
     return row;
   }
 
-  private async member(tenantId: string, id: string): Promise<MemberRow> {
+  private async member(tenantId: TenantId, id: string): Promise<MemberRow> {
     const member = await this.repo.findMember(tenantId, id);
     if (!member) throw new UserNotFoundError(id);
     return member;

@@ -10,6 +10,7 @@ import { postWebhook, SEND_TIMEOUT_MS, SendResult } from './webhook-sender';
 import { signatureHeader } from './webhook-signature';
 import { ClaimedDelivery, WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
+import { asTenantId } from '../../common/db/tenant-id';
 
 export const DISPATCHER_TASK = 'webhook-dispatcher';
 /** Deliveries are retried for this long after the event, then marked failed. */
@@ -77,7 +78,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async drop(d: ClaimedDelivery): Promise<false> {
-    await this.repo.abandon(d.tenant_id, d.id, 'endpoint disabled');
+    await this.repo.abandon(asTenantId(d.tenant_id), d.id, 'endpoint disabled');
     this.metrics.webhookDeliveries.inc({ outcome: 'failed' });
     return false;
   }
@@ -102,13 +103,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
     const error = result.error?.slice(0, 500) ?? null;
     if (result.ok) {
-      await this.repo.recordAttempt(d.tenant_id, d.id, { status: 'delivered', statusCode: result.statusCode, error: null, nextAttemptAt: null });
+      await this.repo.recordAttempt(asTenantId(d.tenant_id), d.id, { status: 'delivered', statusCode: result.statusCode, error: null, nextAttemptAt: null });
       this.metrics.webhookDeliveries.inc({ outcome: 'delivered' });
       this.lastLogged.delete(d.webhook_id);
     } else {
       const next = new Date(Date.now() + retryDelayMs(d.attempts + 1, this.config.webhooks.retryBaseMs));
       const expired = next.getTime() > new Date(d.created_at).getTime() + RETRY_WINDOW_MS;
-      await this.repo.recordAttempt(d.tenant_id, d.id, { status: expired ? 'failed' : 'pending', statusCode: result.statusCode, error, nextAttemptAt: expired ? null : next });
+      await this.repo.recordAttempt(asTenantId(d.tenant_id), d.id, { status: expired ? 'failed' : 'pending', statusCode: result.statusCode, error, nextAttemptAt: expired ? null : next });
       this.metrics.webhookDeliveries.inc({ outcome: expired ? 'failed' : 'retry' });
       this.logFailure(d, error ?? 'failed');
     }
@@ -125,14 +126,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   /** Counts the outcome against the endpoint and disables it past the threshold; returns whether it is still enabled. */
   private async noteEndpointHealth(d: ClaimedDelivery, ok: boolean): Promise<boolean> {
-    const w = await this.repo.noteOutcome(d.tenant_id, d.webhook_id, ok);
+    const w = await this.repo.noteOutcome(asTenantId(d.tenant_id), d.webhook_id, ok);
     if (!w || !w.enabled) return false;
     if (ok) return true;
     const failingFor = w.failing_since ? Date.now() - new Date(w.failing_since).getTime() : 0;
     if (w.consecutive_failures < DISABLE_AFTER_FAILURES && failingFor < RETRY_WINDOW_MS) return true;
     const reason = `disabled after ${w.consecutive_failures} consecutive failed deliveries`;
     await this.txHost.withTransaction(Propagation.RequiresNew, async () => {
-      const disabled = await this.repo.autoDisable(d.tenant_id, d.webhook_id, reason);
+      const disabled = await this.repo.autoDisable(asTenantId(d.tenant_id), d.webhook_id, reason);
       if (!disabled) return;
       await this.audit.record({
         action: 'webhook.auto_disabled',

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
 import { SealedSecret, WebhookDeliveryRow, WebhookRow } from './webhook.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 export type WebhookPatch = Partial<Pick<WebhookRow, 'url' | 'events' | 'description' | 'enabled' | 'secret' | 'previous_secret' | 'previous_secret_expires_at' | 'disabled_reason'>>;
 
@@ -35,11 +36,11 @@ export class WebhooksRepository extends BaseRepository {
   }
 
   /** Enabled endpoints of the tenant (matched against the event by the caller). */
-  listEnabled(tenantId: string): Promise<WebhookRow[]> {
+  listEnabled(tenantId: TenantId): Promise<WebhookRow[]> {
     return this.rows<WebhookRow>(`SELECT * FROM webhooks WHERE tenant_id = $1 AND enabled ORDER BY id`, [tenantId]);
   }
 
-  update(tenantId: string, id: string, patch: WebhookPatch): Promise<WebhookRow | undefined> {
+  update(tenantId: TenantId, id: string, patch: WebhookPatch): Promise<WebhookRow | undefined> {
     const keys = PATCHABLE.filter((k) => patch[k] !== undefined);
     const values = keys.map((k) => (k === 'secret' || k === 'previous_secret') && patch[k] !== null ? JSON.stringify(patch[k]) : patch[k]);
     const sets = keys.map((k, i) => `${k} = $${i + 3}`);
@@ -49,11 +50,11 @@ export class WebhooksRepository extends BaseRepository {
     return this.one<WebhookRow>(`UPDATE webhooks SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id, ...values]);
   }
 
-  delete(tenantId: string, id: string): Promise<WebhookRow | undefined> {
+  delete(tenantId: TenantId, id: string): Promise<WebhookRow | undefined> {
     return this.one<WebhookRow>(`DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id]);
   }
 
-  insertDeliveries(tenantId: string, rows: Pick<WebhookDeliveryRow, 'id' | 'webhook_id' | 'event_id' | 'event' | 'payload'>[]): Promise<void> {
+  insertDeliveries(tenantId: TenantId, rows: Pick<WebhookDeliveryRow, 'id' | 'webhook_id' | 'event_id' | 'event' | 'payload'>[]): Promise<void> {
     if (!rows.length) return Promise.resolve();
     return this.rows(
       `INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, event, payload)
@@ -62,7 +63,7 @@ export class WebhooksRepository extends BaseRepository {
     ).then(() => undefined);
   }
 
-  hasChainBrokenEvent(tenantId: string, firstInvalidId: string | null): Promise<boolean> {
+  hasChainBrokenEvent(tenantId: TenantId, firstInvalidId: string | null): Promise<boolean> {
     return this.one<{ found: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE tenant_id = $1 AND event = 'audit.chain_broken' AND payload->'data'->>'first_invalid_id' IS NOT DISTINCT FROM $2) AS found`,
       [tenantId, firstInvalidId],
@@ -77,7 +78,7 @@ export class WebhooksRepository extends BaseRepository {
   }
 
   /** A delivery due again now, whatever its state (redeliver). */
-  requeue(tenantId: string, webhookId: string, id: string): Promise<WebhookDeliveryRow | undefined> {
+  requeue(tenantId: TenantId, webhookId: string, id: string): Promise<WebhookDeliveryRow | undefined> {
     return this.one<WebhookDeliveryRow>(
       `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), locked_until = NULL, created_at = CASE WHEN status = 'pending' THEN created_at ELSE now() END
         WHERE tenant_id = $1 AND webhook_id = $2 AND id = $3 RETURNING *`,
@@ -105,7 +106,7 @@ export class WebhooksRepository extends BaseRepository {
   }
 
   /** The outcome of one attempt; the lease is released. */
-  recordAttempt(tenantId: string, id: string, r: { status: 'pending' | 'delivered' | 'failed'; statusCode: number | null; error: string | null; nextAttemptAt: Date | null }): Promise<void> {
+  recordAttempt(tenantId: TenantId, id: string, r: { status: 'pending' | 'delivered' | 'failed'; statusCode: number | null; error: string | null; nextAttemptAt: Date | null }): Promise<void> {
     return this.rows(
       `UPDATE webhook_deliveries SET status = $3, attempts = attempts + 1, last_status_code = $4, last_error = $5,
               next_attempt_at = COALESCE($6, next_attempt_at), locked_until = NULL, delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END
@@ -115,12 +116,12 @@ export class WebhooksRepository extends BaseRepository {
   }
 
   /** A delivery whose endpoint is disabled or gone is dropped as failed without an attempt. */
-  abandon(tenantId: string, id: string, reason: string): Promise<void> {
+  abandon(tenantId: TenantId, id: string, reason: string): Promise<void> {
     return this.rows(`UPDATE webhook_deliveries SET status = 'failed', last_error = $3, locked_until = NULL WHERE tenant_id = $1 AND id = $2`, [tenantId, id, reason]).then(() => undefined);
   }
 
   /** Endpoint health after an attempt: success resets; failure counts and remembers since when. Returns the row. */
-  noteOutcome(tenantId: string, webhookId: string, ok: boolean): Promise<WebhookRow | undefined> {
+  noteOutcome(tenantId: TenantId, webhookId: string, ok: boolean): Promise<WebhookRow | undefined> {
     return this.one<WebhookRow>(
       ok
         ? `UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL WHERE tenant_id = $1 AND id = $2 RETURNING *`
@@ -130,7 +131,7 @@ export class WebhooksRepository extends BaseRepository {
   }
 
   /** Disables an endpoint that is still enabled; undefined when another replica already did. */
-  autoDisable(tenantId: string, webhookId: string, reason: string): Promise<WebhookRow | undefined> {
+  autoDisable(tenantId: TenantId, webhookId: string, reason: string): Promise<WebhookRow | undefined> {
     return this.one<WebhookRow>(`UPDATE webhooks SET enabled = false, disabled_reason = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND enabled RETURNING *`, [tenantId, webhookId, reason]);
   }
 

@@ -19,6 +19,7 @@ import { newSigningSecret } from './webhook-signature';
 import { SealedSecret, WebhookDeliveryRow, WebhookRow } from './webhook.entity';
 import { WebhookDeliveryNotFoundError, WebhookNotFoundError } from './webhooks.errors';
 import { WebhooksRepository } from './webhooks.repository';
+import { TenantId } from '../../common/db/tenant-id';
 
 /** How long the previous secret keeps signing after a rotation. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
@@ -163,7 +164,7 @@ export class WebhooksService {
    * Records `event` for every enabled endpoint of the tenant subscribed to it, in the caller's transaction (the
    * outbox). Returns the delivery ids.
    */
-  async emit(tenantId: string, event: Exclude<WebhookEvent, 'ping'>, data: Record<string, unknown>): Promise<string[]> {
+  async emit(tenantId: TenantId, event: Exclude<WebhookEvent, 'ping'>, data: Record<string, unknown>): Promise<string[]> {
     const targets = (await this.repo.listEnabled(tenantId)).filter((w) => subscribes(w.events, event));
     return this.enqueue(tenantId, targets, event, data);
   }
@@ -172,7 +173,7 @@ export class WebhooksService {
    * `audit.chain_broken`, in a transaction of its own (verification reads only), once per first invalid event: a
    * repeated verification of the same break announces nothing new.
    */
-  private async announceChainBroken(tenantId: string, finding: { checked: number; first_invalid_id: string | null }): Promise<void> {
+  private async announceChainBroken(tenantId: TenantId, finding: { checked: number; first_invalid_id: string | null }): Promise<void> {
     await this.txHost.withTransaction(Propagation.RequiresNew, async () => {
       if (await this.repo.hasChainBrokenEvent(tenantId, finding.first_invalid_id)) return;
       await this.emit(tenantId, 'audit.chain_broken', { first_invalid_id: finding.first_invalid_id, checked: finding.checked, detected_by: 'verify' });
@@ -186,7 +187,7 @@ export class WebhooksService {
     return secrets;
   }
 
-  private async enqueue(tenantId: string, targets: WebhookRow[], event: WebhookEvent, data: Record<string, unknown>): Promise<string[]> {
+  private async enqueue(tenantId: TenantId, targets: WebhookRow[], event: WebhookEvent, data: Record<string, unknown>): Promise<string[]> {
     if (!targets.length) return [];
     const payload: WebhookPayload = { id: newId('webhookEvent'), type: event, created_at: new Date().toISOString(), tenant_id: tenantId, ...(event === 'request.break_glass' ? { urgent: true } : {}), data };
     const rows = targets.map((w) => ({ id: newId('delivery'), webhook_id: w.id, event_id: payload.id, event, payload: payload as unknown as Record<string, unknown> }));
@@ -194,7 +195,7 @@ export class WebhooksService {
     return rows.map((r) => r.id);
   }
 
-  private async find(tenantId: string, id: string, forUpdate = false): Promise<WebhookRow> {
+  private async find(tenantId: TenantId, id: string, forUpdate = false): Promise<WebhookRow> {
     const row = await this.repo.find(tenantId, id, forUpdate);
     if (!row) throw new WebhookNotFoundError(id);
     return row;

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
 import { WorkflowRow } from './workflow.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 type WorkflowDefinition = Pick<WorkflowRow, 'name' | 'description' | 'stages' | 'approval_timeout_seconds' | 'auto_execute'>;
 
 @Injectable()
 export class WorkflowsRepository extends BaseRepository {
-  insert(tenantId: string, w: WorkflowDefinition & Pick<WorkflowRow, 'id' | 'created_by'>): Promise<WorkflowRow | undefined> {
+  insert(tenantId: TenantId, w: WorkflowDefinition & Pick<WorkflowRow, 'id' | 'created_by'>): Promise<WorkflowRow | undefined> {
     return this.one<WorkflowRow>(
       `INSERT INTO workflows (id, tenant_id, name, description, stages, approval_timeout_seconds, auto_execute, created_by)
          VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) RETURNING *`,
@@ -16,7 +17,7 @@ export class WorkflowsRepository extends BaseRepository {
   }
 
   /** Creates the tenant's built-in default unless it exists (concurrent callers: one insert wins, the others no-op). */
-  insertBuiltIn(tenantId: string, w: WorkflowDefinition & Pick<WorkflowRow, 'id'>): Promise<WorkflowRow | undefined> {
+  insertBuiltIn(tenantId: TenantId, w: WorkflowDefinition & Pick<WorkflowRow, 'id'>): Promise<WorkflowRow | undefined> {
     return this.one<WorkflowRow>(
       `INSERT INTO workflows (id, tenant_id, name, description, stages, approval_timeout_seconds, auto_execute, built_in)
          VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, true)
@@ -25,7 +26,7 @@ export class WorkflowsRepository extends BaseRepository {
     );
   }
 
-  findBuiltIn(tenantId: string): Promise<WorkflowRow | undefined> {
+  findBuiltIn(tenantId: TenantId): Promise<WorkflowRow | undefined> {
     return this.one<WorkflowRow>(`SELECT * FROM workflows WHERE tenant_id = $1 AND built_in`, [tenantId]);
   }
 
@@ -46,7 +47,7 @@ export class WorkflowsRepository extends BaseRepository {
     return this.one<WorkflowRow>(`SELECT * FROM workflows WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
   }
 
-  replace(tenantId: string, id: string, w: WorkflowDefinition): Promise<WorkflowRow | undefined> {
+  replace(tenantId: TenantId, id: string, w: WorkflowDefinition): Promise<WorkflowRow | undefined> {
     return this.one<WorkflowRow>(
       `UPDATE workflows SET name = $3, description = $4, stages = $5::jsonb, approval_timeout_seconds = $6, auto_execute = $7, version = version + 1
          WHERE tenant_id = $1 AND id = $2 AND NOT built_in RETURNING *`,
@@ -54,7 +55,7 @@ export class WorkflowsRepository extends BaseRepository {
     );
   }
 
-  delete(tenantId: string, id: string): Promise<WorkflowRow | undefined> {
+  delete(tenantId: TenantId, id: string): Promise<WorkflowRow | undefined> {
     return this.one<WorkflowRow>(`DELETE FROM workflows WHERE tenant_id = $1 AND id = $2 AND NOT built_in RETURNING *`, [tenantId, id]);
   }
 }

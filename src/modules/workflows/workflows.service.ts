@@ -12,6 +12,7 @@ import { CreateWorkflowDto, WorkflowDto } from './dto/workflow.dto';
 import { WorkflowRow, WorkflowStage } from './workflow.entity';
 import { BuiltInWorkflowError, StageWithoutApproversError, WorkflowInUseError, WorkflowNotFoundError } from './workflows.errors';
 import { WorkflowsRepository } from './workflows.repository';
+import { TenantId } from '../../common/db/tenant-id';
 
 /** What a request keeps of its workflow at submit: later edits of the workflow do not change it. */
 export interface WorkflowSnapshot {
@@ -24,7 +25,7 @@ export interface WorkflowSnapshot {
 }
 
 /** Answers whether something (a policy) still points at a workflow; registered by the modules that reference workflows. */
-export type WorkflowUsageCheck = (tenantId: string, workflowId: string) => Promise<boolean>;
+export type WorkflowUsageCheck = (tenantId: TenantId, workflowId: string) => Promise<boolean>;
 
 /** SPEC §4: the tenant default is "one approval by a holder of the approver, admin or owner role". */
 export const DEFAULT_WORKFLOW_ROLES = ['approver', 'admin', 'owner'];
@@ -118,12 +119,12 @@ export class WorkflowsService {
   }
 
   /** The workflow as a request keeps it (404 when it is not in the tenant). */
-  async snapshot(tenantId: string, workflowId: string): Promise<WorkflowSnapshot> {
+  async snapshot(tenantId: TenantId, workflowId: string): Promise<WorkflowSnapshot> {
     return toSnapshot(await this.find(tenantId, workflowId));
   }
 
   /** The tenant's built-in default workflow, created on first use (idempotent under concurrency). */
-  async defaultWorkflow(tenantId: string): Promise<WorkflowSnapshot> {
+  async defaultWorkflow(tenantId: TenantId): Promise<WorkflowSnapshot> {
     const existing = await this.repo.findBuiltIn(tenantId);
     if (existing) return toSnapshot(existing);
     const roleIds = await this.roles.builtInRoleIds(tenantId, DEFAULT_WORKFLOW_ROLES);
@@ -150,14 +151,14 @@ export class WorkflowsService {
     return toSnapshot((await this.repo.findBuiltIn(tenantId))!);
   }
 
-  private async find(tenantId: string, id: string): Promise<WorkflowRow> {
+  private async find(tenantId: TenantId, id: string): Promise<WorkflowRow> {
     const row = await this.repo.find(tenantId, id);
     if (!row) throw new WorkflowNotFoundError(id);
     return row;
   }
 
   /** Normalises the body and checks that every approver role and user is in the tenant (404 naming them otherwise). */
-  private async definition(tenantId: string, dto: CreateWorkflowDto) {
+  private async definition(tenantId: TenantId, dto: CreateWorkflowDto) {
     const stages: WorkflowStage[] = dto.stages.map((s, index) => {
       const stage = {
         name: s.name,

@@ -2,10 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
 import { EnvironmentRow, WorkspaceRow } from './workspace.entity';
+import { TenantId } from '../../common/db/tenant-id';
 
 @Injectable()
 export class WorkspacesRepository extends BaseRepository {
-  insert(tenantId: string, w: Pick<WorkspaceRow, 'id' | 'slug' | 'display_name' | 'capabilities'>): Promise<WorkspaceRow | undefined> {
+  insert(tenantId: TenantId, w: Pick<WorkspaceRow, 'id' | 'slug' | 'display_name' | 'capabilities'>): Promise<WorkspaceRow | undefined> {
     return this.one<WorkspaceRow>(
       `INSERT INTO workspaces (id, tenant_id, slug, display_name, capabilities) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id, slug) WHERE status <> 'deleted' DO NOTHING RETURNING *`,
@@ -13,7 +14,7 @@ export class WorkspacesRepository extends BaseRepository {
     );
   }
 
-  slugTaken(tenantId: string, slug: string, exceptId?: string): Promise<boolean> {
+  slugTaken(tenantId: TenantId, slug: string, exceptId?: string): Promise<boolean> {
     return this.one(`SELECT 1 FROM workspaces WHERE tenant_id = $1 AND slug = $2 AND status <> 'deleted' AND id IS DISTINCT FROM $3`, [
       tenantId,
       slug,
@@ -37,7 +38,7 @@ export class WorkspacesRepository extends BaseRepository {
     ]);
   }
 
-  update(tenantId: string, id: string, patch: Partial<Pick<WorkspaceRow, 'display_name' | 'capabilities'>>): Promise<WorkspaceRow | undefined> {
+  update(tenantId: TenantId, id: string, patch: Partial<Pick<WorkspaceRow, 'display_name' | 'capabilities'>>): Promise<WorkspaceRow | undefined> {
     return this.one<WorkspaceRow>(
       `UPDATE workspaces SET display_name = COALESCE($3, display_name), capabilities = COALESCE($4, capabilities)
          WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted' RETURNING *`,
@@ -45,14 +46,14 @@ export class WorkspacesRepository extends BaseRepository {
     );
   }
 
-  softDelete(tenantId: string, id: string): Promise<WorkspaceRow | undefined> {
+  softDelete(tenantId: TenantId, id: string): Promise<WorkspaceRow | undefined> {
     return this.one<WorkspaceRow>(
       `UPDATE workspaces SET status = 'deleted', deleted_at = now() WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted' RETURNING *`,
       [tenantId, id],
     );
   }
 
-  insertEnvironment(tenantId: string, e: Pick<EnvironmentRow, 'id' | 'workspace_id' | 'name' | 'protected'>): Promise<EnvironmentRow | undefined> {
+  insertEnvironment(tenantId: TenantId, e: Pick<EnvironmentRow, 'id' | 'workspace_id' | 'name' | 'protected'>): Promise<EnvironmentRow | undefined> {
     return this.one<EnvironmentRow>(
       `INSERT INTO environments (id, tenant_id, workspace_id, name, protected) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (workspace_id, name) DO NOTHING RETURNING *`,
@@ -67,7 +68,7 @@ export class WorkspacesRepository extends BaseRepository {
     );
   }
 
-  findEnvironment(tenantId: string, id: string): Promise<EnvironmentRow | undefined> {
+  findEnvironment(tenantId: TenantId, id: string): Promise<EnvironmentRow | undefined> {
     return this.one<EnvironmentRow>(
       `SELECT e.* FROM environments e JOIN workspaces w ON w.id = e.workspace_id AND w.status <> 'deleted'
         WHERE e.tenant_id = $1 AND e.id = $2`,

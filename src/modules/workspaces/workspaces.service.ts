@@ -12,6 +12,7 @@ import { WorkspacesRepository } from './workspaces.repository';
 import { AuditService } from '../audit/audit.service';
 import { PaginationQueryDto } from '../../common/api/pagination.dto';
 
+import { TenantId } from '../../common/db/tenant-id';
 export const toWorkspaceDto = (w: WorkspaceRow): WorkspaceDto => ({
   id: w.id,
   tenant_id: w.tenant_id,
@@ -114,7 +115,7 @@ export class WorkspacesService {
   }
 
   /** Resolves a workspace or environment id of the tenant to its scope, or undefined when it does not exist. */
-  async resolveScope(tenantId: string, type: 'workspace' | 'environment', id: string): Promise<ScopeRef | undefined> {
+  async resolveScope(tenantId: TenantId, type: 'workspace' | 'environment', id: string): Promise<ScopeRef | undefined> {
     if (type === 'workspace') {
       const w = await this.repo.find(tenantId, id);
       return w ? { workspaceId: w.id, environmentId: null } : undefined;
@@ -124,7 +125,7 @@ export class WorkspacesService {
   }
 
   /** An environment's name and protection flag (policy input), or undefined when it is not in the tenant. */
-  async environmentInfo(tenantId: string, envId: string): Promise<{ name: string; protected: boolean } | undefined> {
+  async environmentInfo(tenantId: TenantId, envId: string): Promise<{ name: string; protected: boolean } | undefined> {
     const e = await this.repo.findEnvironment(tenantId, envId);
     return e ? { name: e.name, protected: e.protected } : undefined;
   }
