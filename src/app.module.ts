@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DatabaseModule } from './common/db/database.module';
+import { AuditInterceptorModule } from './common/http/audit-interceptor.module';
 import { IdempotencyModule } from './common/http/idempotency.module';
 import { ObservabilityModule } from './common/observability/observability.module';
 import { RedisModule } from './common/redis/redis.module';
@@ -36,6 +37,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         IdempotencyModule,
+        AuditInterceptorModule,
         HealthModule,
         AuditModule,
         AuthModule,

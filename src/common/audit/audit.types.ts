@@ -27,6 +27,8 @@ export interface AuditInput {
 export const AUDIT_SINK = Symbol('AUDIT_SINK');
 
 export interface AuditSink {
+  /** Written in the caller's transaction (the unit of work): commits or rolls back with the change it describes. */
+  record(input: AuditInput): Promise<void>;
   /** Written in its own transaction: survives the failing request's rollback. */
   recordDetached(input: AuditInput): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationBootstrap, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { AUDITED, AuditedMetadata, describeAudit } from '../audit/audited.decorator';
 import { AUTHENTICATED, AuthenticatedMetadata } from './authenticated.decorator';
 import { IS_PUBLIC } from './public.decorator';
 
@@ -12,7 +13,11 @@ export interface RouteAccess {
   /** `'tenant'` when the permission must be held at tenant scope. */
   scope?: 'tenant';
   principals?: string[];
+  /** Mutations only: the audit action(s) the route writes (`@Audited`), or `exempt: <reason>` (`@AuditExempt`). */
+  audit?: string;
 }
+
+const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const join = (...parts: (string | undefined)[]) =>
   '/' +
@@ -44,12 +49,14 @@ export class RouteAccessInventory implements OnApplicationBootstrap {
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
         const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]);
         const auth = this.reflector.getAllAndOverride<AuthenticatedMetadata>(AUTHENTICATED, [handler, controller]);
+        const audit = MUTATIONS.has(method) ? (describeAudit(this.reflector.get<AuditedMetadata | undefined>(AUDITED, handler)) ?? 'undeclared') : undefined;
         for (const p of Array.isArray(path) ? path : [path]) {
           routes.push({
             method,
             path: join(base, p),
             access: isPublic ? 'public' : auth ? 'authenticated' : 'undeclared',
             ...(auth && !isPublic ? { permission: auth.permission, ...(auth.scope ? { scope: auth.scope } : {}), principals: auth.principals } : {}),
+            ...(audit ? { audit } : {}),
           });
         }
       }
@@ -61,6 +68,11 @@ export class RouteAccessInventory implements OnApplicationBootstrap {
     const undeclared = this.list().filter((r) => r.access === 'undeclared');
     if (undeclared.length > 0) {
       throw new Error(`Routes without @Public() or @Authenticated(): ${undeclared.map((r) => `${r.method} ${r.path}`).join(', ')}`);
+    }
+    // A mutation that forgets its audit event would be silent: refuse to start, as for a missing access declaration.
+    const unaudited = this.list().filter((r) => r.audit === 'undeclared');
+    if (unaudited.length > 0) {
+      throw new Error(`Mutation routes without @Audited(action) or @AuditExempt(reason): ${unaudited.map((r) => `${r.method} ${r.path}`).join(', ')}`);
     }
   }
 }

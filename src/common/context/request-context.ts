@@ -9,6 +9,11 @@ export interface RequestContextStore extends ClsStore {
   userAgent?: string;
   /** Set by the auth guard once the caller is known. */
   principal?: Principal;
+  /**
+   * Audit actions recorded in the current mutation's transaction, set by the audit interceptor: it writes the route's
+   * declared event only when the service has not recorded it already.
+   */
+  auditedActions?: Set<string>;
 }
 
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;

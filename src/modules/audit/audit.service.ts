@@ -89,6 +89,8 @@ export class AuditService implements AuditSink, OnApplicationBootstrap, BeforeAp
    */
   async record(input: AuditInput): Promise<void> {
     await this.repo.insert(this.toRow(input));
+    // Tells the audit interceptor that the route's event is written (it shares this Set across nested transactions).
+    if (this.cls.isActive()) this.cls.get('auditedActions')?.add(input.action);
   }
 
   /** Writes the event in a transaction of its own, for outcomes whose request rolls back (failed logins, denials). */
