@@ -9,6 +9,7 @@ import { IdempotencyExempt, RevealsSecret } from '../../common/http/idempotency.
 import { RateLimitClass } from '../../common/http/rate-limit.decorator';
 import { AgentsService } from './agents.service';
 import { AgentDto, AgentWithSecretDto, CreateEnrollmentTokenDto, DekDto, EnrollAgentDto, EnrollmentTokenDto, HeartbeatDto, MintAgentDto, RegisterPublicKeyDto } from './dto/agent.dto';
+import { Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Agents')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such object in your tenant.' })
@@ -20,11 +21,13 @@ export class AgentsController {
   @Post('enrollment-tokens')
   @RevealsSecret()
   @Authenticated({ permission: 'agent.mint' })
+  @Audited('agent_enrollment_token.created')
   createEnrollmentToken(@CurrentPrincipal() principal: Principal, @Body() dto: CreateEnrollmentTokenDto): Promise<EnrollmentTokenDto> {
     return this.agents.createEnrollmentToken(principal, dto);
   }
 
   /** Enroll with `Authorization: Bearer cse_…`; returns the agent and its secret (once). */
+  @Audited('agent.enrolled')
   @Post('enroll')
   @Public()
   @RateLimitClass('auth')
@@ -39,6 +42,7 @@ export class AgentsController {
   @Post()
   @RevealsSecret()
   @Authenticated({ permission: 'agent.mint' })
+  @Audited('agent.minted')
   mint(@CurrentPrincipal() principal: Principal, @Body() dto: MintAgentDto): Promise<AgentWithSecretDto> {
     return this.agents.mint(principal, dto);
   }
@@ -62,6 +66,7 @@ export class AgentsController {
   @Post(':id/revoke')
   @HttpCode(200)
   @Authenticated({ permission: 'agent.revoke' })
+  @Audited('agent.revoked')
   revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<AgentDto> {
     return this.agents.revoke(principal, id);
   }
@@ -70,6 +75,7 @@ export class AgentsController {
   @Put(':id/public-key')
   @HttpCode(204)
   @Authenticated({ principals: ['agent'] })
+  @Audited('agent.public_key_registered')
   registerPublicKey(@CurrentPrincipal() principal: Principal, @Body() dto: RegisterPublicKeyDto): Promise<void> {
     return this.agents.registerPublicKey(principal, dto.public_key);
   }
@@ -78,6 +84,7 @@ export class AgentsController {
   @Post(':id/heartbeat')
   @HttpCode(204)
   @Authenticated({ principals: ['agent'] })
+  @Audited('agent.heartbeat_received')
   heartbeat(@CurrentPrincipal() principal: Principal, @Body() dto: HeartbeatDto): Promise<void> {
     return this.agents.heartbeat(principal, dto);
   }
@@ -86,6 +93,7 @@ export class AgentsController {
   @Post(':id/dek')
   @RevealsSecret()
   @Authenticated({ principals: ['agent'] })
+  @Audited('dek.issued')
   issueDek(@CurrentPrincipal() principal: Principal): Promise<DekDto> {
     return this.agents.issueDek(principal);
   }

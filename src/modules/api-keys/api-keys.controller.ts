@@ -7,6 +7,7 @@ import { RevealsSecret } from '../../common/http/idempotency.decorator';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+import { Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('ApiKeys')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such key in your tenant, or another user\'s key without `apikey.manage` at tenant scope.' })
@@ -18,6 +19,7 @@ export class ApiKeysController {
   @Post()
   @RevealsSecret()
   @Authenticated({ permission: 'apikey.manage' })
+  @Audited('api_key.created')
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     return this.apiKeys.create(principal, dto);
   }
@@ -41,6 +43,7 @@ export class ApiKeysController {
   @Post(':id/revoke')
   @HttpCode(200)
   @Authenticated({ permission: 'apikey.manage' })
+  @Audited('api_key.revoked')
   revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ApiKeyDto> {
     return this.apiKeys.revoke(principal, id);
   }
@@ -49,6 +52,7 @@ export class ApiKeysController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'apikey.manage' })
+  @Audited('api_key.deleted')
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.apiKeys.remove(principal, id);
   }

@@ -8,6 +8,7 @@ import { IdempotencyExempt } from '../../common/http/idempotency.decorator';
 import { RateLimitClass } from '../../common/http/rate-limit.decorator';
 import { AuthService } from './auth.service';
 import { AcceptInvitationDto, LoginDto, MeDto, RefreshDto, SetupDto, SetupResultDto, SetupStatusDto, SwitchTenantDto, TokenPairDto } from './dto/auth.dto';
+import { AuditExempt } from '../../common/audit/audited.decorator';
 
 @ApiTags('Auth')
 @Controller('api/v1/auth')
@@ -22,6 +23,7 @@ export class AuthController {
   }
 
   /** First run: create the platform admin and the `default` tenant. */
+  @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   @Post('setup')
   @Public()
   @RateLimitClass('auth')
@@ -33,6 +35,7 @@ export class AuthController {
   }
 
   /** Sign in with email and password: an access token and a rotating refresh token. */
+  @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   @Post('login')
   @Public()
   @RateLimitClass('auth')
@@ -45,6 +48,7 @@ export class AuthController {
   }
 
   /** Exchange a refresh token for a new pair (each refresh token works once; reuse revokes the session). */
+  @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   @Post('refresh')
   @Public()
   @RateLimitClass('auth')
@@ -60,6 +64,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Authenticated({ principals: ['user'] })
+  @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   logout(@CurrentPrincipal() principal: Principal): Promise<void> {
     return this.auth.logout(principal);
   }
@@ -76,6 +81,7 @@ export class AuthController {
   @HttpCode(200)
   @IdempotencyExempt()
   @Authenticated({ principals: ['user'] })
+  @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   @ApiOkResponse({ type: TokenPairDto })
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'Not a member of that tenant.' })
   switchTenant(@CurrentPrincipal() principal: Principal, @Body() dto: SwitchTenantDto): Promise<TokenPairDto> {
@@ -83,6 +89,7 @@ export class AuthController {
   }
 
   /** Set a password with an invitation token; returns a token pair. */
+  @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   @Post('accept-invitation')
   @Public()
   @RateLimitClass('auth')

@@ -9,6 +9,7 @@ import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { ClaimedJobDto, ClaimJobDto, CompleteJobDto, CreateJobDto, JobDto, ListJobsQueryDto } from './dto/job.dto';
 import { JobsService } from './jobs.service';
 import { RevealsSecret } from '../../common/http/idempotency.decorator';
+import { AuditExempt, Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Jobs')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such object in your tenant.' })
@@ -19,6 +20,7 @@ export class JobsController {
   /** Enqueue a job (e.g. `discovery.run`) for one agent, or by capability for a workspace's agents. */
   @Post()
   @Authenticated({ permission: 'job.create' })
+  @Audited('job.created')
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateJobDto): Promise<JobDto> {
     return this.jobs.create(principal, dto);
   }
@@ -52,6 +54,7 @@ export class AgentJobsController {
   @Post('claim')
   @HttpCode(200)
   @Authenticated({ principals: ['agent'] })
+  @AuditExempt('long poll: each claim attempt is its own transaction that records job.claimed; one transaction across the wait would pin a connection')
   @RevealsSecret()
   @ApiOkResponse({ type: ClaimedJobDto })
   @ApiNoContentResponse({ description: 'No job within the wait.' })
@@ -65,6 +68,7 @@ export class AgentJobsController {
   @Post(':job_id/complete')
   @HttpCode(204)
   @Authenticated({ principals: ['agent'] })
+  @AuditExempt('JobsService records job.succeeded or job.failed once; repeating a completion with the same lease is a no-op that writes nothing')
   complete(@CurrentPrincipal() principal: Principal, @Param('job_id') jobId: string, @Body() dto: CompleteJobDto): Promise<void> {
     return this.jobs.complete(principal, jobId, dto);
   }

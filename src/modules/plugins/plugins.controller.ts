@@ -6,6 +6,7 @@ import { Principal } from '../../common/auth/principal';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { InstallPluginDto, ManifestValidationDto, PluginDto, PluginJobDto, PluginJobRequestDto, PluginManifestDto, UpdatePluginDto, ValidateManifestDto } from './dto/plugin.dto';
 import { PluginsService } from './plugins.service';
+import { AuditExempt, Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Plugins')
 @Controller('api/v1/plugins')
@@ -24,6 +25,7 @@ export class PluginsController {
   @Post('validate')
   @HttpCode(200)
   @Authenticated({ permission: 'plugin.read', scope: 'tenant' })
+  @AuditExempt('dry run: checks a manifest and writes nothing')
   validate(@CurrentPrincipal() principal: Principal, @Body() dto: ValidateManifestDto): Promise<ManifestValidationDto> {
     return this.plugins.validate(principal, dto.manifest);
   }
@@ -31,6 +33,7 @@ export class PluginsController {
   /** Install a plugin in your tenant, from the catalog or a custom manifest, with its settings. */
   @Post()
   @Authenticated({ permission: 'plugin.manage', scope: 'tenant' })
+  @Audited('plugin.installed')
   @ApiBadRequestResponse({ type: ErrorEnvelope, description: 'VALIDATION_FAILED (settings do not match settings_schema, unknown catalog_id).' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'CONFLICT: a key clashes with core or another installed plugin, or the plugin is installed already.' })
   @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'PLUGIN_MANIFEST_INVALID' })
@@ -57,6 +60,7 @@ export class PluginsController {
   /** Enable or disable, or change settings (merged; write-only fields left out or sent as `"***"` are kept). */
   @Patch(':id')
   @Authenticated({ permission: 'plugin.manage', scope: 'tenant' })
+  @Audited('plugin.updated')
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such plugin in your tenant.' })
   @ApiBadRequestResponse({ type: ErrorEnvelope, description: 'VALIDATION_FAILED (settings do not match settings_schema).' })
   update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdatePluginDto): Promise<PluginDto> {
@@ -67,6 +71,7 @@ export class PluginsController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'plugin.manage', scope: 'tenant' })
+  @Audited('plugin.uninstalled')
   @ApiNoContentResponse({ description: 'Uninstalled.' })
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such plugin in your tenant.' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'IN_USE' })
@@ -78,6 +83,7 @@ export class PluginsController {
   @Post(':id/test')
   @HttpCode(202)
   @Authenticated({ permission: 'plugin.manage', scope: 'tenant' })
+  @Audited('plugin.test_requested')
   @ApiAcceptedResponse({ type: PluginJobDto })
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such plugin, workspace or environment in your tenant.' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'CONFLICT: the plugin is disabled.' })
@@ -89,6 +95,7 @@ export class PluginsController {
   @Post(':id/discover')
   @HttpCode(202)
   @Authenticated({ permission: 'plugin.manage', scope: 'tenant' })
+  @Audited('plugin.discovery_requested')
   @ApiAcceptedResponse({ type: PluginJobDto })
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such plugin, workspace or environment in your tenant.' })
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'CONFLICT: the plugin is disabled.' })

@@ -6,6 +6,7 @@ import { Principal } from '../../common/auth/principal';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { CreatePolicyDto, EvaluatePolicyDto, PolicyDecisionDto, PolicyDto } from './dto/policy.dto';
 import { PoliciesService } from './policies.service';
+import { AuditExempt, Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Policies')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such object in your tenant (also an unknown workflow, workspace, environment or secret).' })
@@ -16,6 +17,7 @@ export class PoliciesController {
   /** Create a policy (its CEL condition is compiled on save). */
   @Post()
   @Authenticated({ permission: 'policy.edit', scope: 'tenant' })
+  @Audited('policy.created')
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreatePolicyDto): Promise<PolicyDto> {
     return this.policies.create(principal, dto);
   }
@@ -24,6 +26,7 @@ export class PoliciesController {
   @Post('evaluate')
   @HttpCode(200)
   @Authenticated({ permission: 'policy.read', scope: 'tenant' })
+  @AuditExempt('dry run: evaluates the policies against a draft request and writes nothing')
   @ApiOkResponse({ type: PolicyDecisionDto })
   evaluate(@CurrentPrincipal() principal: Principal, @Body() dto: EvaluatePolicyDto): Promise<PolicyDecisionDto> {
     return this.policies.evaluate(principal, dto);
@@ -47,6 +50,7 @@ export class PoliciesController {
   /** Replace a policy. */
   @Put(':id')
   @Authenticated({ permission: 'policy.edit', scope: 'tenant' })
+  @Audited('policy.updated')
   replace(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: CreatePolicyDto): Promise<PolicyDto> {
     return this.policies.replace(principal, id, dto);
   }
@@ -55,6 +59,7 @@ export class PoliciesController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'policy.edit', scope: 'tenant' })
+  @Audited('policy.deleted')
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.policies.remove(principal, id);
   }

@@ -27,6 +27,7 @@ import {
 import { RequestTransitionsService } from './request-transitions.service';
 import { RequestsService } from './requests.service';
 import { WrapsService } from './wraps.service';
+import { Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Requests')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such request visible to you.' })
@@ -46,6 +47,7 @@ export class RequestsController {
    */
   @Post()
   @Authenticated({ permission: 'request.create' })
+  @Audited('request.created')
   @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'INVALID_TARGET: the target does not match the type\'s schema (details name each field), the secret is unknown, or the type\'s plugin is disabled.' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateRequestDto): Promise<RequestDetailDto> {
     return this.requests.create(principal, dto);
@@ -54,6 +56,7 @@ export class RequestsController {
   /** Create a read request for a secret of the inventory. */
   @Post('read')
   @Authenticated({ permission: 'request.create' })
+  @Audited('request.created')
   createRead(@CurrentPrincipal() principal: Principal, @Body() dto: CreateReadRequestDto): Promise<RequestDetailDto> {
     return this.requests.createRead(principal, dto);
   }
@@ -77,6 +80,7 @@ export class RequestsController {
   @Post(':id/submit')
   @HttpCode(200)
   @Authenticated()
+  @Audited('request.submitted')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   submit(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RequestDetailDto> {
     return this.requests.submit(principal, id);
@@ -86,6 +90,7 @@ export class RequestsController {
   @Post(':id/approve')
   @HttpCode(200)
   @Authenticated({ permission: 'request.approve' })
+  @Audited('request.approval_given')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'SELF_APPROVAL_FORBIDDEN, NOT_AN_ELIGIBLE_APPROVER, ALREADY_DECIDED' })
   approve(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: ApproveDto): Promise<RequestDetailDto> {
@@ -96,6 +101,7 @@ export class RequestsController {
   @Post(':id/reject')
   @HttpCode(200)
   @Authenticated({ permission: 'request.approve' })
+  @Audited('request.rejection_given')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: 'SELF_APPROVAL_FORBIDDEN, NOT_AN_ELIGIBLE_APPROVER, ALREADY_DECIDED' })
   reject(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: RejectDto): Promise<RequestDetailDto> {
@@ -106,6 +112,7 @@ export class RequestsController {
   @Post(':id/cancel')
   @HttpCode(200)
   @Authenticated()
+  @Audited('request.cancelled')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   cancel(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: CancelDto): Promise<RequestDetailDto> {
     return this.transitions.cancel(principal, id, dto.reason);
@@ -115,6 +122,7 @@ export class RequestsController {
   @Post(':id/execute')
   @HttpCode(200)
   @Authenticated()
+  @Audited('request.execution_started')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   execute(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RequestDetailDto> {
     return this.transitions.execute(principal, id);
@@ -127,6 +135,7 @@ export class RequestsController {
   @Post(':id/rollback')
   @HttpCode(200)
   @Authenticated()
+  @Audited('request.rollback_started')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION: not completed or failed, or the type has no rollback.' })
   rollback(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: RollbackDto): Promise<RequestDetailDto> {
     return this.transitions.rollback(principal, id, dto.reason);
@@ -143,6 +152,7 @@ export class RequestsController {
   @Post(':id/break-glass')
   @HttpCode(200)
   @Authenticated({ permission: 'request.break_glass' })
+  @Audited('request.break_glass')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'INVALID_STATE_TRANSITION' })
   breakGlass(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: BreakGlassDto): Promise<RequestDetailDto> {
     return this.transitions.breakGlass(principal, id, dto.reason);
@@ -187,6 +197,7 @@ export class AgentWrapsController {
   /** Read flow: post the value encrypted under a DEK from `/dek`, for the job you hold. */
   @Post()
   @Authenticated({ principals: ['agent'] })
+  @Audited('wrap.created')
   createReadWrap(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWrapDto): Promise<CreatedWrapDto> {
     return this.wraps.createReadWrap(principal, dto);
   }

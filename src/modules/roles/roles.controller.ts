@@ -7,6 +7,7 @@ import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { WithETag } from '../../common/http/caching';
 import { CreateRoleDto, CreateUserRoleDto, ListUserRolesQueryDto, PermissionDto, ReplaceRolePermissionsDto, RoleDto, UserRoleDto } from './dto/role.dto';
 import { RolesService } from './roles.service';
+import { Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Permissions')
 @Controller('api/v1/permissions')
@@ -33,6 +34,7 @@ export class RolesController {
   /** Create a custom role. Its permissions must be known and held by the caller tenant-wide. */
   @Post()
   @Authenticated({ permission: 'role.edit', scope: 'tenant' })
+  @Audited('role.created')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Name taken (CONFLICT).' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateRoleDto): Promise<RoleDto> {
     return this.roles.create(principal, dto);
@@ -56,6 +58,7 @@ export class RolesController {
   /** Replace a custom role's permissions (built-ins: 409). */
   @Put(':id/permissions')
   @Authenticated({ permission: 'role.edit', scope: 'tenant' })
+  @Audited('role.permissions_replaced')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Built-in role (CONFLICT).' })
   replacePermissions(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: ReplaceRolePermissionsDto): Promise<RoleDto> {
     return this.roles.replacePermissions(principal, id, dto);
@@ -65,6 +68,7 @@ export class RolesController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'role.edit', scope: 'tenant' })
+  @Audited('role.deleted')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Built-in (CONFLICT) or assigned (IN_USE).' })
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.roles.remove(principal, id);
@@ -83,6 +87,7 @@ export class UserRolesController {
    */
   @Post('user-roles')
   @Authenticated({ permission: 'user_role.edit' })
+  @Audited('role.assigned')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Already assigned (CONFLICT).' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateUserRoleDto): Promise<UserRoleDto> {
     return this.roles.assign(principal, dto);
@@ -104,6 +109,7 @@ export class UserRolesController {
   @Delete('user-roles/:id')
   @HttpCode(204)
   @Authenticated({ permission: 'user_role.edit' })
+  @Audited('role.unassigned')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'The last active owner (LAST_OWNER).' })
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.roles.removeAssignment(principal, id);

@@ -6,6 +6,7 @@ import { Principal } from '../../common/auth/principal';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { BulkSecretsDto, BulkSecretsResultDto, ListSecretsQueryDto, SecretDto } from './dto/secret.dto';
 import { SecretsService } from './secrets.service';
+import { Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Secrets')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such secret in your tenant.' })
@@ -38,6 +39,7 @@ export class AgentSecretsController {
   @Post('bulk')
   @HttpCode(200)
   @Authenticated({ principals: ['agent'] })
+  @Audited('secrets.synced')
   @ApiOkResponse({ type: BulkSecretsResultDto })
   bulk(@CurrentPrincipal() principal: Principal, @Body() dto: BulkSecretsDto): Promise<BulkSecretsResultDto> {
     return this.secrets.bulkUpsert(principal, dto);

@@ -7,6 +7,7 @@ import { RevealsSecret } from '../../common/http/idempotency.decorator';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { CreatedTenantDto, CreateTenantDto, ListTenantsQueryDto, TenantDto, UpdateTenantDto } from './dto/tenant.dto';
 import { TenantsService } from './tenants.service';
+import { Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Tenants')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such tenant (or not yours).' })
@@ -18,6 +19,7 @@ export class TenantsController {
   @Post()
   @RevealsSecret()
   @Authenticated({ permission: 'tenant.manage' })
+  @Audited('tenant.created')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Slug taken (CONFLICT).' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateTenantDto): Promise<CreatedTenantDto> {
     return this.tenants.create(principal, dto);
@@ -41,6 +43,7 @@ export class TenantsController {
   /** Change display name, plan or status (`suspended` refuses the tenant's users, keys and agents). */
   @Patch(':id')
   @Authenticated({ permission: 'tenant.manage' })
+  @Audited('tenant.updated', 'tenant.suspended')
   update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdateTenantDto): Promise<TenantDto> {
     return this.tenants.update(principal, id, dto);
   }
@@ -48,6 +51,7 @@ export class TenantsController {
   /** Soft-delete a tenant (`status: "deleted"`); its credentials stop working. */
   @Delete(':id')
   @Authenticated({ permission: 'tenant.manage' })
+  @Audited('tenant.deleted')
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TenantDto> {
     return this.tenants.remove(principal, id);
   }

@@ -7,6 +7,7 @@ import { RevealsSecret } from '../../common/http/idempotency.decorator';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { CreatedUserDto, CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
+import { Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Users')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such user in your tenant.' })
@@ -22,6 +23,7 @@ export class UsersController {
   @Post()
   @RevealsSecret()
   @Authenticated({ permission: 'user.manage', scope: 'tenant' })
+  @Audited('user.added', 'user.invited')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Already a member or already invited (CONFLICT).' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateUserDto): Promise<CreatedUserDto> {
     return this.users.create(principal, dto);
@@ -48,6 +50,7 @@ export class UsersController {
    */
   @Patch(':id')
   @Authenticated({ permission: 'user.manage', scope: 'tenant' })
+  @Audited('user.updated', 'user.disabled')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'The last active owner (LAST_OWNER), or an invitation not accepted yet (CONFLICT).' })
   update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdateUserDto): Promise<UserDto> {
     return this.users.update(principal, id, dto);

@@ -8,6 +8,7 @@ import { RevealsSecret } from '../../common/http/idempotency.decorator';
 import { CreatedWebhookDto, CreateWebhookDto, TestWebhookResponseDto, UpdateWebhookDto, WebhookDeliveryDto, WebhookDto } from './dto/webhook.dto';
 import { AgentOfflineWebhookEventDto, AuditChainBrokenWebhookEventDto, PingWebhookEventDto, RequestWebhookEventDto } from './dto/webhook-event.dto';
 import { WebhooksService } from './webhooks.service';
+import { Audited } from '../../common/audit/audited.decorator';
 
 const MANAGE = { permission: 'webhook.manage', scope: 'tenant' } as const;
 
@@ -23,6 +24,7 @@ export class WebhooksController {
   @Post()
   @RevealsSecret()
   @Authenticated(MANAGE)
+  @Audited('webhook.created')
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
     return this.webhooks.create(principal, dto);
   }
@@ -45,6 +47,7 @@ export class WebhooksController {
   /** Enable or disable, change the events, URL or description. */
   @Patch(':id')
   @Authenticated(MANAGE)
+  @Audited('webhook.updated')
   update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdateWebhookDto): Promise<WebhookDto> {
     return this.webhooks.update(principal, id, dto);
   }
@@ -53,6 +56,7 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated(MANAGE)
+  @Audited('webhook.deleted')
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.webhooks.remove(principal, id);
   }
@@ -62,6 +66,7 @@ export class WebhooksController {
   @HttpCode(200)
   @RevealsSecret()
   @Authenticated(MANAGE)
+  @Audited('webhook.secret_rotated')
   rotateSecret(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<CreatedWebhookDto> {
     return this.webhooks.rotateSecret(principal, id);
   }
@@ -78,6 +83,7 @@ export class WebhooksController {
   @Post(':id/deliveries/:delivery_id/redeliver')
   @HttpCode(202)
   @Authenticated(MANAGE)
+  @Audited('webhook.redelivery_requested')
   redeliver(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Param('delivery_id') deliveryId: string): Promise<WebhookDeliveryDto> {
     return this.webhooks.redeliver(principal, id, deliveryId);
   }
@@ -86,6 +92,7 @@ export class WebhooksController {
   @Post(':id/test')
   @HttpCode(202)
   @Authenticated(MANAGE)
+  @Audited('webhook.tested')
   test(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TestWebhookResponseDto> {
     return this.webhooks.test(principal, id);
   }

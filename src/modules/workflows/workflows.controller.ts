@@ -6,6 +6,7 @@ import { Principal } from '../../common/auth/principal';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { CreateWorkflowDto, WorkflowDto } from './dto/workflow.dto';
 import { WorkflowsService } from './workflows.service';
+import { Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Workflows')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such object in your tenant (also an unknown approver role or user).' })
@@ -16,6 +17,7 @@ export class WorkflowsController {
   /** Create an approval workflow. */
   @Post()
   @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })
+  @Audited('workflow.created')
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWorkflowDto): Promise<WorkflowDto> {
     return this.workflows.create(principal, dto);
   }
@@ -38,6 +40,7 @@ export class WorkflowsController {
   /** Replace a workflow's definition (a new `version`; in-flight requests keep their snapshot). */
   @Put(':id')
   @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })
+  @Audited('workflow.updated')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'The built-in default workflow cannot be changed (CONFLICT).' })
   replace(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: CreateWorkflowDto): Promise<WorkflowDto> {
     return this.workflows.replace(principal, id, dto);
@@ -47,6 +50,7 @@ export class WorkflowsController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })
+  @Audited('workflow.deleted')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'A policy points at it (IN_USE), or it is the built-in default (CONFLICT).' })
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.workflows.remove(principal, id);

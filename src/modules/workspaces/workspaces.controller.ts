@@ -6,6 +6,7 @@ import { Principal } from '../../common/auth/principal';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { CreateEnvironmentDto, CreateWorkspaceDto, EnvironmentDto, ListWorkspacesQueryDto, UpdateWorkspaceDto, WorkspaceDto } from './dto/workspace.dto';
 import { WorkspacesService } from './workspaces.service';
+import { Audited } from '../../common/audit/audited.decorator';
 
 @ApiTags('Workspaces')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such object in your tenant.' })
@@ -16,6 +17,7 @@ export class WorkspacesController {
   /** Create a workspace. */
   @Post('workspaces')
   @Authenticated({ permission: 'workspace.manage' })
+  @Audited('workspace.created')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Slug taken (CONFLICT).' })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWorkspaceDto): Promise<WorkspaceDto> {
     return this.workspaces.create(principal, dto);
@@ -39,6 +41,7 @@ export class WorkspacesController {
   /** Change a workspace's display name or capabilities. */
   @Patch('workspaces/:id')
   @Authenticated({ permission: 'workspace.manage' })
+  @Audited('workspace.updated')
   update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdateWorkspaceDto): Promise<WorkspaceDto> {
     return this.workspaces.update(principal, id, dto);
   }
@@ -46,6 +49,7 @@ export class WorkspacesController {
   /** Soft-delete a workspace (`status: "deleted"`). */
   @Delete('workspaces/:id')
   @Authenticated({ permission: 'workspace.manage' })
+  @Audited('workspace.deleted')
   remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WorkspaceDto> {
     return this.workspaces.remove(principal, id);
   }
@@ -53,6 +57,7 @@ export class WorkspacesController {
   /** Create an environment in a workspace. */
   @Post('workspaces/:id/environments')
   @Authenticated({ permission: 'workspace.manage' })
+  @Audited('environment.created')
   @ApiConflictResponse({ type: ErrorEnvelope, description: 'Name taken in this workspace (CONFLICT).' })
   createEnvironment(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: CreateEnvironmentDto): Promise<EnvironmentDto> {
     return this.workspaces.createEnvironment(principal, id, dto);
@@ -70,6 +75,7 @@ export class WorkspacesController {
   @Delete('environments/:id')
   @HttpCode(204)
   @Authenticated({ permission: 'workspace.manage' })
+  @Audited('environment.deleted')
   removeEnvironment(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     return this.workspaces.removeEnvironment(principal, id);
   }
