@@ -119,6 +119,9 @@ export function renderSchema(columns: ColumnInfo[]): string {
   out.push('/** Every table of the schema by name. */', 'export interface Tables {');
   for (const name of names) out.push(`  ${name}: ${interfaceName(name)};`);
   out.push('}', '', 'export type TableName = keyof Tables;', '');
+  out.push('/** The table names at run time: SQL built from a name checks it against this list. */', 'export const TABLE_NAMES: readonly TableName[] = [');
+  for (const name of names) out.push(`  '${name}',`);
+  out.push('];', '');
   return out.join('\n');
 }
 

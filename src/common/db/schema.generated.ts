@@ -436,3 +436,35 @@ export interface Tables {
 }
 
 export type TableName = keyof Tables;
+
+/** The table names at run time: SQL built from a name checks it against this list. */
+export const TABLE_NAMES: readonly TableName[] = [
+  'agent_enrollment_tokens',
+  'agents',
+  'api_keys',
+  'approvals',
+  'audit_checkpoints',
+  'audit_events',
+  'audit_seals',
+  'deks',
+  'environments',
+  'idempotency_keys',
+  'invitations',
+  'jobs',
+  'plugins',
+  'policies',
+  'refresh_tokens',
+  'requests',
+  'roles',
+  'secrets',
+  'sessions',
+  'tenant_members',
+  'tenants',
+  'user_roles',
+  'users',
+  'webhook_deliveries',
+  'webhooks',
+  'workflows',
+  'workspaces',
+  'wraps',
+];

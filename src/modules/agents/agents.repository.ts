@@ -6,12 +6,12 @@ import { TenantId } from '../../common/db/tenant-id';
 
 @Injectable()
 export class AgentsRepository extends BaseRepository {
-  insertEnrollmentToken(tenantId: string, t: Omit<EnrollmentTokenRow, 'tenant_id' | 'uses' | 'created_at'>): Promise<EnrollmentTokenRow> {
-    return this.one<EnrollmentTokenRow>(
+  insertEnrollmentToken(tenantId: TenantId, t: Omit<EnrollmentTokenRow, 'tenant_id' | 'uses' | 'created_at'>): Promise<EnrollmentTokenRow> {
+    return this.oneRequired<EnrollmentTokenRow>(
       `INSERT INTO agent_enrollment_tokens (id, tenant_id, workspace_id, environment_id, name, token_hash, expires_at, max_uses, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
       [t.id, tenantId, t.workspace_id, t.environment_id, t.name, t.token_hash, t.expires_at, t.max_uses, t.created_by],
-    ).then((r) => r!);
+    );
   }
 
   /** Uses the token once if it is valid (not expired, uses left, tenant active): one statement, safe under races. */
@@ -26,23 +26,36 @@ export class AgentsRepository extends BaseRepository {
     );
   }
 
-  insert(tenantId: string, a: Pick<AgentRow, 'id' | 'workspace_id' | 'environment_id' | 'name' | 'cluster_name' | 'version' | 'capabilities' | 'secret_hash' | 'enrollment_token_id' | 'created_by'>): Promise<AgentRow> {
-    return this.one<AgentRow>(
+  insert(tenantId: TenantId, a: Pick<AgentRow, 'id' | 'workspace_id' | 'environment_id' | 'name' | 'cluster_name' | 'version' | 'capabilities' | 'secret_hash' | 'enrollment_token_id' | 'created_by'>): Promise<AgentRow> {
+    return this.oneRequired<AgentRow>(
       `INSERT INTO agents (id, tenant_id, workspace_id, environment_id, name, cluster_name, version, capabilities, secret_hash, enrollment_token_id, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
       [a.id, tenantId, a.workspace_id, a.environment_id, a.name, a.cluster_name, a.version, a.capabilities, a.secret_hash, a.enrollment_token_id, a.created_by],
-    ).then((r) => r!);
-  }
-
-  list(tenantId: string, workspaceIds: string[] | undefined, page: PageRequest): Promise<AgentRow[]> {
-    return this.rows<AgentRow>(
-      `SELECT * FROM agents WHERE tenant_id = $1 AND ($2::text[] IS NULL OR workspace_id = ANY($2)) AND ($3::text IS NULL OR id > $3) ORDER BY id LIMIT $4`,
-      [tenantId, workspaceIds ?? null, page.after ?? null, page.limit + 1],
     );
   }
 
-  find(tenantId: string, id: string): Promise<AgentRow | undefined> {
-    return this.one<AgentRow>(`SELECT * FROM agents WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  list(tenantId: TenantId, workspaceIds: string[] | undefined, page: PageRequest): Promise<AgentRow[]> {
+    return this.listKeyset<AgentRow>('agents', tenantId, page, { workspace_id: workspaceIds });
+  }
+
+  find(tenantId: TenantId, id: string): Promise<AgentRow | undefined> {
+    return this.findOneInTenant<AgentRow>('agents', tenantId, id);
+  }
+
+  /** True while a live (not revoked) agent is enrolled in the environment. */
+  hasLiveInEnvironment(tenantId: TenantId, environmentId: string): Promise<boolean> {
+    return this.one<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM agents WHERE tenant_id = $1 AND environment_id = $2 AND revoked_at IS NULL) AS found`,
+      [tenantId, environmentId],
+    ).then((r) => r?.found === true);
+  }
+
+  /** True while an enrollment token for the environment can still be used (not expired, uses left). */
+  hasUsableEnrollmentTokenInEnvironment(tenantId: TenantId, environmentId: string): Promise<boolean> {
+    return this.one<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM agent_enrollment_tokens WHERE tenant_id = $1 AND environment_id = $2 AND expires_at > now() AND uses < max_uses) AS found`,
+      [tenantId, environmentId],
+    ).then((r) => r?.found === true);
   }
 
   findBySecretHash(secretHash: string): Promise<AgentContextRow | undefined> {
@@ -90,7 +103,7 @@ export class AgentsRepository extends BaseRepository {
     return this.rows(`INSERT INTO deks (id, tenant_id, agent_id, wrapped_dek) VALUES ($1, $2, $3, $4)`, [id, tenantId, agentId, wrappedDek]).then(() => undefined);
   }
 
-  findDek(tenantId: string, id: string): Promise<{ id: string; agent_id: string; wrapped_dek: string } | undefined> {
-    return this.one(`SELECT id, agent_id, wrapped_dek FROM deks WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  findDek(tenantId: TenantId, id: string): Promise<{ id: string; agent_id: string; wrapped_dek: string } | undefined> {
+    return this.findOneInTenant<{ id: string; agent_id: string; wrapped_dek: string }>('deks', tenantId, id, { columns: ['id', 'agent_id', 'wrapped_dek'] });
   }
 }

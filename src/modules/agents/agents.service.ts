@@ -44,7 +44,14 @@ export class AgentsService {
     private readonly audit: AuditService,
     private readonly config: AppConfig,
     @Inject(KMS) private readonly kms: Kms,
-  ) {}
+  ) {
+    // A live agent or a usable enrollment token keeps its environment; a deleted workspace takes its agents with it.
+    workspaces.addScopeDependents({ what: 'agents', blocksDeletion: (tenantId, scope) => (scope.type === 'environment' ? this.repo.hasLiveInEnvironment(tenantId, scope.id) : Promise.resolve(false)) });
+    workspaces.addScopeDependents({
+      what: 'enrollment_tokens',
+      blocksDeletion: (tenantId, scope) => (scope.type === 'environment' ? this.repo.hasUsableEnrollmentTokenInEnvironment(tenantId, scope.id) : Promise.resolve(false)),
+    });
+  }
 
   addLifecycleListener(listener: AgentLifecycleListener): void {
     this.listeners.push(listener);

@@ -6,24 +6,22 @@ import { TenantId } from '../../common/db/tenant-id';
 
 @Injectable()
 export class ApiKeysRepository extends BaseRepository {
-  insert(tenantId: string, k: Pick<ApiKeyRow, 'id' | 'name' | 'prefix' | 'key_hash' | 'permissions' | 'created_by' | 'expires_at'>): Promise<ApiKeyRow> {
-    return this.one<ApiKeyRow>(
+  insert(tenantId: TenantId, k: Pick<ApiKeyRow, 'id' | 'name' | 'prefix' | 'key_hash' | 'permissions' | 'created_by' | 'expires_at'>): Promise<ApiKeyRow> {
+    return this.oneRequired<ApiKeyRow>(
       `INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, permissions, created_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
       [k.id, tenantId, k.name, k.prefix, k.key_hash, k.permissions, k.created_by, k.expires_at],
-    ).then((r) => r!);
-  }
-
-  /** `createdBy`: only that user's keys (null: every key of the tenant). */
-  list(tenantId: string, createdBy: string | null, page: PageRequest): Promise<ApiKeyRow[]> {
-    return this.rows<ApiKeyRow>(
-      `SELECT * FROM api_keys WHERE tenant_id = $1 AND ($2::text IS NULL OR created_by = $2) AND ($3::text IS NULL OR id > $3) ORDER BY id LIMIT $4`,
-      [tenantId, createdBy, page.after ?? null, page.limit + 1],
     );
   }
 
-  find(tenantId: string, id: string, createdBy: string | null = null): Promise<ApiKeyRow | undefined> {
-    return this.one<ApiKeyRow>(`SELECT * FROM api_keys WHERE tenant_id = $1 AND id = $2 AND ($3::text IS NULL OR created_by = $3)`, [tenantId, id, createdBy]);
+  /** `createdBy`: only that user's keys (null: every key of the tenant). */
+  list(tenantId: TenantId, createdBy: string | null, page: PageRequest): Promise<ApiKeyRow[]> {
+    return this.listKeyset<ApiKeyRow>('api_keys', tenantId, page, { created_by: createdBy ?? undefined });
+  }
+
+  async find(tenantId: TenantId, id: string, createdBy: string | null = null): Promise<ApiKeyRow | undefined> {
+    const key = await this.findOneInTenant<ApiKeyRow>('api_keys', tenantId, id);
+    return key && (createdBy === null || key.created_by === createdBy) ? key : undefined;
   }
 
   revoke(tenantId: TenantId, id: string, createdBy: string | null): Promise<ApiKeyRow | undefined> {

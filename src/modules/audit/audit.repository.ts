@@ -14,8 +14,25 @@ export interface AuditFilter {
   until?: Date;
 }
 
-const COLUMNS = `id, occurred_at, tenant_id, actor_type, actor_id, actor_label, action, resource_type, resource_id, outcome,
-  request_id, correlation_id, ip, user_agent, payload`;
+/** Every column of an event but the sealer's `txid` (the compiler checks each against the row type). */
+const COLUMN_LIST = [
+  'id',
+  'occurred_at',
+  'tenant_id',
+  'actor_type',
+  'actor_id',
+  'actor_label',
+  'action',
+  'resource_type',
+  'resource_id',
+  'outcome',
+  'request_id',
+  'correlation_id',
+  'ip',
+  'user_agent',
+  'payload',
+] as const satisfies readonly (keyof AuditEventRow)[];
+const COLUMNS = COLUMN_LIST.join(', ');
 
 @Injectable()
 export class AuditRepository extends BaseRepository {
@@ -61,8 +78,8 @@ export class AuditRepository extends BaseRepository {
     );
   }
 
-  find(tenantId: string, id: string): Promise<AuditEventRow | undefined> {
-    return this.one<AuditEventRow>(`SELECT ${COLUMNS} FROM audit_events WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  find(tenantId: TenantId, id: string): Promise<AuditEventRow | undefined> {
+    return this.findOneInTenant<AuditEventRow>('audit_events', tenantId, id, { columns: COLUMN_LIST });
   }
 
   /**

@@ -6,6 +6,9 @@ import { TenantId } from '../../common/db/tenant-id';
 
 export const JOBS_CHANNEL = 'countersign_jobs';
 
+/** Jobs not run yet: waiting in the queue or held by an agent. */
+const PENDING_STATUSES: readonly JobStatus[] = ['queued', 'leased'];
+
 export interface Claimant {
   tenantId: TenantId;
   agentId: string;
@@ -17,12 +20,12 @@ export interface Claimant {
 
 @Injectable()
 export class JobsRepository extends BaseRepository {
-  insert(tenantId: string, j: Pick<JobRow, 'id' | 'workspace_id' | 'environment_id' | 'capability' | 'target_agent_id' | 'requires_public_key' | 'type' | 'payload' | 'max_attempts' | 'plugin_id' | 'owner_type' | 'owner_id' | 'correlation_id' | 'created_by'>): Promise<JobRow> {
-    return this.one<JobRow>(
+  insert(tenantId: TenantId, j: Pick<JobRow, 'id' | 'workspace_id' | 'environment_id' | 'capability' | 'target_agent_id' | 'requires_public_key' | 'type' | 'payload' | 'max_attempts' | 'plugin_id' | 'owner_type' | 'owner_id' | 'correlation_id' | 'created_by'>): Promise<JobRow> {
+    return this.oneRequired<JobRow>(
       `INSERT INTO jobs (id, tenant_id, workspace_id, environment_id, capability, target_agent_id, requires_public_key, type, payload, max_attempts, plugin_id, owner_type, owner_id, correlation_id, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
       [j.id, tenantId, j.workspace_id, j.environment_id, j.capability, j.target_agent_id, j.requires_public_key, j.type, JSON.stringify(j.payload), j.max_attempts, j.plugin_id, j.owner_type, j.owner_id, j.correlation_id, j.created_by],
-    ).then((r) => r!);
+    );
   }
 
   /** Wakes long-polling claimers on every replica when the surrounding transaction commits. */
@@ -64,17 +67,17 @@ export class JobsRepository extends BaseRepository {
     await this.notify(tenantId);
   }
 
-  lockForCompletion(tenantId: string, id: string): Promise<JobRow | undefined> {
-    return this.one<JobRow>(`SELECT * FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  lockForCompletion(tenantId: TenantId, id: string): Promise<JobRow | undefined> {
+    return this.findOneInTenant<JobRow>('jobs', tenantId, id, { lock: 'FOR UPDATE' });
   }
 
-  complete(tenantId: string, id: string, status: 'succeeded' | 'failed', result: Record<string, unknown> | null, error: string | null): Promise<JobRow> {
-    return this.one<JobRow>(
+  complete(tenantId: TenantId, id: string, status: 'succeeded' | 'failed', result: Record<string, unknown> | null, error: string | null): Promise<JobRow> {
+    return this.oneRequired<JobRow>(
       `UPDATE jobs SET status = $3, result = $4, error = $5, completed_lease_token = lease_token, lease_token = NULL,
               lease_expires_at = NULL, completed_at = now(), updated_at = now()
         WHERE tenant_id = $1 AND id = $2 RETURNING *`,
       [tenantId, id, status, result === null ? null : JSON.stringify(result), error],
-    ).then((r) => r!);
+    );
   }
 
   /** Leases of a revoked agent end now: its jobs are queued again for another agent. */
@@ -109,21 +112,30 @@ export class JobsRepository extends BaseRepository {
     );
   }
 
-  list(tenantId: string, f: { status?: JobStatus; agentId?: string; requestId?: string; workspaceIds?: string[] }, page: PageRequest): Promise<JobRow[]> {
-    return this.rows<JobRow>(
-      `SELECT * FROM jobs WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR agent_id = $3)
-          AND ($4::text IS NULL OR (owner_type = 'request' AND owner_id = $4)) AND ($5::text[] IS NULL OR workspace_id = ANY($5))
-          AND ($6::text IS NULL OR id > $6)
-        ORDER BY id LIMIT $7`,
-      [tenantId, f.status ?? null, f.agentId ?? null, f.requestId ?? null, f.workspaceIds ?? null, page.after ?? null, page.limit + 1],
-    );
+  list(tenantId: TenantId, f: { status?: JobStatus; agentId?: string; requestId?: string; workspaceIds?: string[] }, page: PageRequest): Promise<JobRow[]> {
+    return this.listKeyset<JobRow>('jobs', tenantId, page, {
+      status: f.status,
+      agent_id: f.agentId,
+      owner_type: f.requestId === undefined ? undefined : 'request',
+      owner_id: f.requestId,
+      workspace_id: f.workspaceIds,
+    });
   }
 
   listForOwner(tenantId: TenantId, ownerType: string, ownerId: string): Promise<JobRow[]> {
     return this.rows<JobRow>(`SELECT * FROM jobs WHERE tenant_id = $1 AND owner_type = $2 AND owner_id = $3 ORDER BY id`, [tenantId, ownerType, ownerId]);
   }
 
-  find(tenantId: string, id: string): Promise<JobRow | undefined> {
-    return this.one<JobRow>(`SELECT * FROM jobs WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  /** True while a job for the environment is queued or leased. */
+  hasPendingInEnvironment(tenantId: TenantId, environmentId: string): Promise<boolean> {
+    return this.one<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM jobs WHERE tenant_id = $1 AND environment_id = $2 AND status = ANY($3::text[])) AS found`, [
+      tenantId,
+      environmentId,
+      PENDING_STATUSES,
+    ]).then((r) => r?.found === true);
+  }
+
+  find(tenantId: TenantId, id: string): Promise<JobRow | undefined> {
+    return this.findOneInTenant<JobRow>('jobs', tenantId, id);
   }
 }

@@ -93,6 +93,7 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
     private readonly cls: ClsService<RequestContextStore>,
   ) {
     this.agents.addLifecycleListener(this);
+    workspaces.addScopeDependents({ what: 'jobs', blocksDeletion: (tenantId, scope) => (scope.type === 'environment' ? this.repo.hasPendingInEnvironment(tenantId, scope.id) : Promise.resolve(false)) });
   }
 
   onApplicationBootstrap(): void {

@@ -19,16 +19,16 @@ export class PluginsRepository extends BaseRepository {
     );
   }
 
-  list(tenantId: string, page: PageRequest): Promise<PluginRow[]> {
-    return this.rows<PluginRow>(`SELECT * FROM plugins WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`, [tenantId, page.after ?? null, page.limit + 1]);
+  list(tenantId: TenantId, page: PageRequest): Promise<PluginRow[]> {
+    return this.listKeyset<PluginRow>('plugins', tenantId, page);
   }
 
-  find(tenantId: string, id: string): Promise<PluginRow | undefined> {
-    return this.one<PluginRow>(`SELECT * FROM plugins WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  find(tenantId: TenantId, id: string): Promise<PluginRow | undefined> {
+    return this.findOneInTenant<PluginRow>('plugins', tenantId, id);
   }
 
-  lock(tenantId: string, id: string): Promise<PluginRow | undefined> {
-    return this.one<PluginRow>(`SELECT * FROM plugins WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  lock(tenantId: TenantId, id: string): Promise<PluginRow | undefined> {
+    return this.findOneInTenant<PluginRow>('plugins', tenantId, id, { lock: 'FOR UPDATE' });
   }
 
   /** The installed plugin that defines request type `key` in the tenant, enabled or not. */
@@ -61,7 +61,7 @@ export class PluginsRepository extends BaseRepository {
     const entries = Object.entries(patch);
     const sets = entries.map(([k], i) => `${k} = $${i + 3}`);
     const values = entries.map(([, v]) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : v));
-    return this.one<PluginRow>(`UPDATE plugins SET ${sets.join(', ')}, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id, ...values]).then((r) => r!);
+    return this.oneRequired<PluginRow>(`UPDATE plugins SET ${sets.join(', ')}, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id, ...values]);
   }
 
   async delete(tenantId: TenantId, id: string): Promise<void> {

@@ -16,12 +16,8 @@ export class PoliciesRepository extends BaseRepository {
     );
   }
 
-  list(tenantId: string, page: PageRequest): Promise<PolicyRow[]> {
-    return this.rows<PolicyRow>(`SELECT * FROM policies WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`, [
-      tenantId,
-      page.after ?? null,
-      page.limit + 1,
-    ]);
+  list(tenantId: TenantId, page: PageRequest): Promise<PolicyRow[]> {
+    return this.listKeyset<PolicyRow>('policies', tenantId, page);
   }
 
   /** Every enabled policy of the tenant, highest priority first (then oldest first): the engine's input. */
@@ -29,8 +25,8 @@ export class PoliciesRepository extends BaseRepository {
     return this.rows<PolicyRow>(`SELECT * FROM policies WHERE tenant_id = $1 AND enabled ORDER BY priority DESC, id`, [tenantId]);
   }
 
-  find(tenantId: string, id: string): Promise<PolicyRow | undefined> {
-    return this.one<PolicyRow>(`SELECT * FROM policies WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  find(tenantId: TenantId, id: string): Promise<PolicyRow | undefined> {
+    return this.findOneInTenant<PolicyRow>('policies', tenantId, id);
   }
 
   replace(tenantId: TenantId, id: string, p: PolicyDefinition): Promise<PolicyRow | undefined> {

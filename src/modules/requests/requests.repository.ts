@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { PageRequest } from '../../common/api/pagination';
 import { BaseRepository } from '../../common/db/base.repository';
+import { RequestStatus } from './request-lifecycle';
 import { RequestRow } from './request.entity';
-
 import { TenantId } from '../../common/db/tenant-id';
+
 /** What the caller may see without `request.read_all`: their own requests and those they may decide now. */
 export interface Visibility {
   /** Workspace and environment ids where the caller holds `request.read_all`; `['*']` when it holds it tenant-wide. */
@@ -33,28 +34,28 @@ const NAMED_IN_STAGE = `(r.status = 'pending_approval' AND (
 
 @Injectable()
 export class RequestsRepository extends BaseRepository {
-  insert(tenantId: string, r: Pick<RequestRow, 'id' | 'type' | 'title' | 'reason' | 'status' | 'requester_id' | 'workspace_id' | 'environment_id' | 'secret_id' | 'target' | 'access_duration_seconds'>): Promise<RequestRow> {
-    return this.one<RequestRow>(
+  insert(tenantId: TenantId, r: Pick<RequestRow, 'id' | 'type' | 'title' | 'reason' | 'status' | 'requester_id' | 'workspace_id' | 'environment_id' | 'secret_id' | 'target' | 'access_duration_seconds'>): Promise<RequestRow> {
+    return this.oneRequired<RequestRow>(
       `INSERT INTO requests (id, tenant_id, type, title, reason, status, requester_id, workspace_id, environment_id, secret_id, target, access_duration_seconds)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
       [r.id, tenantId, r.type, r.title, r.reason, r.status, r.requester_id, r.workspace_id, r.environment_id, r.secret_id, r.target === null ? null : JSON.stringify(r.target), r.access_duration_seconds],
-    ).then((x) => x!);
+    );
   }
 
   /** The row, locked for the rest of the transaction: concurrent transitions on one request serialise here. */
-  lock(tenantId: string, id: string): Promise<RequestRow | undefined> {
-    return this.one<RequestRow>(`SELECT * FROM requests WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  lock(tenantId: TenantId, id: string): Promise<RequestRow | undefined> {
+    return this.findOneInTenant<RequestRow>('requests', tenantId, id, { lock: 'FOR UPDATE' });
   }
 
-  find(tenantId: string, id: string): Promise<RequestRow | undefined> {
-    return this.one<RequestRow>(`SELECT * FROM requests WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  find(tenantId: TenantId, id: string): Promise<RequestRow | undefined> {
+    return this.findOneInTenant<RequestRow>('requests', tenantId, id);
   }
 
   update(tenantId: TenantId, id: string, patch: Partial<Omit<RequestRow, 'id' | 'tenant_id'>>): Promise<RequestRow> {
     const entries = Object.entries(patch);
     const sets = entries.map(([k], i) => `${k} = $${i + 3}`);
     const values = entries.map(([, v]) => (v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v));
-    return this.one<RequestRow>(`UPDATE requests SET ${sets.join(', ')}, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id, ...values]).then((x) => x!);
+    return this.oneRequired<RequestRow>(`UPDATE requests SET ${sets.join(', ')}, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id, ...values]);
   }
 
   list(tenantId: TenantId, v: Visibility, f: RequestFilter, page: PageRequest): Promise<RequestRow[]> {
@@ -77,6 +78,16 @@ export class RequestsRepository extends BaseRepository {
       [tenantId, types, inFlight],
     );
     return row?.n ?? 0;
+  }
+
+  /** True while a request of the workspace or environment is in one of `statuses`. */
+  existsInScope(tenantId: TenantId, scope: { column: 'workspace_id' | 'environment_id'; id: string }, statuses: readonly RequestStatus[]): Promise<boolean> {
+    const column = scope.column === 'workspace_id' ? 'workspace_id' : 'environment_id';
+    return this.one<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM requests WHERE tenant_id = $1 AND ${column} = $2 AND status = ANY($3::text[])) AS found`, [
+      tenantId,
+      scope.id,
+      statuses,
+    ]).then((r) => r?.found === true);
   }
 
   /** Pending requests past their approval deadline, locked for the sweeper (other replicas skip them). */

@@ -13,7 +13,7 @@ import { SecretsService } from '../secrets/secrets.service';
 import { WorkspacesService } from '../workspaces/workspaces.service';
 import { ApproversDto, CreateReadRequestDto, CreateRequestDto, InboxQueryDto, ListRequestsQueryDto, RequestDetailDto, RequestDto } from './dto/request.dto';
 import { RequestDetailsService, toRequestDto } from './request-details.service';
-import { awaitsApproval, IN_FLIGHT_STATUSES } from './request-lifecycle';
+import { awaitsApproval, IN_FLIGHT_STATUSES, RequestStatus } from './request-lifecycle';
 import { RequestTransitionsService } from './request-transitions.service';
 import { RequestTypeDefinition, RequestTypeRegistry } from './request-types';
 import { InvalidTargetError, RequestFieldError, RequesterNotUserError } from './requests.errors';
@@ -39,6 +39,9 @@ function assertTypeApplies(type: RequestTypeDefinition): void {
  * Requests as objects: created (a patch value envelope-encrypted at once) and submitted to the policies, listed and
  * read by those who may see them. Moving them afterwards is `RequestTransitionsService`'s job.
  */
+/** Requests whose job is running: their workspace cannot be deleted under them. */
+const EXECUTING_STATUSES: readonly RequestStatus[] = ['executing'];
+
 @Injectable()
 export class RequestsService {
   constructor(
@@ -53,7 +56,16 @@ export class RequestsService {
     private readonly secrets: SecretsService,
     private readonly workspaces: WorkspacesService,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    // SPEC: a workspace cannot be deleted while requests of it are executing; an environment while any is in flight.
+    workspaces.addScopeDependents({
+      what: 'requests',
+      blocksDeletion: (tenantId, scope) =>
+        scope.type === 'workspace'
+          ? this.repo.existsInScope(tenantId, { column: 'workspace_id', id: scope.id }, EXECUTING_STATUSES)
+          : this.repo.existsInScope(tenantId, { column: 'environment_id', id: scope.id }, IN_FLIGHT_STATUSES),
+    });
+  }
 
   @Transactional()
   async create(principal: Principal, dto: CreateRequestDto): Promise<RequestDetailDto> {

@@ -6,12 +6,12 @@ import { TenantId } from '../../common/db/tenant-id';
 /** The `wraps` table: read-flow values sealed by agents, patch-flow values sealed on arrival. */
 @Injectable()
 export class WrapsRepository extends BaseRepository {
-  insertWrap(tenantId: string, w: Pick<WrapRow, 'id' | 'request_id' | 'kind' | 'dek_id' | 'wrapped_dek' | 'iv' | 'tag' | 'ciphertext' | 'agent_id' | 'expires_at'>): Promise<WrapRow> {
-    return this.one<WrapRow>(
+  insertWrap(tenantId: TenantId, w: Pick<WrapRow, 'id' | 'request_id' | 'kind' | 'dek_id' | 'wrapped_dek' | 'iv' | 'tag' | 'ciphertext' | 'agent_id' | 'expires_at'>): Promise<WrapRow> {
+    return this.oneRequired<WrapRow>(
       `INSERT INTO wraps (id, tenant_id, request_id, kind, dek_id, wrapped_dek, iv, tag, ciphertext, agent_id, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
       [w.id, tenantId, w.request_id, w.kind, w.dek_id, w.wrapped_dek, w.iv, w.tag, w.ciphertext, w.agent_id, w.expires_at],
-    ).then((x) => x!);
+    );
   }
 
   /** A request's wraps of one kind in id order; keyset from `after`, at most `limit` (all when omitted). */
@@ -22,8 +22,8 @@ export class WrapsRepository extends BaseRepository {
     );
   }
 
-  lockWrap(tenantId: string, id: string): Promise<WrapRow | undefined> {
-    return this.one<WrapRow>(`SELECT * FROM wraps WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  lockWrap(tenantId: TenantId, id: string): Promise<WrapRow | undefined> {
+    return this.findOneInTenant<WrapRow>('wraps', tenantId, id, { lock: 'FOR UPDATE' });
   }
 
   /** Marks the wrap consumed and destroys its key material and ciphertext in the same statement. */

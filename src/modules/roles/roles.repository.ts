@@ -15,16 +15,12 @@ export class RolesRepository extends BaseRepository {
     );
   }
 
-  list(tenantId: string, page: PageRequest): Promise<RoleRow[]> {
-    return this.rows<RoleRow>(`SELECT * FROM roles WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`, [
-      tenantId,
-      page.after ?? null,
-      page.limit + 1,
-    ]);
+  list(tenantId: TenantId, page: PageRequest): Promise<RoleRow[]> {
+    return this.listKeyset<RoleRow>('roles', tenantId, page);
   }
 
-  find(tenantId: string, id: string): Promise<RoleRow | undefined> {
-    return this.one<RoleRow>(`SELECT * FROM roles WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  find(tenantId: TenantId, id: string): Promise<RoleRow | undefined> {
+    return this.findOneInTenant<RoleRow>('roles', tenantId, id);
   }
 
   findByName(tenantId: TenantId, name: string): Promise<RoleRow | undefined> {

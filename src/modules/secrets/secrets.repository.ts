@@ -83,7 +83,15 @@ export class SecretsRepository extends BaseRepository {
     );
   }
 
-  find(tenantId: string, id: string): Promise<SecretRow | undefined> {
-    return this.one<SecretRow>(`SELECT * FROM secrets WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  /** True while the environment holds a secret its agents still report (not `removed`). */
+  hasPresentInEnvironment(tenantId: TenantId, environmentId: string): Promise<boolean> {
+    return this.one<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM secrets WHERE tenant_id = $1 AND environment_id = $2 AND status <> 'removed') AS found`, [
+      tenantId,
+      environmentId,
+    ]).then((r) => r?.found === true);
+  }
+
+  find(tenantId: TenantId, id: string): Promise<SecretRow | undefined> {
+    return this.findOneInTenant<SecretRow>('secrets', tenantId, id);
   }
 }

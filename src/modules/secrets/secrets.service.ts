@@ -9,6 +9,8 @@ import { AuditService } from '../audit/audit.service';
 import { BulkSecretsDto, BulkSecretsResultDto, ListSecretsQueryDto, SecretDto } from './dto/secret.dto';
 import { SecretRow } from './secret.entity';
 import { SecretsRepository } from './secrets.repository';
+import { TenantId } from '../../common/db/tenant-id';
+import { WorkspacesService } from '../workspaces/workspaces.service';
 
 export const toSecretDto = (s: SecretRow): SecretDto => ({
   id: s.id,
@@ -41,7 +43,11 @@ export class SecretsService {
   constructor(
     private readonly repo: SecretsRepository,
     private readonly audit: AuditService,
-  ) {}
+    workspaces: WorkspacesService,
+  ) {
+    // Secrets agents still report keep their environment (a deleted workspace takes them with it).
+    workspaces.addScopeDependents({ what: 'secrets', blocksDeletion: (tenantId, scope) => (scope.type === 'environment' ? this.repo.hasPresentInEnvironment(tenantId, scope.id) : Promise.resolve(false)) });
+  }
 
   /** An agent reports what it found in its workspace; keyed by (workspace, cluster, provider, ref). */
   @Transactional()
@@ -100,7 +106,7 @@ export class SecretsService {
   }
 
   /** The secret row of the tenant, without a permission check (callers check their own permission). */
-  findInTenant(tenantId: string, id: string): Promise<SecretRow | undefined> {
+  findInTenant(tenantId: TenantId, id: string): Promise<SecretRow | undefined> {
     return this.repo.find(tenantId, id);
   }
 

@@ -156,10 +156,10 @@ export class UsersRepository extends BaseRepository {
   }
 
   insertSession(s: { id: string; tenant_id: string; user_id: string; expires_at: Date; ip?: string; user_agent?: string }): Promise<SessionRow> {
-    return this.one<SessionRow>(
+    return this.oneRequired<SessionRow>(
       `INSERT INTO sessions (id, tenant_id, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
       [s.id, s.tenant_id, s.user_id, s.expires_at, s.ip ?? null, s.user_agent ?? null],
-    ).then((r) => r!);
+    );
   }
 
   sessionContext(sessionId: string): Promise<SessionContextRow | undefined> {

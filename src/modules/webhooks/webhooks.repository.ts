@@ -20,19 +20,19 @@ const PATCHABLE = ['url', 'events', 'description', 'enabled', 'secret', 'previou
 
 @Injectable()
 export class WebhooksRepository extends BaseRepository {
-  insert(tenantId: string, w: Pick<WebhookRow, 'id' | 'url' | 'events' | 'description' | 'format' | 'secret' | 'created_by'>): Promise<WebhookRow> {
-    return this.one<WebhookRow>(
+  insert(tenantId: TenantId, w: Pick<WebhookRow, 'id' | 'url' | 'events' | 'description' | 'format' | 'secret' | 'created_by'>): Promise<WebhookRow> {
+    return this.oneRequired<WebhookRow>(
       `INSERT INTO webhooks (id, tenant_id, url, events, description, format, secret, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
       [w.id, tenantId, w.url, w.events, w.description, w.format, JSON.stringify(w.secret), w.created_by],
-    ).then((r) => r!);
+    );
   }
 
-  list(tenantId: string, page: PageRequest): Promise<WebhookRow[]> {
-    return this.rows<WebhookRow>(`SELECT * FROM webhooks WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`, [tenantId, page.after ?? null, page.limit + 1]);
+  list(tenantId: TenantId, page: PageRequest): Promise<WebhookRow[]> {
+    return this.listKeyset<WebhookRow>('webhooks', tenantId, page);
   }
 
-  find(tenantId: string, id: string, forUpdate = false): Promise<WebhookRow | undefined> {
-    return this.one<WebhookRow>(`SELECT * FROM webhooks WHERE tenant_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [tenantId, id]);
+  find(tenantId: TenantId, id: string, forUpdate = false): Promise<WebhookRow | undefined> {
+    return this.findOneInTenant<WebhookRow>('webhooks', tenantId, id, { lock: forUpdate ? 'FOR UPDATE' : undefined });
   }
 
   /** Enabled endpoints of the tenant (matched against the event by the caller). */
@@ -70,11 +70,8 @@ export class WebhooksRepository extends BaseRepository {
     ).then((r) => r?.found ?? false);
   }
 
-  listDeliveries(tenantId: string, webhookId: string, page: PageRequest): Promise<WebhookDeliveryRow[]> {
-    return this.rows<WebhookDeliveryRow>(
-      `SELECT * FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2 AND ($3::text IS NULL OR id > $3) ORDER BY id LIMIT $4`,
-      [tenantId, webhookId, page.after ?? null, page.limit + 1],
-    );
+  listDeliveries(tenantId: TenantId, webhookId: string, page: PageRequest): Promise<WebhookDeliveryRow[]> {
+    return this.listKeyset<WebhookDeliveryRow>('webhook_deliveries', tenantId, page, { webhook_id: webhookId });
   }
 
   /** A delivery due again now, whatever its state (redeliver). */

@@ -30,21 +30,17 @@ export class WorkflowsRepository extends BaseRepository {
     return this.one<WorkflowRow>(`SELECT * FROM workflows WHERE tenant_id = $1 AND built_in`, [tenantId]);
   }
 
-  list(tenantId: string, page: PageRequest): Promise<WorkflowRow[]> {
-    return this.rows<WorkflowRow>(`SELECT * FROM workflows WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`, [
-      tenantId,
-      page.after ?? null,
-      page.limit + 1,
-    ]);
+  list(tenantId: TenantId, page: PageRequest): Promise<WorkflowRow[]> {
+    return this.listKeyset<WorkflowRow>('workflows', tenantId, page);
   }
 
-  find(tenantId: string, id: string): Promise<WorkflowRow | undefined> {
-    return this.one<WorkflowRow>(`SELECT * FROM workflows WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  find(tenantId: TenantId, id: string): Promise<WorkflowRow | undefined> {
+    return this.findOneInTenant<WorkflowRow>('workflows', tenantId, id);
   }
 
   /** Row lock for replace/delete, so a concurrent replace cannot skip a version. */
-  findForUpdate(tenantId: string, id: string): Promise<WorkflowRow | undefined> {
-    return this.one<WorkflowRow>(`SELECT * FROM workflows WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  findForUpdate(tenantId: TenantId, id: string): Promise<WorkflowRow | undefined> {
+    return this.findOneInTenant<WorkflowRow>('workflows', tenantId, id, { lock: 'FOR UPDATE' });
   }
 
   replace(tenantId: TenantId, id: string, w: WorkflowDefinition): Promise<WorkflowRow | undefined> {

@@ -22,20 +22,13 @@ export class WorkspacesRepository extends BaseRepository {
     ]).then(Boolean);
   }
 
-  list(tenantId: string, filter: { status: 'active' | 'deleted'; ids?: string[] }, page: PageRequest): Promise<WorkspaceRow[]> {
-    return this.rows<WorkspaceRow>(
-      `SELECT * FROM workspaces WHERE tenant_id = $1 AND status = $2 AND ($3::text[] IS NULL OR id = ANY($3))
-         AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5`,
-      [tenantId, filter.status, filter.ids ?? null, page.after ?? null, page.limit + 1],
-    );
+  list(tenantId: TenantId, filter: { status: 'active' | 'deleted'; ids?: string[] }, page: PageRequest): Promise<WorkspaceRow[]> {
+    return this.listKeyset<WorkspaceRow>('workspaces', tenantId, page, { status: filter.status, id: filter.ids });
   }
 
-  find(tenantId: string, id: string, includeDeleted = false): Promise<WorkspaceRow | undefined> {
-    return this.one<WorkspaceRow>(`SELECT * FROM workspaces WHERE tenant_id = $1 AND id = $2 AND ($3 OR status <> 'deleted')`, [
-      tenantId,
-      id,
-      includeDeleted,
-    ]);
+  async find(tenantId: TenantId, id: string, includeDeleted = false): Promise<WorkspaceRow | undefined> {
+    const workspace = await this.findOneInTenant<WorkspaceRow>('workspaces', tenantId, id);
+    return workspace && (includeDeleted || workspace.status !== 'deleted') ? workspace : undefined;
   }
 
   update(tenantId: TenantId, id: string, patch: Partial<Pick<WorkspaceRow, 'display_name' | 'capabilities'>>): Promise<WorkspaceRow | undefined> {
@@ -61,11 +54,8 @@ export class WorkspacesRepository extends BaseRepository {
     );
   }
 
-  listEnvironments(tenantId: string, workspaceId: string, page: PageRequest): Promise<EnvironmentRow[]> {
-    return this.rows<EnvironmentRow>(
-      `SELECT * FROM environments WHERE tenant_id = $1 AND workspace_id = $2 AND ($3::text IS NULL OR id > $3) ORDER BY id LIMIT $4`,
-      [tenantId, workspaceId, page.after ?? null, page.limit + 1],
-    );
+  listEnvironments(tenantId: TenantId, workspaceId: string, page: PageRequest): Promise<EnvironmentRow[]> {
+    return this.listKeyset<EnvironmentRow>('environments', tenantId, page, { workspace_id: workspaceId });
   }
 
   findEnvironment(tenantId: TenantId, id: string): Promise<EnvironmentRow | undefined> {
@@ -76,25 +66,7 @@ export class WorkspacesRepository extends BaseRepository {
     );
   }
 
-  /**
-   * What still depends on a workspace or environment: live agents, enrollment tokens, inventory, open requests, pending
-   * jobs (read-only look at those tables; deleting under them would re-home agents and requests to the wider scope).
-   */
-  async usage(tenantId: string, column: 'workspace_id' | 'environment_id', id: string, executingRequestsOnly: boolean): Promise<string[]> {
-    const [row] = await this.rows<Record<string, boolean>>(
-      `SELECT
-         EXISTS (SELECT 1 FROM agents WHERE tenant_id = $1 AND ${column} = $2 AND revoked_at IS NULL) AS agents,
-         EXISTS (SELECT 1 FROM agent_enrollment_tokens WHERE tenant_id = $1 AND ${column} = $2 AND expires_at > now() AND uses < max_uses) AS enrollment_tokens,
-         EXISTS (SELECT 1 FROM secrets WHERE tenant_id = $1 AND ${column} = $2 AND status <> 'removed') AS secrets,
-         EXISTS (SELECT 1 FROM requests WHERE tenant_id = $1 AND ${column} = $2
-                   AND status = ANY(CASE WHEN $3 THEN ARRAY['executing'] ELSE ARRAY['draft','submitted','pending_approval','approved','executing','rolling_back'] END)) AS requests,
-         EXISTS (SELECT 1 FROM jobs WHERE tenant_id = $1 AND ${column} = $2 AND status IN ('queued', 'leased')) AS jobs`,
-      [tenantId, id, executingRequestsOnly],
-    );
-    return Object.entries(row).filter(([, used]) => used).map(([what]) => what);
-  }
-
-  deleteEnvironment(tenantId: string, id: string): Promise<EnvironmentRow | undefined> {
+  deleteEnvironment(tenantId: TenantId, id: string): Promise<EnvironmentRow | undefined> {
     return this.one<EnvironmentRow>(`DELETE FROM environments WHERE tenant_id = $1 AND id = $2 RETURNING *`, [tenantId, id]);
   }
 }

@@ -9,10 +9,11 @@ import { CreateEnvironmentDto, CreateWorkspaceDto, EnvironmentDto, ListWorkspace
 import { EnvironmentRow, WorkspaceRow } from './workspace.entity';
 import { EnvironmentNameTakenError, EnvironmentNotFoundError, ScopeInUseError, WorkspaceNotFoundError, WorkspaceSlugTakenError } from './workspaces.errors';
 import { WorkspacesRepository } from './workspaces.repository';
+import { DeletedScope, ScopeDependents } from './scope-dependents';
 import { AuditService } from '../audit/audit.service';
 import { PaginationQueryDto } from '../../common/api/pagination.dto';
-
 import { TenantId } from '../../common/db/tenant-id';
+
 export const toWorkspaceDto = (w: WorkspaceRow): WorkspaceDto => ({
   id: w.id,
   tenant_id: w.tenant_id,
@@ -41,6 +42,8 @@ export interface ScopeRef {
 
 @Injectable()
 export class WorkspacesService {
+  private readonly dependents: ScopeDependents[] = [];
+
   constructor(
     private readonly repo: WorkspacesRepository,
     private readonly audit: AuditService,
@@ -80,8 +83,8 @@ export class WorkspacesService {
   async remove(principal: Principal, id: string): Promise<WorkspaceDto> {
     await this.readable(principal, id, 'workspace.manage');
     // SPEC: 409 IN_USE while requests of it are executing. The workspace's agents and tokens stop working with it.
-    const busy = await this.repo.usage(principal.tenantId, 'workspace_id', id, true);
-    if (busy.includes('requests')) throw new ScopeInUseError('workspace', ['requests']);
+    const busy = await this.dependentsOf(principal.tenantId, { type: 'workspace', id });
+    if (busy.length) throw new ScopeInUseError('workspace', busy);
     const row = await this.repo.softDelete(principal.tenantId, id);
     if (!row) throw new WorkspaceNotFoundError(id);
     await this.audit.record({ action: 'workspace.deleted', resourceType: 'workspace', resourceId: id });
@@ -108,10 +111,23 @@ export class WorkspacesService {
     const env = await this.repo.findEnvironment(principal.tenantId, id);
     if (!env) throw new EnvironmentNotFoundError(id);
     requirePermission(principal, 'workspace.manage', { workspaceId: env.workspace_id, environmentId: env.id });
-    const usedBy = await this.repo.usage(principal.tenantId, 'environment_id', id, false);
+    const usedBy = await this.dependentsOf(principal.tenantId, { type: 'environment', id });
     if (usedBy.length) throw new ScopeInUseError('environment', usedBy);
     await this.repo.deleteEnvironment(principal.tenantId, id);
     await this.audit.record({ action: 'environment.deleted', resourceType: 'environment', resourceId: id, payload: { workspace_id: env.workspace_id, name: env.name } });
+  }
+
+  /** Modules with rows under a workspace or environment say, with their own query, when those block its deletion. */
+  addScopeDependents(dependents: ScopeDependents): void {
+    this.dependents.push(dependents);
+  }
+
+  /** What blocks deleting the scope, by name (sorted: the order modules registered in is not part of the answer). */
+  private async dependentsOf(tenantId: TenantId, scope: DeletedScope): Promise<string[]> {
+    const blocking: string[] = [];
+    // One after the other: they share the transaction's connection.
+    for (const d of this.dependents) if (await d.blocksDeletion(tenantId, scope)) blocking.push(d.what);
+    return blocking.sort();
   }
 
   /** Resolves a workspace or environment id of the tenant to its scope, or undefined when it does not exist. */
