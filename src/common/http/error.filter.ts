@@ -40,7 +40,7 @@ export class ErrorFilter implements ExceptionFilter {
 
     if (error.status >= 500) {
       // The full error goes to the log (with the request id), never to the client.
-      (res as unknown as { err?: unknown }).err = exception;
+      Object.assign(res, { err: exception });
       this.logger.error({ err: exception, request_id: req.id, code: error.code }, 'request failed');
     }
     if (DENIALS.has(error.code)) await this.recordDenial(req, error);

@@ -15,9 +15,11 @@ export class RouteIndex {
   private paths: string[] = [];
 
   load(app: Application): void {
-    const router = (app as unknown as { router?: { stack: ExpressLayer[] } }).router;
+    // Express 5 keeps its router on `app.router`, which its Application type does not declare.
+    const router: unknown = Reflect.get(app, 'router');
+    const stack: unknown = typeof router === 'object' && router !== null ? Reflect.get(router, 'stack') : undefined;
     // Wildcard routes are Nest's middleware mounts (`forRoutes('*')`), not handlers.
-    this.layers = (router?.stack ?? []).filter((layer) => layer.route && !layer.route.path.includes('*'));
+    this.layers = (Array.isArray(stack) ? stack : []).filter((layer) => layer.route && !layer.route.path.includes('*'));
     this.paths = [...new Set(this.layers.map((layer) => layer.route!.path))];
   }
 

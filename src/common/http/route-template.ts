@@ -13,8 +13,16 @@ export function attachRouteIndex(app: Application, routes: RouteIndex): void {
  * The route template (`/api/v1/requests/:id`) of the request, also when the answer came before routing (a body or
  * input check, 405); `<unmatched>` only for paths no route serves, so unknown paths cannot explode label sets.
  */
+/** Express's matched route (`req.route`), which its request type does not declare. */
+function routeOf(req: HttpRequest): { path?: string } | undefined {
+  const route: unknown = Reflect.get(req, 'route');
+  if (typeof route !== 'object' || route === null) return undefined;
+  const path: unknown = Reflect.get(route, 'path');
+  return { path: typeof path === 'string' ? path : undefined };
+}
+
 export function routeTemplate(req: HttpRequest): string {
-  const route = (req as unknown as { route?: { path?: string } }).route;
+  const route = routeOf(req);
   // A wildcard is a Nest middleware mount (`forRoutes('*')` → `/{*path}`) that ran for the request, not its route.
   if (route?.path && !route.path.includes('*')) return `${req.baseUrl ?? ''}${route.path}`;
   const routes = (req.app?.locals as Record<string, unknown> | undefined)?.[ROUTE_INDEX] as RouteIndex | undefined;

@@ -26,7 +26,7 @@ export const toRequestDto = (r: RequestRow): RequestDto => ({
   access_duration_seconds: r.access_duration_seconds,
   current_stage: awaitsApproval(r.status) ? r.current_stage : null,
   policy_decision: r.policy_decision,
-  workflow: r.workflow as unknown as Record<string, unknown> | null,
+  workflow: r.workflow ? { ...r.workflow } : null,
   job_id: r.job_id,
   break_glass: r.break_glass,
   approval_expires_at: iso(r.approval_expires_at),

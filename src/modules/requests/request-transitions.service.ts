@@ -84,7 +84,7 @@ export class RequestTransitionsService {
       accessDurationSeconds: row.access_duration_seconds,
     });
     const decision = await this.policies.decide(asTenantId(row.tenant_id), input);
-    const base = { submitted_at: new Date(), policy_decision: decision as unknown as Record<string, unknown> };
+    const base = { submitted_at: new Date(), policy_decision: { ...decision } };
     await this.audit.record({ action: 'request.submitted', resourceType: 'request', resourceId: row.id, payload: { effect: decision.effect, policy_id: decision.policy_id } });
     await this.notify(row, 'request.submitted', { policy_effect: decision.effect });
 

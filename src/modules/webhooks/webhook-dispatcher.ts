@@ -5,7 +5,7 @@ import { ExclusiveRunner } from '../../common/db/exclusive-runner';
 import { MetricsService } from '../../common/observability/metrics.service';
 import { AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
-import { toSlackMessage, WebhookPayload } from './webhook-events';
+import { isWebhookPayload, toSlackMessage } from './webhook-events';
 import { postWebhook, SEND_TIMEOUT_MS, SendResult } from './webhook-sender';
 import { signatureHeader } from './webhook-signature';
 import { ClaimedDelivery, WebhooksRepository } from './webhooks.repository';
@@ -86,7 +86,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   /** Sends one delivery and records the outcome; returns whether the endpoint is still enabled. */
   private async deliver(d: ClaimedDelivery): Promise<boolean> {
     if (!d.webhook_enabled) return this.drop(d);
-    const payload = d.payload as unknown as WebhookPayload;
+    const payload: unknown = d.payload;
+    if (!isWebhookPayload(payload)) throw new Error(`Webhook delivery ${d.id} holds no event envelope.`);
     const body = JSON.stringify(d.format === 'slack' ? toSlackMessage(payload, this.config.publicUrl) : payload);
     let result: SendResult;
     try {

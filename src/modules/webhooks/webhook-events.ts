@@ -35,6 +35,15 @@ export interface WebhookPayload {
   data: Record<string, unknown>;
 }
 
+const isEvent = (v: unknown): v is WebhookEvent => v === 'ping' || (WEBHOOK_EVENTS as readonly unknown[]).includes(v);
+
+/** A stored delivery body (jsonb) read back: the envelope this module wrote, checked before it is sent. */
+export function isWebhookPayload(v: unknown): v is WebhookPayload {
+  if (typeof v !== 'object' || v === null) return false;
+  const p: Partial<Record<keyof WebhookPayload, unknown>> = v;
+  return typeof p.id === 'string' && isEvent(p.type) && typeof p.created_at === 'string' && typeof p.tenant_id === 'string' && typeof p.data === 'object' && p.data !== null;
+}
+
 const TITLES: Record<WebhookEvent, string> = {
   'request.submitted': 'Request submitted',
   'request.approval_needed': 'Approval needed',

@@ -190,7 +190,7 @@ export class WebhooksService {
   private async enqueue(tenantId: TenantId, targets: WebhookRow[], event: WebhookEvent, data: Record<string, unknown>): Promise<string[]> {
     if (!targets.length) return [];
     const payload: WebhookPayload = { id: newId('webhookEvent'), type: event, created_at: new Date().toISOString(), tenant_id: tenantId, ...(event === 'request.break_glass' ? { urgent: true } : {}), data };
-    const rows = targets.map((w) => ({ id: newId('delivery'), webhook_id: w.id, event_id: payload.id, event, payload: payload as unknown as Record<string, unknown> }));
+    const rows = targets.map((w) => ({ id: newId('delivery'), webhook_id: w.id, event_id: payload.id, event, payload: { ...payload } }));
     await this.repo.insertDeliveries(tenantId, rows);
     return rows.map((r) => r.id);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -15,7 +15,6 @@ export class WorkflowsController {
   constructor(private readonly workflows: WorkflowsService) {}
 
   /** Create an approval workflow. */
-  @ApiOperation({ summary: 'Create a workflow' })
   @Post()
   @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })
   @Audited('workflow.created')
@@ -24,7 +23,6 @@ export class WorkflowsController {
   }
 
   /** List the tenant's workflows, the built-in default included. */
-  @ApiOperation({ summary: 'List workflows' })
   @Get()
   @Authenticated({ permission: 'workflow.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(WorkflowDto) })
@@ -33,7 +31,6 @@ export class WorkflowsController {
   }
 
   /** Get a workflow. */
-  @ApiOperation({ summary: 'Get a workflow' })
   @Get(':id')
   @Authenticated({ permission: 'workflow.read', scope: 'tenant' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WorkflowDto> {
@@ -41,7 +38,6 @@ export class WorkflowsController {
   }
 
   /** Replace a workflow's definition (a new `version`; in-flight requests keep their snapshot). */
-  @ApiOperation({ summary: 'Replace a workflow' })
   @Put(':id')
   @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })
   @Audited('workflow.updated')
@@ -51,7 +47,6 @@ export class WorkflowsController {
   }
 
   /** Delete a workflow no policy points at. */
-  @ApiOperation({ summary: 'Delete a workflow' })
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })

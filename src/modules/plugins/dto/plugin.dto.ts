@@ -1,9 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { ApiDateTime, ApiEnum } from '../../../common/api/api-schema';
-
-export const PLUGIN_SOURCES = ['catalog', 'custom'] as const;
-export type PluginSource = (typeof PLUGIN_SOURCES)[number];
 
 export class PluginPermissionDto {
   @ApiProperty({ example: 'aws.iam.rotate' })
@@ -128,8 +124,8 @@ export class PluginDto {
   manifest_id: string;
   name: string;
   version: string;
-  @ApiEnum(PLUGIN_SOURCES, 'PluginSource')
-  source: PluginSource;
+  @ApiProperty({ enum: ['catalog', 'custom'] })
+  source: string;
   capability: string;
   enabled: boolean;
   @ApiProperty({ type: PluginManifestDto })
@@ -139,8 +135,6 @@ export class PluginDto {
   settings: Record<string, unknown>;
   @ApiProperty({ type: String, nullable: true })
   created_by: string | null;
-  @ApiDateTime()
   created_at: string;
-  @ApiDateTime()
   updated_at: string;
 }

@@ -1,38 +1,21 @@
-import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/api/pagination.dto';
-import { REQUEST_STATUSES, RequestStatus } from '../request-lifecycle';
-import { ApiDateTime, ApiEnum, ApiInteger } from '../../../common/api/api-schema';
-import { JOB_STATUSES, JobStatus } from '../../jobs/dto/job.dto';
-import { PolicyDecisionDto } from '../../policies/dto/policy.dto';
-import { WorkflowDto } from '../../workflows/dto/workflow.dto';
-
-/** The workflow as it was when the request was submitted: later edits of the workflow do not change a request in flight. */
-export class WorkflowSnapshotDto extends PickType(WorkflowDto, ['id', 'name', 'version', 'stages', 'approval_timeout_seconds', 'auto_execute'] as const) {}
-
-export const APPROVAL_DECISIONS = ['approved', 'rejected'] as const;
-export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
-/** A request's job either carries the change out (`execute`) or undoes it (`rollback`). */
-export const JOB_PURPOSES = ['execute', 'rollback'] as const;
-export type JobPurpose = (typeof JOB_PURPOSES)[number];
+import { REQUEST_STATUSES } from '../request-lifecycle';
 
 export class CreateRequestDto {
   /** `secret.read`, `secret.patch`, `secret.rotate`, or a plugin's type. */
   @Matches(/^[a-z0-9][a-z0-9_.-]{0,99}$/)
-  @ApiProperty({ example: 'secret.rotate' })
   type: string;
 
   @IsString() @MinLength(1) @MaxLength(200)
-  @ApiProperty({ example: 'Rotate the payments DB password' })
   title: string;
 
   @IsString() @MinLength(1) @MaxLength(2000)
-  @ApiProperty({ example: 'Quarterly rotation (SEC-142).' })
   reason: string;
 
   /** Built-in secret types: the inventory secret (its workspace and environment apply). */
   @IsOptional() @IsString() @MaxLength(64)
-  @ApiProperty({ example: 'sec_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   secret_id?: string;
 
   /** Plugin types: validated against the type's JSON Schema. */
@@ -53,7 +36,6 @@ export class CreateRequestDto {
 
   /** Read requests: how long the revealed wrap can be fetched (60 s – 7 days; default 3600). */
   @IsOptional() @IsInt() @Min(60) @Max(604800)
-  @ApiInteger()
   access_duration_seconds?: number;
 
   /** Submit at once (default true); false keeps a draft. */
@@ -63,15 +45,12 @@ export class CreateRequestDto {
 
 export class CreateReadRequestDto {
   @IsString() @MinLength(1) @MaxLength(64)
-  @ApiProperty({ example: 'sec_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   secret_id: string;
 
   @IsString() @MinLength(1) @MaxLength(2000)
-  @ApiProperty({ example: 'Debugging the nightly export (INC-2231).' })
   reason: string;
 
   @IsOptional() @IsInt() @Min(60) @Max(604800)
-  @ApiInteger({ example: 3600 })
   access_duration_seconds?: number;
 
   @IsOptional() @IsBoolean()
@@ -80,7 +59,6 @@ export class CreateReadRequestDto {
 
 export class ApproveDto {
   @IsOptional() @IsString() @MaxLength(2000)
-  @ApiProperty({ example: 'Matches the change ticket.' })
   comment?: string;
 
   /** Optional; when given it must be the caller (approvals are always made as yourself). */
@@ -90,7 +68,6 @@ export class ApproveDto {
 
 export class RejectDto {
   @IsString() @MinLength(1) @MaxLength(2000)
-  @ApiProperty({ example: 'No change ticket referenced.' })
   reason: string;
 }
 
@@ -116,8 +93,7 @@ export class ListRequestsQueryDto extends PaginationQueryDto {
   requester_id?: string;
 
   @IsOptional() @IsIn(REQUEST_STATUSES)
-  @ApiEnum(REQUEST_STATUSES, 'RequestStatus')
-  status?: RequestStatus;
+  status?: string;
 
   @IsOptional() @IsString() @MaxLength(100)
   type?: string;
@@ -133,19 +109,16 @@ export class InboxQueryDto extends PaginationQueryDto {
 
 export class ApprovalDto {
   id: string;
-  @ApiInteger()
   stage: number;
   approver_id: string;
-  @ApiEnum(APPROVAL_DECISIONS, 'ApprovalDecision')
-  decision: ApprovalDecision;
+  @ApiProperty({ enum: ['approved', 'rejected'] })
+  decision: string;
   @ApiProperty({ type: String, nullable: true })
   comment: string | null;
-  @ApiDateTime()
   created_at: string;
 }
 
 export class TimelineEntryDto {
-  @ApiDateTime()
   at: string;
   action: string;
   @ApiProperty({ type: String, nullable: true })
@@ -161,8 +134,8 @@ export class RequestDto {
   type: string;
   title: string;
   reason: string;
-  @ApiEnum(REQUEST_STATUSES, 'RequestStatus')
-  status: RequestStatus;
+  @ApiProperty({ enum: REQUEST_STATUSES })
+  status: string;
   requester_id: string;
   workspace_id: string;
   @ApiProperty({ type: String, nullable: true })
@@ -171,29 +144,27 @@ export class RequestDto {
   secret_id: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
   target: Record<string, unknown> | null;
-  @ApiInteger({ nullable: true })
+  @ApiProperty({ type: Number, nullable: true })
   access_duration_seconds: number | null;
   /** Index of the stage that is waiting for approvals (null outside `pending_approval`). */
-  @ApiInteger({ nullable: true })
+  @ApiProperty({ type: Number, nullable: true })
   current_stage: number | null;
-  /** The policies' decision at submit (null before submit). */
-  @ApiProperty({ type: PolicyDecisionDto, nullable: true })
+  /** `{effect, policy_id, workflow_id, explanation[]}` as decided at submit. */
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
   policy_decision: Record<string, unknown> | null;
-  /** The workflow snapshot the request was submitted with, or null when none applies. */
-  @ApiProperty({ type: WorkflowSnapshotDto, nullable: true })
+  /** The workflow snapshot the request was submitted with. */
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
   workflow: Record<string, unknown> | null;
   @ApiProperty({ type: String, nullable: true })
   job_id: string | null;
   break_glass: boolean;
-  @ApiDateTime({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   approval_expires_at: string | null;
-  @ApiDateTime({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   submitted_at: string | null;
-  @ApiDateTime({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   completed_at: string | null;
-  @ApiDateTime()
   created_at: string;
-  @ApiDateTime()
   updated_at: string;
 }
 
@@ -212,13 +183,11 @@ export class RequestJobDto {
   id: string;
   type: string;
   /** `execute` (carries the change out) or `rollback` (undoes it). */
-  @ApiEnum(JOB_PURPOSES, 'JobPurpose')
-  purpose: JobPurpose;
-  @ApiEnum(JOB_STATUSES, 'JobStatus')
-  status: JobStatus;
-  @ApiInteger()
+  @ApiProperty({ enum: ['execute', 'rollback'] })
+  purpose: string;
+  @ApiProperty({ enum: ['queued', 'leased', 'succeeded', 'failed', 'dead'] })
+  status: string;
   attempt: number;
-  @ApiInteger()
   max_attempts: number;
   @ApiProperty({ type: String, nullable: true })
   agent_id: string | null;
@@ -228,9 +197,8 @@ export class RequestJobDto {
   /** The agent's error on failure. */
   @ApiProperty({ type: String, nullable: true })
   error: string | null;
-  @ApiDateTime()
   created_at: string;
-  @ApiDateTime({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   completed_at: string | null;
 }
 
@@ -254,19 +222,16 @@ export class RequestDetailDto extends RequestDto {
 
 export class EligibleApproverDto {
   user_id: string;
-  @ApiProperty({ format: 'email' })
   email: string;
 }
 
 export class ApproversDto {
-  @ApiInteger({ nullable: true })
+  @ApiProperty({ type: Number, nullable: true })
   stage: number | null;
   @ApiProperty({ type: String, nullable: true })
   stage_name: string | null;
-  @ApiInteger()
   required: number;
   approved_by: string[];
-  @ApiInteger()
   remaining: number;
   @ApiProperty({ type: [EligibleApproverDto] })
   eligible: EligibleApproverDto[];
@@ -278,11 +243,10 @@ export class ApproversDto {
 export class WrapSummaryDto {
   @ApiProperty({ example: 'wrp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   id: string;
-  @ApiDateTime()
   created_at: string;
-  @ApiDateTime({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   expires_at: string | null;
-  @ApiDateTime({ nullable: true })
+  @ApiProperty({ type: String, nullable: true })
   consumed_at: string | null;
 }
 

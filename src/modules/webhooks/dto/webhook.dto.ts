@@ -1,19 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { WEBHOOK_EVENTS } from '../webhook-events';
-import { ApiDateTime, ApiEnum, ApiInteger } from '../../../common/api/api-schema';
-
-export const WEBHOOK_FORMATS = ['json', 'slack'] as const;
-export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
-export type WebhookDeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 const EVENTS_DOC = `Exact event names or a family wildcard ("request.*"): ${WEBHOOK_EVENTS.join(', ')}.`;
 
 export class CreateWebhookDto {
   /** https (http and private addresses only with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true). */
   @IsString() @MaxLength(2048)
-  @ApiProperty({ format: 'uri', example: 'https://hooks.example.com/countersign' })
+  @ApiProperty({ example: 'https://hooks.example.com/countersign' })
   url: string;
 
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @IsString({ each: true })
@@ -21,13 +15,12 @@ export class CreateWebhookDto {
   events: string[];
 
   @IsOptional() @IsString() @MaxLength(500)
-  @ApiProperty({ example: 'Ops channel' })
   description?: string;
 
   /** `json` (default): the event payload; `slack`: a Slack incoming-webhook message. */
-  @IsOptional() @IsIn(WEBHOOK_FORMATS)
-  @ApiEnum(WEBHOOK_FORMATS, 'WebhookFormat', { required: false })
-  format?: WebhookFormat;
+  @IsOptional() @IsIn(['json', 'slack'])
+  @ApiProperty({ enum: ['json', 'slack'], required: false })
+  format?: 'json' | 'slack';
 }
 
 export class UpdateWebhookDto {
@@ -39,7 +32,6 @@ export class UpdateWebhookDto {
   events?: string[];
 
   @IsOptional() @IsString() @MaxLength(2048)
-  @ApiProperty({ format: 'uri', required: false })
   url?: string;
 
   @IsOptional() @IsString() @MaxLength(500)
@@ -50,13 +42,12 @@ export class WebhookDto {
   @ApiProperty({ example: 'whk_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   id: string;
   tenant_id: string;
-  @ApiProperty({ format: 'uri' })
   url: string;
   events: string[];
   @ApiProperty({ type: String, nullable: true })
   description: string | null;
-  @ApiEnum(WEBHOOK_FORMATS, 'WebhookFormat')
-  format: WebhookFormat;
+  @ApiProperty({ enum: ['json', 'slack'] })
+  format: 'json' | 'slack';
   enabled: boolean;
   /** Why the endpoint was disabled automatically (it kept failing), else null. */
   @ApiProperty({ type: String, nullable: true })
@@ -64,9 +55,7 @@ export class WebhookDto {
   /** Until when the previous signing secret still signs (a second `v1=`), during a rotation. */
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   previous_secret_expires_at: string | null;
-  @ApiDateTime()
   created_at: string;
-  @ApiDateTime()
   updated_at: string;
 }
 
@@ -83,11 +72,10 @@ export class WebhookDeliveryDto {
   /** The event's id (`payload.id`), the same for every endpoint it went to. */
   event_id: string;
   event: string;
-  @ApiEnum(DELIVERY_STATUSES, 'WebhookDeliveryStatus')
-  status: WebhookDeliveryStatus;
-  @ApiInteger()
+  @ApiProperty({ enum: ['pending', 'delivered', 'failed'] })
+  status: 'pending' | 'delivered' | 'failed';
   attempts: number;
-  @ApiInteger({ nullable: true })
+  @ApiProperty({ type: Number, nullable: true })
   last_status_code: number | null;
   @ApiProperty({ type: String, nullable: true })
   last_error: string | null;
@@ -95,7 +83,6 @@ export class WebhookDeliveryDto {
   next_attempt_at: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   delivered_at: string | null;
-  @ApiDateTime()
   created_at: string;
 }
 
