@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Lints the OpenAPI document of a running server with Redocly: `npm run openapi:lint [-- http://localhost:8000]`.
+// Lints the OpenAPI document of a running server with Redocly (redocly.yaml): `npm run openapi:lint [-- http://localhost:8000]`.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -11,7 +11,10 @@ const base = process.argv[2] ?? 'http://localhost:8000';
   if (!res.ok) throw new Error(`GET ${base}/openapi.json → ${res.status}`);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cs-openapi-')), 'openapi.json');
   fs.writeFileSync(file, await res.text());
-  const run = spawnSync('npx', ['--yes', '@redocly/cli@2', 'lint', file], { stdio: 'inherit' });
+  // The pinned devDependency and the committed config: the same lint as test/e2e/openapi-lint.e2e-spec.ts.
+  const root = path.resolve(__dirname, '..');
+  const redocly = path.join(root, 'node_modules', '.bin', 'redocly');
+  const run = spawnSync(redocly, ['lint', '--config', path.join(root, 'redocly.yaml'), file], { stdio: 'inherit', cwd: root });
   process.exit(run.status ?? 1);
 })().catch((error) => {
   console.error(error.message);

@@ -2,11 +2,32 @@ import request from 'supertest';
 import { createTestApp, TestApp } from '../helpers/test-app';
 import { auth, createMember, createTenant, setupPlatform } from '../helpers/identity';
 
-type Op = { operationId: string; parameters?: { $ref?: string }[]; responses: Record<string, unknown>; summary?: string };
+type Schema = Record<string, unknown>;
+type Op = {
+  operationId: string;
+  parameters?: { $ref?: string; in?: string; name?: string; schema?: Schema }[];
+  responses: Record<string, { description?: string; content?: Record<string, unknown> }>;
+  summary?: string;
+  description?: string;
+  tags?: string[];
+};
+
+/** The words a generator makes of an operation id: split on `_`/`-` and camel humps, lower-cased. */
+const words = (id: string) => id.split(/[_-]|(?=[A-Z])/).filter(Boolean).map((w) => w.toLowerCase());
+/** What four generators name the function: openapi-typescript keeps the id, @hey-api/openapi-ts, orval and swagger-typescript-api camel-case it. */
+const generatedNames = (id: string) => {
+  const camel = words(id).map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1))).join('');
+  return { 'openapi-typescript': id, '@hey-api/openapi-ts': camel, orval: camel, 'swagger-typescript-api': camel };
+};
+/** A name stutters when one of its words repeats another or extends it (`healthHealthz`, `approvalsInboxInbox`). */
+const stutters = (name: string) => {
+  const ws = words(name).map((w) => w.replace(/s$/, ''));
+  return ws.some((w, i) => ws.some((v, j) => j > i && (v.startsWith(w) || w.startsWith(v))));
+};
 
 describe('OpenAPI document (e2e)', () => {
   let t: TestApp;
-  let doc: { openapi: string; paths: Record<string, Record<string, Op>>; components: Record<string, Record<string, unknown>> };
+  let doc: { openapi: string; paths: Record<string, Record<string, Op>>; components: Record<string, Record<string, unknown>>; tags?: { name: string; description?: string }[] };
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -22,13 +43,76 @@ describe('OpenAPI document (e2e)', () => {
     expect(doc.components.schemas.ErrorEnvelope).toBeDefined();
   });
 
-  it('gives every operation a unique, stable <Tag>_<verb> operationId and a summary', () => {
+  it('gives every operation a unique, stable <Noun>_<verb> operationId, a summary, a description and one declared tag', () => {
     const ids = operations().map(({ op }) => op.operationId);
     expect(new Set(ids).size).toBe(ids.length);
+    const declared = new Set((doc.tags ?? []).map((t) => t.name));
+    for (const tag of doc.tags ?? []) expect(tag.description).toBeTruthy();
     for (const { op } of operations()) {
       expect(op.operationId).toMatch(/^[A-Z][A-Za-z]+_[a-z][A-Za-z]+$/);
       expect(op.summary).toBeTruthy();
+      expect(op.description).toBeTruthy();
+      expect(op.tags).toHaveLength(1);
+      expect(declared.has(op.tags![0])).toBe(true);
     }
+  });
+
+  it('has operation names that do not stutter in any of four generators', () => {
+    const stuttering = operations().flatMap(({ op }) => Object.entries(generatedNames(op.operationId)).filter(([, name]) => stutters(name)).map(([gen, name]) => `${gen}: ${name}`));
+    expect(stuttering).toEqual([]);
+    expect(stutters('healthHealthz')).toBe(true);
+    expect(stutters('approvalsInboxInbox')).toBe(true);
+  });
+
+  it('describes every response, and declares every error as an application/json ErrorEnvelope', () => {
+    for (const { path, method, op } of operations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        expect(`${method} ${path} ${status}: ${response.description ?? ''}`).not.toMatch(/: $/);
+        if (/^[45]/.test(status)) expect(response.content).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } });
+      }
+    }
+    expect(Object.keys(doc.paths['/metrics'].get.responses['200'].content!)).toEqual(['text/plain; version=0.0.4; charset=utf-8']);
+    expect(Object.keys(doc.paths['/api/v1/audit-events/export'].get.responses['200'].content!)).toEqual(['application/x-ndjson']);
+  });
+
+  it('is precise: integers, date-times, typed path parameters, named enums and $refs', () => {
+    const loose: string[] = [];
+    const visit = (schema: unknown, where: string): void => {
+      if (!schema || typeof schema !== 'object') return;
+      const s = schema as Schema;
+      if (s.type === 'number') loose.push(`${where}: number`);
+      for (const [key, value] of Object.entries((s.properties ?? {}) as Record<string, Schema>)) {
+        if (/_at$/.test(key) && value.type === 'string' && value.format !== 'date-time') loose.push(`${where}.${key}: no date-time`);
+        if (Array.isArray(value.enum) && value.enum.length > 1 && !(where === 'RequestWebhookEventDto' && key === 'type')) loose.push(`${where}.${key}: inline enum`);
+        visit(value, `${where}.${key}`);
+      }
+      for (const key of ['items', 'additionalProperties']) visit(s[key], `${where}.${key}`);
+    };
+    for (const [name, schema] of Object.entries(doc.components.schemas)) visit(schema, name);
+    for (const { path, method, op } of operations()) {
+      for (const p of op.parameters ?? []) {
+        if (p.$ref) continue;
+        visit(p.schema, `${method} ${path} ${p.name}`);
+        if (p.in === 'path' && p.schema?.type !== 'string') loose.push(`${method} ${path} {${p.name}}: untyped`);
+        if (Array.isArray(p.schema?.enum)) loose.push(`${method} ${path} ${p.name}: inline enum`);
+      }
+    }
+    expect(loose).toEqual([]);
+    const schemas = doc.components.schemas as Record<string, Schema>;
+    for (const name of ['RequestStatus', 'PolicyEffect', 'JobStatus', 'ScopeType', 'AuditOutcome', 'AuditActorType', 'UserStatus', 'AgentStatus']) expect(schemas[name]?.enum).toBeDefined();
+    const requestProps = schemas.RequestDto.properties as Record<string, Schema>;
+    expect(requestProps.policy_decision.allOf).toEqual([{ $ref: '#/components/schemas/PolicyDecisionDto' }]);
+    expect(requestProps.workflow.allOf).toEqual([{ $ref: '#/components/schemas/WorkflowSnapshotDto' }]);
+    expect((schemas.CreateWorkspaceDto.properties as Record<string, Schema>).slug.pattern).toBe('^[a-z0-9][a-z0-9-]{1,62}$');
+    const agentParam = doc.paths['/api/v1/agents/{id}/heartbeat'].post.parameters!.find((p) => p.name === 'id');
+    expect(agentParam?.schema).toEqual(expect.objectContaining({ type: 'string', pattern: '^agt_[0-9A-HJKMNP-TV-Z]{26}$' }));
+  });
+
+  it('answers the 400 it documents on a probe: a NUL in a query value', async () => {
+    expect(doc.paths['/healthz'].get.responses['400']).toBeDefined();
+    const res = await request(t.http).get('/healthz?probe=%00');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
   });
 
   it('documents X-Request-ID everywhere and Idempotency-Key on every mutation', () => {

@@ -2,10 +2,12 @@ import { Type as ClassType } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ApiInteger } from './api-schema';
 
 export class PaginationQueryDto {
   /** Page size, 1–200. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @ApiInteger({ required: false })
   limit?: number = 50;
 
   /** Opaque cursor from `pagination.next_cursor` of the previous page. */
@@ -14,6 +16,7 @@ export class PaginationQueryDto {
 }
 
 export class PaginationMetaDto {
+  @ApiInteger()
   limit: number;
   @ApiProperty({ type: String, nullable: true })
   next_cursor: string | null;

@@ -15,7 +15,7 @@ describe('openapi helpers', () => {
     expect(get.parameters).toEqual([{ $ref: '#/components/parameters/RequestId' }, { $ref: '#/components/parameters/CorrelationId' }]);
     expect(post.parameters).toContainEqual({ $ref: '#/components/parameters/IdempotencyKey' });
     expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '413', '415', '422', '429', '500']);
-    expect(Object.keys(get.responses).sort()).toEqual(['200', '429', '500']);
+    expect(Object.keys(get.responses).sort()).toEqual(['200', '400', '429', '500']);
   });
 
   it('documents 429 and the X-RateLimit-* headers on limited operations, never on probes and /metrics', () => {
@@ -30,8 +30,78 @@ describe('openapi helpers', () => {
     expect(Object.keys(limited['200'].headers)).toEqual(expect.arrayContaining(['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']));
     for (const probe of ['/healthz', '/livez', '/readyz', '/metrics']) {
       const responses = doc.paths[probe].get!.responses as Record<string, { headers: Record<string, unknown> }>;
-      expect(Object.keys(responses).sort()).toEqual(['200', '500']);
+      expect(Object.keys(responses).sort()).toEqual(['200', '400', '500']);
       expect(Object.keys(responses['200'].headers)).toEqual(['X-Request-ID']);
     }
+  });
+
+  it('types every path parameter, with the id pattern and an example where the segment names an id kind', () => {
+    const doc = addSharedParts({
+      openapi: '3.0.0',
+      info: { title: 't', version: '1' },
+      paths: {
+        '/api/v1/agents/{id}/wraps/{wrap_id}': {
+          get: { parameters: [{ name: 'id', in: 'path', required: true }, { name: 'wrap_id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' } } },
+        },
+        '/x/{name}': { get: { parameters: [{ name: 'name', in: 'path', required: true }], responses: { '200': { description: 'ok' } } } },
+      },
+    } as unknown as OpenAPIObject);
+    const [agent, wrap] = doc.paths['/api/v1/agents/{id}/wraps/{wrap_id}'].get!.parameters as unknown as { schema: Record<string, unknown>; example?: string }[];
+    expect(agent.schema).toEqual({ type: 'string', pattern: '^agt_[0-9A-HJKMNP-TV-Z]{26}$' });
+    expect(agent.example).toMatch(/^agt_/);
+    expect(wrap.schema.pattern).toBe('^wrp_[0-9A-HJKMNP-TV-Z]{26}$');
+    expect((doc.paths['/x/{name}'].get!.parameters![0] as unknown as { schema: unknown }).schema).toEqual({ type: 'string' });
+  });
+
+  it('declares errors as JSON whatever the success media type, and describes success responses left without text', () => {
+    const envelope = { $ref: '#/components/schemas/ErrorEnvelope' };
+    const doc = addSharedParts({
+      openapi: '3.0.0',
+      info: { title: 't', version: '1' },
+      paths: {
+        '/export': {
+          get: {
+            responses: {
+              '200': { description: '', content: { 'application/x-ndjson': { schema: { type: 'string' } } } },
+              '403': { description: 'no', content: { 'application/x-ndjson': { schema: envelope } } },
+            },
+          },
+        },
+        '/thing': { post: { responses: { '201': { description: '', content: { 'application/json': { schema: { $ref: '#/components/schemas/ThingDto' } } } }, '204': { description: '' } } } },
+      },
+    } as unknown as OpenAPIObject);
+    const exportResponses = doc.paths['/export'].get!.responses as Record<string, { description: string; content: Record<string, unknown> }>;
+    expect(Object.keys(exportResponses['200'].content)).toEqual(['application/x-ndjson']);
+    expect(exportResponses['403'].content).toEqual({ 'application/json': { schema: envelope } });
+    expect(exportResponses['200'].description).toBe('OK.');
+    const thing = doc.paths['/thing'].post!.responses as Record<string, { description: string }>;
+    expect(thing['201'].description).toBe('Created: a `ThingDto`.');
+    expect(thing['204'].description).toBe('Done; no content.');
+  });
+
+  it('unwraps a sibling-less allOf reference and keeps the type beside nullable', () => {
+    const ref = { $ref: '#/components/schemas/A' };
+    const doc = addSharedParts({
+      openapi: '3.0.0',
+      info: { title: 't', version: '1' },
+      paths: {},
+      components: {
+        schemas: {
+          A: { type: 'string', enum: ['a'] },
+          B: {
+            type: 'object',
+            properties: {
+              plain: { allOf: [ref] },
+              described: { description: 'd', allOf: [ref] },
+              nullable: { type: 'object', additionalProperties: true, nullable: true, allOf: [ref] },
+            },
+          },
+        },
+      },
+    } as unknown as OpenAPIObject);
+    const b = doc.components!.schemas!.B as { properties: Record<string, unknown> };
+    expect(b.properties.plain).toEqual(ref);
+    expect(b.properties.described).toEqual({ description: 'd', allOf: [ref] });
+    expect(b.properties.nullable).toEqual({ type: 'object', nullable: true, allOf: [ref] });
   });
 });

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -18,6 +18,7 @@ export class AgentsController {
   constructor(private readonly agents: AgentsService) {}
 
   /** Create an enrollment token (shown once) binding future agents to a workspace (and environment). */
+  @ApiOperation({ summary: 'Create an enrollment token' })
   @Post('enrollment-tokens')
   @RevealsSecret()
   @Authenticated({ permission: 'agent.mint' })
@@ -27,6 +28,7 @@ export class AgentsController {
   }
 
   /** Enroll with `Authorization: Bearer cse_…`; returns the agent and its secret (once). */
+  @ApiOperation({ summary: 'Enroll an agent' })
   @Audited('agent.enrolled')
   @Post('enroll')
   @Public()
@@ -39,6 +41,7 @@ export class AgentsController {
   }
 
   /** Mint an agent directly; returns its secret once. */
+  @ApiOperation({ summary: 'Mint an agent' })
   @Post()
   @RevealsSecret()
   @Authenticated({ permission: 'agent.mint' })
@@ -48,6 +51,7 @@ export class AgentsController {
   }
 
   /** List agents (no credential in any projection). */
+  @ApiOperation({ summary: 'List agents' })
   @Get()
   @Authenticated({ permission: 'agent.read' })
   @ApiOkResponse({ type: PageOf(AgentDto) })
@@ -56,6 +60,7 @@ export class AgentsController {
   }
 
   /** Get an agent with its `online`/`offline`/`revoked` status. */
+  @ApiOperation({ summary: 'Get an agent' })
   @Get(':id')
   @Authenticated({ permission: 'agent.read' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<AgentDto> {
@@ -63,6 +68,7 @@ export class AgentsController {
   }
 
   /** Revoke an agent: its secret stops working at once and its leased jobs return to the queue. */
+  @ApiOperation({ summary: 'Revoke an agent' })
   @Post(':id/revoke')
   @HttpCode(200)
   @Authenticated({ permission: 'agent.revoke' })
@@ -72,6 +78,7 @@ export class AgentsController {
   }
 
   /** Register the agent's X25519 public key (raw 32 bytes, base64); needed for patch jobs. */
+  @ApiOperation({ summary: 'Register the agent\'s public key' })
   @Put(':id/public-key')
   @HttpCode(204)
   @Authenticated({ principals: ['agent'] })
@@ -81,6 +88,7 @@ export class AgentsController {
   }
 
   /** Heartbeat: bumps `last_seen_at` and extends the leases of the jobs the agent holds. */
+  @ApiOperation({ summary: 'Agent heartbeat' })
   @Post(':id/heartbeat')
   @HttpCode(204)
   @Authenticated({ principals: ['agent'] })
@@ -90,6 +98,7 @@ export class AgentsController {
   }
 
   /** A fresh 256-bit data key and its KMS-wrapped form, for one read-flow wrap. */
+  @ApiOperation({ summary: 'Issue a data key' })
   @Post(':id/dek')
   @RevealsSecret()
   @Authenticated({ principals: ['agent'] })

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -16,6 +16,7 @@ export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
   /** Mint an API key (shown once) with a subset of your tenant-wide permissions. */
+  @ApiOperation({ summary: 'Create an API key' })
   @Post()
   @RevealsSecret()
   @Authenticated({ permission: 'apikey.manage' })
@@ -25,6 +26,7 @@ export class ApiKeysController {
   }
 
   /** List API keys (never the key itself): every key of the tenant with `apikey.manage` at tenant scope, else your own. */
+  @ApiOperation({ summary: 'List API keys' })
   @Get()
   @Authenticated({ permission: 'apikey.manage' })
   @ApiOkResponse({ type: PageOf(ApiKeyDto) })
@@ -33,6 +35,7 @@ export class ApiKeysController {
   }
 
   /** Get an API key's metadata (another user's key needs `apikey.manage` at tenant scope). */
+  @ApiOperation({ summary: 'Get an API key' })
   @Get(':id')
   @Authenticated({ permission: 'apikey.manage' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ApiKeyDto> {
@@ -40,6 +43,7 @@ export class ApiKeysController {
   }
 
   /** Revoke an API key; refused on its very next use (another user's key needs `apikey.manage` at tenant scope). */
+  @ApiOperation({ summary: 'Revoke an API key' })
   @Post(':id/revoke')
   @HttpCode(200)
   @Authenticated({ permission: 'apikey.manage' })
@@ -49,6 +53,7 @@ export class ApiKeysController {
   }
 
   /** Delete an API key permanently (another user's key needs `apikey.manage` at tenant scope). */
+  @ApiOperation({ summary: 'Delete an API key' })
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'apikey.manage' })

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query, StreamableFile } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -13,6 +13,7 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   /** Audit events of your tenant, newest first, with filters. */
+  @ApiOperation({ summary: 'List audit events' })
   @Get()
   @Authenticated({ permission: 'audit.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(AuditEventDto) })
@@ -21,6 +22,7 @@ export class AuditController {
   }
 
   /** NDJSON stream of the filtered events (one JSON object per line), constant memory for any size. */
+  @ApiOperation({ summary: 'Export audit events (NDJSON)' })
   @Get('export')
   @Authenticated({ permission: 'audit.read', scope: 'tenant' })
   @ApiProduces('application/x-ndjson')
@@ -30,6 +32,7 @@ export class AuditController {
   }
 
   /** Recompute your tenant's hash chain; names the first event that does not match. */
+  @ApiOperation({ summary: 'Verify the audit chain' })
   @Get('verify')
   @Authenticated({ permission: 'audit.read', scope: 'tenant' })
   verify(@CurrentPrincipal() principal: Principal): Promise<AuditVerificationDto> {
@@ -37,6 +40,7 @@ export class AuditController {
   }
 
   /** Signed checkpoints of your tenant's chain with the Ed25519 public key, newest first. */
+  @ApiOperation({ summary: 'List signed audit checkpoints' })
   @Get('checkpoints')
   @Authenticated({ permission: 'audit.read', scope: 'tenant' })
   checkpoints(@CurrentPrincipal() principal: Principal, @Query() query: PaginationQueryDto): Promise<AuditCheckpointPageDto> {
@@ -44,6 +48,7 @@ export class AuditController {
   }
 
   /** One audit event. */
+  @ApiOperation({ summary: 'Get an audit event' })
   @Get(':id')
   @Authenticated({ permission: 'audit.read', scope: 'tenant' })
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such event in your tenant.' })

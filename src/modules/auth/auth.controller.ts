@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
 import { Public } from '../../common/auth/public.decorator';
@@ -16,6 +16,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   /** Whether first-run setup is still needed. */
+  @ApiOperation({ summary: 'Whether setup is needed' })
   @Get('setup-status')
   @Public()
   setupStatus(): Promise<SetupStatusDto> {
@@ -23,6 +24,7 @@ export class AuthController {
   }
 
   /** First run: create the platform admin and the `default` tenant. */
+  @ApiOperation({ summary: 'First-run setup' })
   @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   @Post('setup')
   @Public()
@@ -35,6 +37,7 @@ export class AuthController {
   }
 
   /** Sign in with email and password: an access token and a rotating refresh token. */
+  @ApiOperation({ summary: 'Sign in' })
   @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   @Post('login')
   @Public()
@@ -48,6 +51,7 @@ export class AuthController {
   }
 
   /** Exchange a refresh token for a new pair (each refresh token works once; reuse revokes the session). */
+  @ApiOperation({ summary: 'Refresh the token pair' })
   @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   @Post('refresh')
   @Public()
@@ -61,6 +65,7 @@ export class AuthController {
   }
 
   /** Revoke the current session: its refresh token and every access token carrying its `sid`. */
+  @ApiOperation({ summary: 'Sign out' })
   @Post('logout')
   @HttpCode(204)
   @Authenticated({ principals: ['user'] })
@@ -70,6 +75,7 @@ export class AuthController {
   }
 
   /** The caller, the active tenant, memberships and effective permissions per scope. */
+  @ApiOperation({ summary: 'The caller and their permissions' })
   @Get('me')
   @Authenticated({ principals: ['user'] })
   me(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
@@ -77,6 +83,7 @@ export class AuthController {
   }
 
   /** A new token pair for another tenant the user belongs to. */
+  @ApiOperation({ summary: 'Switch tenant' })
   @Post('switch-tenant')
   @HttpCode(200)
   @IdempotencyExempt()
@@ -89,6 +96,7 @@ export class AuthController {
   }
 
   /** Set a password with an invitation token; returns a token pair. */
+  @ApiOperation({ summary: 'Accept an invitation' })
   @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   @Post('accept-invitation')
   @Public()

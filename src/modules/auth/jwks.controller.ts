@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth/public.decorator';
 import { NotFoundError } from '../../common/errors/app-error';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
@@ -28,6 +28,7 @@ export class JwksController {
   constructor(private readonly config: AppConfig) {}
 
   /** Public keys that verify access tokens: the signing key first, then any previous key still accepted (RS256 only; with HS256 there is nothing public to publish: 404). */
+  @ApiOperation({ summary: 'Access-token verification keys (JWKS)', operationId: 'Auth_jwks' })
   @Get('jwks.json')
   @Public()
   @Header('Cache-Control', 'public, max-age=300')

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
@@ -14,6 +14,7 @@ export class AuthzController {
   constructor(private readonly authz: AuthzService) {}
 
   /** May this user or API key use a permission on a resource? */
+  @ApiOperation({ summary: 'Check a permission' })
   @Post('check')
   @HttpCode(200)
   @Authenticated({ permission: 'authz.check' })
@@ -24,6 +25,7 @@ export class AuthzController {
   }
 
   /** The decision with the assignments, roles and scopes that led to it. */
+  @ApiOperation({ summary: 'Explain a permission decision' })
   @Post('explain')
   @HttpCode(200)
   @Authenticated({ permission: 'authz.check' })

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Headers } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Public } from '../../common/auth/public.decorator';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { PROMETHEUS_CONTENT_TYPE } from '../../common/observability/metrics.service';
@@ -14,6 +14,7 @@ export class MetricsController {
   constructor(private readonly access: MetricsAccess) {}
 
   /** Prometheus metrics. When `METRICS_TOKEN` is set: `Authorization: Bearer <METRICS_TOKEN>`, or a user or API key with `metrics.read`. */
+  @ApiOperation({ summary: 'Prometheus metrics', operationId: 'Service_metrics' })
   @Get()
   @Header('Content-Type', PROMETHEUS_CONTENT_TYPE)
   @ApiBearerAuth('bearer')

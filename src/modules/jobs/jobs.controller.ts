@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -18,6 +18,7 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   /** Enqueue a job (e.g. `discovery.run`) for one agent, or by capability for a workspace's agents. */
+  @ApiOperation({ summary: 'Enqueue a job' })
   @Post()
   @Authenticated({ permission: 'job.create' })
   @Audited('job.created')
@@ -26,6 +27,7 @@ export class JobsController {
   }
 
   /** List jobs. */
+  @ApiOperation({ summary: 'List jobs' })
   @Get()
   @Authenticated({ permission: 'job.read' })
   @ApiOkResponse({ type: PageOf(JobDto) })
@@ -34,6 +36,7 @@ export class JobsController {
   }
 
   /** Get a job (never its lease token). */
+  @ApiOperation({ summary: 'Get a job' })
   @Get(':id')
   @Authenticated({ permission: 'job.read' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<JobDto> {
@@ -51,6 +54,7 @@ export class AgentJobsController {
    * carries the plugin's decrypted settings, so an Idempotency-Key never stores or replays the answer (409
    * IDEMPOTENCY_REPLAY_UNAVAILABLE naming the job instead).
    */
+  @ApiOperation({ summary: 'Claim the next job' })
   @Post('claim')
   @HttpCode(200)
   @Authenticated({ principals: ['agent'] })
@@ -65,6 +69,7 @@ export class AgentJobsController {
   }
 
   /** Complete a job with its current lease token (repeat → 204; stale lease → 409 LEASE_LOST). */
+  @ApiOperation({ summary: 'Complete a job' })
   @Post(':job_id/complete')
   @HttpCode(204)
   @Authenticated({ principals: ['agent'] })

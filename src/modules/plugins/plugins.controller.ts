@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -14,6 +14,7 @@ export class PluginsController {
   constructor(private readonly plugins: PluginsService) {}
 
   /** The manifests of the built-in plugins (`kubernetes-secrets`, `aws-iam`, `argocd`). */
+  @ApiOperation({ summary: 'List catalog plugins' })
   @Get('catalog')
   @Authenticated({ permission: 'plugin.read', scope: 'tenant' })
   @ApiOkResponse({ type: [PluginManifestDto] })
@@ -22,6 +23,7 @@ export class PluginsController {
   }
 
   /** Check a manifest without installing it: schema (JSON Schema 2020-12), schemas that do not compile, namespace, clashes. */
+  @ApiOperation({ summary: 'Validate a manifest' })
   @Post('validate')
   @HttpCode(200)
   @Authenticated({ permission: 'plugin.read', scope: 'tenant' })
@@ -31,6 +33,7 @@ export class PluginsController {
   }
 
   /** Install a plugin in your tenant, from the catalog or a custom manifest, with its settings. */
+  @ApiOperation({ summary: 'Install a plugin' })
   @Post()
   @Authenticated({ permission: 'plugin.manage', scope: 'tenant' })
   @Audited('plugin.installed')
@@ -42,6 +45,7 @@ export class PluginsController {
   }
 
   /** The tenant's installed plugins (write-only settings as `"***"`). */
+  @ApiOperation({ summary: 'List installed plugins' })
   @Get()
   @Authenticated({ permission: 'plugin.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(PluginDto) })
@@ -50,6 +54,7 @@ export class PluginsController {
   }
 
   /** An installed plugin. */
+  @ApiOperation({ summary: 'Get a plugin' })
   @Get(':id')
   @Authenticated({ permission: 'plugin.read', scope: 'tenant' })
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such plugin in your tenant.' })
@@ -58,6 +63,7 @@ export class PluginsController {
   }
 
   /** Enable or disable, or change settings (merged; write-only fields left out or sent as `"***"` are kept). */
+  @ApiOperation({ summary: 'Update a plugin' })
   @Patch(':id')
   @Authenticated({ permission: 'plugin.manage', scope: 'tenant' })
   @Audited('plugin.updated')
@@ -68,6 +74,7 @@ export class PluginsController {
   }
 
   /** Uninstall; 409 IN_USE while requests of its types are in flight. */
+  @ApiOperation({ summary: 'Uninstall a plugin' })
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'plugin.manage', scope: 'tenant' })
@@ -80,6 +87,7 @@ export class PluginsController {
   }
 
   /** Enqueue a `plugin.test` job for an agent of the workspace with the plugin's capability. */
+  @ApiOperation({ summary: 'Test a plugin' })
   @Post(':id/test')
   @HttpCode(202)
   @Authenticated({ permission: 'plugin.manage', scope: 'tenant' })
@@ -92,6 +100,7 @@ export class PluginsController {
   }
 
   /** Enqueue a `discovery.run` job for an agent of the workspace with the plugin's capability. */
+  @ApiOperation({ summary: 'Run discovery with a plugin' })
   @Post(':id/discover')
   @HttpCode(202)
   @Authenticated({ permission: 'plugin.manage', scope: 'tenant' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -15,6 +15,7 @@ export class PoliciesController {
   constructor(private readonly policies: PoliciesService) {}
 
   /** Create a policy (its CEL condition is compiled on save). */
+  @ApiOperation({ summary: 'Create a policy' })
   @Post()
   @Authenticated({ permission: 'policy.edit', scope: 'tenant' })
   @Audited('policy.created')
@@ -23,6 +24,7 @@ export class PoliciesController {
   }
 
   /** Dry run: the decision a request body would get, with every policy considered and why. */
+  @ApiOperation({ summary: 'Evaluate policies (dry run)' })
   @Post('evaluate')
   @HttpCode(200)
   @Authenticated({ permission: 'policy.read', scope: 'tenant' })
@@ -33,6 +35,7 @@ export class PoliciesController {
   }
 
   /** List the tenant's policies. */
+  @ApiOperation({ summary: 'List policies' })
   @Get()
   @Authenticated({ permission: 'policy.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(PolicyDto) })
@@ -41,6 +44,7 @@ export class PoliciesController {
   }
 
   /** Get a policy. */
+  @ApiOperation({ summary: 'Get a policy' })
   @Get(':id')
   @Authenticated({ permission: 'policy.read', scope: 'tenant' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PolicyDto> {
@@ -48,6 +52,7 @@ export class PoliciesController {
   }
 
   /** Replace a policy. */
+  @ApiOperation({ summary: 'Replace a policy' })
   @Put(':id')
   @Authenticated({ permission: 'policy.edit', scope: 'tenant' })
   @Audited('policy.updated')
@@ -56,6 +61,7 @@ export class PoliciesController {
   }
 
   /** Delete a policy. */
+  @ApiOperation({ summary: 'Delete a policy' })
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'policy.edit', scope: 'tenant' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Page } from '../../common/api/pagination';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
@@ -45,6 +45,7 @@ export class RequestsController {
    * `environment_id`) and a `target` valid against the type's schema; a plugin type also needs its
    * `required_permission` at that scope.
    */
+  @ApiOperation({ summary: 'Create a request' })
   @Post()
   @Authenticated({ permission: 'request.create' })
   @Audited('request.created')
@@ -54,6 +55,7 @@ export class RequestsController {
   }
 
   /** Create a read request for a secret of the inventory. */
+  @ApiOperation({ summary: 'Create a read request' })
   @Post('read')
   @Authenticated({ permission: 'request.create' })
   @Audited('request.created')
@@ -62,6 +64,7 @@ export class RequestsController {
   }
 
   /** Requests you made or can approve now (all with `request.read_all`). */
+  @ApiOperation({ summary: 'List requests' })
   @Get()
   @Authenticated()
   @ApiOkResponse({ type: PageOf(RequestDto) })
@@ -70,6 +73,7 @@ export class RequestsController {
   }
 
   /** A request with its approvals, current stage, policy decision, workflow snapshot and timeline. */
+  @ApiOperation({ summary: 'Get a request' })
   @Get(':id')
   @Authenticated()
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RequestDetailDto> {
@@ -77,6 +81,7 @@ export class RequestsController {
   }
 
   /** Submit a draft: the policies decide (deny, auto-approve, or the workflow). */
+  @ApiOperation({ summary: 'Submit a draft request' })
   @Post(':id/submit')
   @HttpCode(200)
   @Authenticated()
@@ -87,6 +92,7 @@ export class RequestsController {
   }
 
   /** Approve the current stage as yourself. */
+  @ApiOperation({ summary: 'Approve a request' })
   @Post(':id/approve')
   @HttpCode(200)
   @Authenticated({ permission: 'request.approve' })
@@ -98,6 +104,7 @@ export class RequestsController {
   }
 
   /** Reject (one eligible rejection rejects the request). */
+  @ApiOperation({ summary: 'Reject a request' })
   @Post(':id/reject')
   @HttpCode(200)
   @Authenticated({ permission: 'request.approve' })
@@ -109,6 +116,7 @@ export class RequestsController {
   }
 
   /** Cancel (requester, or request.read_all + request.execute). */
+  @ApiOperation({ summary: 'Cancel a request' })
   @Post(':id/cancel')
   @HttpCode(200)
   @Authenticated()
@@ -119,6 +127,7 @@ export class RequestsController {
   }
 
   /** Execute an approved request whose workflow has `auto_execute: false`. */
+  @ApiOperation({ summary: 'Execute an approved request' })
   @Post(':id/execute')
   @HttpCode(200)
   @Authenticated()
@@ -132,6 +141,7 @@ export class RequestsController {
    * Roll back a completed or failed change whose type declares `rollback` (requester, or `request.execute`): the request
    * is `rolling_back` until the rollback job ends (`rolled_back`, or `failed` with the agent's error).
    */
+  @ApiOperation({ summary: 'Roll back a request' })
   @Post(':id/rollback')
   @HttpCode(200)
   @Authenticated()
@@ -142,6 +152,7 @@ export class RequestsController {
   }
 
   /** What the request waits for: the stage, who approved, who can still approve, and why you can or cannot. */
+  @ApiOperation({ summary: 'Who can approve a request' })
   @Get(':id/approvers')
   @Authenticated()
   approvers(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ApproversDto> {
@@ -149,6 +160,7 @@ export class RequestsController {
   }
 
   /** Approve at once, bypassing the workflow (reason ≥ 20 characters; audited as `request.break_glass`). */
+  @ApiOperation({ summary: 'Break glass' })
   @Post(':id/break-glass')
   @HttpCode(200)
   @Authenticated({ permission: 'request.break_glass' })
@@ -159,6 +171,7 @@ export class RequestsController {
   }
 
   /** The read request's wraps (no values): id, created, expiry, consumption. Requester only. */
+  @ApiOperation({ summary: 'List a read request\'s wraps' })
   @Get(':id/wraps')
   @Authenticated()
   @ApiOkResponse({ type: PageOf(WrapSummaryDto) })
@@ -167,6 +180,7 @@ export class RequestsController {
   }
 
   /** Reveal the value once (requester only); afterwards 410 WRAP_CONSUMED, after expiry 410 WRAP_EXPIRED. */
+  @ApiOperation({ summary: 'Reveal a wrapped value' })
   @Get(':id/wraps/:wrap_id')
   @Authenticated()
   @ApiGoneResponse({ type: ErrorEnvelope, description: 'WRAP_CONSUMED or WRAP_EXPIRED' })
@@ -181,6 +195,7 @@ export class ApprovalsInboxController {
   constructor(private readonly requests: RequestsService) {}
 
   /** Your inbox: pending requests whose current stage you may decide. */
+  @ApiOperation({ summary: 'Approval inbox', operationId: 'Approvals_inbox' })
   @Get()
   @Authenticated()
   @ApiOkResponse({ type: PageOf(RequestDto) })
@@ -195,6 +210,7 @@ export class AgentWrapsController {
   constructor(private readonly wraps: WrapsService) {}
 
   /** Read flow: post the value encrypted under a DEK from `/dek`, for the job you hold. */
+  @ApiOperation({ summary: 'Hand over a read value', operationId: 'AgentWraps_createRead' })
   @Post()
   @Authenticated({ principals: ['agent'] })
   @Audited('wrap.created')
@@ -203,6 +219,7 @@ export class AgentWrapsController {
   }
 
   /** Patch flow: the new value sealed to your X25519 key, once (then 410 WRAP_CONSUMED). */
+  @ApiOperation({ summary: 'Fetch a patch value', operationId: 'AgentWraps_deliverPatch' })
   @Get(':wrap_id')
   @Authenticated({ principals: ['agent'] })
   @ApiGoneResponse({ type: ErrorEnvelope, description: 'WRAP_CONSUMED' })

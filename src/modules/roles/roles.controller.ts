@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -15,6 +15,7 @@ export class PermissionsController {
   constructor(private readonly roles: RolesService) {}
 
   /** The tenant's permission catalog: core, and its enabled plugins' (`source: "plugin:<id>"`). Cacheable: honours If-None-Match (ETag). */
+  @ApiOperation({ summary: 'List permissions' })
   @Get()
   @Authenticated()
   @Header('Cache-Control', 'private, max-age=60')
@@ -32,6 +33,7 @@ export class RolesController {
   constructor(private readonly roles: RolesService) {}
 
   /** Create a custom role. Its permissions must be known and held by the caller tenant-wide. */
+  @ApiOperation({ summary: 'Create a role' })
   @Post()
   @Authenticated({ permission: 'role.edit', scope: 'tenant' })
   @Audited('role.created')
@@ -41,6 +43,7 @@ export class RolesController {
   }
 
   /** List the tenant's roles, built-in and custom. */
+  @ApiOperation({ summary: 'List roles' })
   @Get()
   @Authenticated({ permission: 'role.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(RoleDto) })
@@ -49,6 +52,7 @@ export class RolesController {
   }
 
   /** Get a role. */
+  @ApiOperation({ summary: 'Get a role' })
   @Get(':id')
   @Authenticated({ permission: 'role.read', scope: 'tenant' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<RoleDto> {
@@ -56,6 +60,7 @@ export class RolesController {
   }
 
   /** Replace a custom role's permissions (built-ins: 409). */
+  @ApiOperation({ summary: 'Replace a role\'s permissions' })
   @Put(':id/permissions')
   @Authenticated({ permission: 'role.edit', scope: 'tenant' })
   @Audited('role.permissions_replaced')
@@ -65,6 +70,7 @@ export class RolesController {
   }
 
   /** Delete a custom role (409 IN_USE while assigned). */
+  @ApiOperation({ summary: 'Delete a role' })
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'role.edit', scope: 'tenant' })
@@ -85,6 +91,7 @@ export class UserRolesController {
    * Give a user a role at tenant, workspace or environment scope: needs `user_role.edit` at that scope (tenant scope
    * for a tenant-scope assignment) and every permission of the role there (anti-escalation).
    */
+  @ApiOperation({ summary: 'Assign a role' })
   @Post('user-roles')
   @Authenticated({ permission: 'user_role.edit' })
   @Audited('role.assigned')
@@ -94,6 +101,7 @@ export class UserRolesController {
   }
 
   /** List role assignments. */
+  @ApiOperation({ summary: 'List role assignments' })
   @Get('user-roles')
   @Authenticated({ permission: 'role.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(UserRoleDto) })
@@ -106,6 +114,7 @@ export class UserRolesController {
    * scope for tenant-scope assignments); an owner's assignments only an owner can remove (403), and the last active
    * owner's `owner` role cannot be removed (409 LAST_OWNER).
    */
+  @ApiOperation({ summary: 'Remove a role assignment' })
   @Delete('user-roles/:id')
   @HttpCode(204)
   @Authenticated({ permission: 'user_role.edit' })
@@ -116,6 +125,7 @@ export class UserRolesController {
   }
 
   /** A user's role assignments. */
+  @ApiOperation({ summary: 'List a user\'s role assignments', operationId: 'Users_listRoles' })
   @Get('users/:id/roles')
   @Authenticated({ permission: 'user.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(UserRoleDto) })

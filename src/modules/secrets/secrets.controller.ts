@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -15,6 +15,7 @@ export class SecretsController {
   constructor(private readonly secrets: SecretsService) {}
 
   /** The discovered inventory (metadata only), with filters; repeat `label=k:v` to require several labels. */
+  @ApiOperation({ summary: 'List discovered secrets' })
   @Get()
   @Authenticated({ permission: 'secret.read_metadata' })
   @ApiOkResponse({ type: PageOf(SecretDto) })
@@ -23,6 +24,7 @@ export class SecretsController {
   }
 
   /** One discovered secret (metadata only). */
+  @ApiOperation({ summary: 'Get a discovered secret' })
   @Get(':id')
   @Authenticated({ permission: 'secret.read_metadata' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<SecretDto> {
@@ -36,6 +38,7 @@ export class AgentSecretsController {
   constructor(private readonly secrets: SecretsService) {}
 
   /** Report discovered secrets (upsert); with `full_sync`, the ones no longer reported become `removed`. */
+  @ApiOperation({ summary: 'Report discovered secrets' })
   @Post('bulk')
   @HttpCode(200)
   @Authenticated({ principals: ['agent'] })

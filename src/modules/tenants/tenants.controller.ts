@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -16,6 +16,7 @@ export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
   /** Create a tenant with its built-in roles; `admin_email` becomes its owner (platform admins only). */
+  @ApiOperation({ summary: 'Create a tenant' })
   @Post()
   @RevealsSecret()
   @Authenticated({ permission: 'tenant.manage' })
@@ -26,6 +27,7 @@ export class TenantsController {
   }
 
   /** List tenants (platform admins: all; tenant owners: their own). */
+  @ApiOperation({ summary: 'List tenants' })
   @Get()
   @Authenticated({ permission: 'tenant.manage' })
   @ApiOkResponse({ type: PageOf(TenantDto) })
@@ -34,6 +36,7 @@ export class TenantsController {
   }
 
   /** Get a tenant. */
+  @ApiOperation({ summary: 'Get a tenant' })
   @Get(':id')
   @Authenticated({ permission: 'tenant.manage' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TenantDto> {
@@ -41,6 +44,7 @@ export class TenantsController {
   }
 
   /** Change display name, plan or status (`suspended` refuses the tenant's users, keys and agents). */
+  @ApiOperation({ summary: 'Update a tenant' })
   @Patch(':id')
   @Authenticated({ permission: 'tenant.manage' })
   @Audited('tenant.updated', 'tenant.suspended')
@@ -49,6 +53,7 @@ export class TenantsController {
   }
 
   /** Soft-delete a tenant (`status: "deleted"`); its credentials stop working. */
+  @ApiOperation({ summary: 'Delete a tenant' })
   @Delete(':id')
   @Authenticated({ permission: 'tenant.manage' })
   @Audited('tenant.deleted')

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -20,6 +20,7 @@ export class UsersController {
    * (`status: invited`, `invitation_token` shown once), also when the email already has an account (in another tenant):
    * the answer looks the same, and that account joins only when its owner accepts with their own password.
    */
+  @ApiOperation({ summary: 'Add or invite a user' })
   @Post()
   @RevealsSecret()
   @Authenticated({ permission: 'user.manage', scope: 'tenant' })
@@ -30,6 +31,7 @@ export class UsersController {
   }
 
   /** List the tenant's users. */
+  @ApiOperation({ summary: 'List users' })
   @Get()
   @Authenticated({ permission: 'user.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(UserDto) })
@@ -38,6 +40,7 @@ export class UsersController {
   }
 
   /** Get a user of the tenant. */
+  @ApiOperation({ summary: 'Get a user' })
   @Get(':id')
   @Authenticated({ permission: 'user.read', scope: 'tenant' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<UserDto> {
@@ -48,6 +51,7 @@ export class UsersController {
    * Rename, disable or re-enable a user in this tenant (disabling revokes their sessions). Only an owner can disable or
    * re-enable an owner (403), and the last active owner cannot be disabled (409 LAST_OWNER).
    */
+  @ApiOperation({ summary: 'Update a user' })
   @Patch(':id')
   @Authenticated({ permission: 'user.manage', scope: 'tenant' })
   @Audited('user.updated', 'user.disabled')

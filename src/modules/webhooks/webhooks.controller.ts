@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCallbacks, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -11,6 +11,21 @@ import { WebhooksService } from './webhooks.service';
 import { Audited } from '../../common/audit/audited.decorator';
 
 const MANAGE = { permission: 'webhook.manage', scope: 'tenant' } as const;
+/** What Countersign then POSTs to the endpoint's `url`, one callback per event family (`format: "json"`). */
+const WEBHOOK_EVENT_CALLBACKS = (
+  [
+    ['requestEvent', RequestWebhookEventDto],
+    ['agentOffline', AgentOfflineWebhookEventDto],
+    ['auditChainBroken', AuditChainBrokenWebhookEventDto],
+    ['ping', PingWebhookEventDto],
+  ] as const
+).map(([name, type]) => ({
+  name,
+  callbackUrl: '{$request.body#/url}',
+  method: 'post',
+  requestBody: { type },
+  expectedResponse: { status: 200, description: 'Any 2xx acknowledges the delivery; anything else (or no answer within 10 s) is retried with backoff.' },
+}));
 
 @ApiTags('Webhooks')
 // The bodies POSTed to endpoints (not answers of these routes), so that clients get their types.
@@ -21,6 +36,8 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   /** Register an endpoint; the signing secret is shown once. */
+  @ApiOperation({ summary: 'Create a webhook' })
+  @ApiCallbacks(...WEBHOOK_EVENT_CALLBACKS)
   @Post()
   @RevealsSecret()
   @Authenticated(MANAGE)
@@ -30,6 +47,7 @@ export class WebhooksController {
   }
 
   /** List the tenant's endpoints (never their secrets). */
+  @ApiOperation({ summary: 'List webhooks' })
   @Get()
   @Authenticated(MANAGE)
   @ApiOkResponse({ type: PageOf(WebhookDto) })
@@ -38,6 +56,7 @@ export class WebhooksController {
   }
 
   /** Get one endpoint (never its secret). */
+  @ApiOperation({ summary: 'Get a webhook' })
   @Get(':id')
   @Authenticated(MANAGE)
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WebhookDto> {
@@ -45,6 +64,7 @@ export class WebhooksController {
   }
 
   /** Enable or disable, change the events, URL or description. */
+  @ApiOperation({ summary: 'Update a webhook' })
   @Patch(':id')
   @Authenticated(MANAGE)
   @Audited('webhook.updated')
@@ -53,6 +73,7 @@ export class WebhooksController {
   }
 
   /** Delete an endpoint and its deliveries. */
+  @ApiOperation({ summary: 'Delete a webhook' })
   @Delete(':id')
   @HttpCode(204)
   @Authenticated(MANAGE)
@@ -62,6 +83,7 @@ export class WebhooksController {
   }
 
   /** A new signing secret, shown once; the previous one keeps signing (a second `v1=`) for 24 h. */
+  @ApiOperation({ summary: 'Rotate a webhook\'s signing secret' })
   @Post(':id/rotate-secret')
   @HttpCode(200)
   @RevealsSecret()
@@ -72,6 +94,7 @@ export class WebhooksController {
   }
 
   /** The endpoint's deliveries, oldest first: status, attempts, last status code and error, next attempt. */
+  @ApiOperation({ summary: 'List a webhook\'s deliveries' })
   @Get(':id/deliveries')
   @Authenticated(MANAGE)
   @ApiOkResponse({ type: PageOf(WebhookDeliveryDto) })
@@ -80,6 +103,7 @@ export class WebhooksController {
   }
 
   /** Send a delivery again (now), whatever its state. */
+  @ApiOperation({ summary: 'Redeliver' })
   @Post(':id/deliveries/:delivery_id/redeliver')
   @HttpCode(202)
   @Authenticated(MANAGE)
@@ -89,6 +113,7 @@ export class WebhooksController {
   }
 
   /** Queue a `ping` event to this endpoint. */
+  @ApiOperation({ summary: 'Send a test event' })
   @Post(':id/test')
   @HttpCode(202)
   @Authenticated(MANAGE)

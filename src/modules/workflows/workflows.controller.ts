@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -15,6 +15,7 @@ export class WorkflowsController {
   constructor(private readonly workflows: WorkflowsService) {}
 
   /** Create an approval workflow. */
+  @ApiOperation({ summary: 'Create a workflow' })
   @Post()
   @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })
   @Audited('workflow.created')
@@ -23,6 +24,7 @@ export class WorkflowsController {
   }
 
   /** List the tenant's workflows, the built-in default included. */
+  @ApiOperation({ summary: 'List workflows' })
   @Get()
   @Authenticated({ permission: 'workflow.read', scope: 'tenant' })
   @ApiOkResponse({ type: PageOf(WorkflowDto) })
@@ -31,6 +33,7 @@ export class WorkflowsController {
   }
 
   /** Get a workflow. */
+  @ApiOperation({ summary: 'Get a workflow' })
   @Get(':id')
   @Authenticated({ permission: 'workflow.read', scope: 'tenant' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WorkflowDto> {
@@ -38,6 +41,7 @@ export class WorkflowsController {
   }
 
   /** Replace a workflow's definition (a new `version`; in-flight requests keep their snapshot). */
+  @ApiOperation({ summary: 'Replace a workflow' })
   @Put(':id')
   @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })
   @Audited('workflow.updated')
@@ -47,6 +51,7 @@ export class WorkflowsController {
   }
 
   /** Delete a workflow no policy points at. */
+  @ApiOperation({ summary: 'Delete a workflow' })
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ permission: 'workflow.edit', scope: 'tenant' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -15,6 +15,7 @@ export class WorkspacesController {
   constructor(private readonly workspaces: WorkspacesService) {}
 
   /** Create a workspace. */
+  @ApiOperation({ summary: 'Create a workspace' })
   @Post('workspaces')
   @Authenticated({ permission: 'workspace.manage' })
   @Audited('workspace.created')
@@ -24,6 +25,7 @@ export class WorkspacesController {
   }
 
   /** List workspaces the caller can read. */
+  @ApiOperation({ summary: 'List workspaces' })
   @Get('workspaces')
   @Authenticated({ permission: 'workspace.read' })
   @ApiOkResponse({ type: PageOf(WorkspaceDto) })
@@ -32,6 +34,7 @@ export class WorkspacesController {
   }
 
   /** Get a workspace. */
+  @ApiOperation({ summary: 'Get a workspace' })
   @Get('workspaces/:id')
   @Authenticated({ permission: 'workspace.read' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WorkspaceDto> {
@@ -39,6 +42,7 @@ export class WorkspacesController {
   }
 
   /** Change a workspace's display name or capabilities. */
+  @ApiOperation({ summary: 'Update a workspace' })
   @Patch('workspaces/:id')
   @Authenticated({ permission: 'workspace.manage' })
   @Audited('workspace.updated')
@@ -47,6 +51,7 @@ export class WorkspacesController {
   }
 
   /** Soft-delete a workspace (`status: "deleted"`). */
+  @ApiOperation({ summary: 'Delete a workspace' })
   @Delete('workspaces/:id')
   @Authenticated({ permission: 'workspace.manage' })
   @Audited('workspace.deleted')
@@ -55,6 +60,7 @@ export class WorkspacesController {
   }
 
   /** Create an environment in a workspace. */
+  @ApiOperation({ summary: 'Create an environment' })
   @Post('workspaces/:id/environments')
   @Authenticated({ permission: 'workspace.manage' })
   @Audited('environment.created')
@@ -64,6 +70,7 @@ export class WorkspacesController {
   }
 
   /** List a workspace's environments. */
+  @ApiOperation({ summary: 'List environments' })
   @Get('workspaces/:id/environments')
   @Authenticated({ permission: 'workspace.read' })
   @ApiOkResponse({ type: PageOf(EnvironmentDto) })
@@ -72,6 +79,7 @@ export class WorkspacesController {
   }
 
   /** Delete an environment. */
+  @ApiOperation({ summary: 'Delete an environment' })
   @Delete('environments/:id')
   @HttpCode(204)
   @Authenticated({ permission: 'workspace.manage' })

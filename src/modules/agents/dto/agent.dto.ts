@@ -1,24 +1,34 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ApiDateTime, ApiEnum, ApiInteger } from '../../../common/api/api-schema';
+
+/** `online` when a heartbeat arrived within AGENT_OFFLINE_AFTER_SECONDS; derived, not stored. */
+export const AGENT_STATUSES = ['online', 'offline', 'revoked'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
 const CAPABILITY = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export class CreateEnrollmentTokenDto {
   @IsOptional() @IsString() @MaxLength(200)
+  @ApiProperty({ example: 'prod-cluster' })
   name?: string;
 
   @IsString() @MinLength(1) @MaxLength(64)
+  @ApiProperty({ example: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   workspace_id: string;
 
   @IsOptional() @IsString() @MaxLength(64)
+  @ApiProperty({ example: 'env_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   environment_id?: string;
 
   /** Lifetime in seconds (60 – 30 days), default 3600. */
   @IsOptional() @IsInt() @Min(60) @Max(2592000)
+  @ApiInteger({ example: 3600 })
   expires_in_seconds?: number;
 
   /** How many agents may enroll with it, default 1. */
   @IsOptional() @IsInt() @Min(1) @Max(1000)
+  @ApiInteger({ example: 1 })
   max_uses?: number;
 }
 
@@ -27,24 +37,30 @@ export class EnrollmentTokenDto {
   id: string;
   /** `cse_…`, shown once: `Authorization: Bearer <token>` on `POST /agents/enroll`. */
   token: string;
+  @ApiDateTime()
   expires_at: string;
   workspace_id: string;
   @ApiProperty({ type: String, nullable: true })
   environment_id: string | null;
+  @ApiInteger()
   max_uses: number;
 }
 
 export class EnrollAgentDto {
   @IsString() @MinLength(1) @MaxLength(200)
+  @ApiProperty({ example: 'agent-eu-1' })
   name: string;
 
   @IsString() @MinLength(1) @MaxLength(200)
+  @ApiProperty({ example: 'prod-eu' })
   cluster_name: string;
 
   @IsString() @MinLength(1) @MaxLength(64)
+  @ApiProperty({ example: '0.1.0' })
   version: string;
 
   @IsArray() @ArrayMaxSize(50) @Matches(CAPABILITY, { each: true, message: 'each capability must match ^[a-z0-9][a-z0-9._-]{0,62}$' })
+  @ApiProperty({ type: 'array', items: { type: 'string', pattern: CAPABILITY.source }, example: ['kubernetes-secrets'] })
   capabilities: string[];
 }
 
@@ -62,6 +78,7 @@ export class MintAgentDto {
   cluster_name: string;
 
   @IsArray() @ArrayMaxSize(50) @Matches(CAPABILITY, { each: true, message: 'each capability must match ^[a-z0-9][a-z0-9._-]{0,62}$' })
+  @ApiProperty({ type: 'array', items: { type: 'string', pattern: CAPABILITY.source } })
   capabilities: string[];
 }
 
@@ -78,14 +95,15 @@ export class AgentDto {
   version: string | null;
   capabilities: string[];
   /** `online` when a heartbeat arrived within AGENT_OFFLINE_AFTER_SECONDS. */
-  @ApiProperty({ enum: ['online', 'offline', 'revoked'] })
-  status: 'online' | 'offline' | 'revoked';
+  @ApiEnum(AGENT_STATUSES, 'AgentStatus')
+  status: AgentStatus;
   /** Whether an X25519 public key is registered (needed for patch jobs). */
   has_public_key: boolean;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   last_seen_at: string | null;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   revoked_at: string | null;
+  @ApiDateTime()
   created_at: string;
 }
 
@@ -106,6 +124,7 @@ export class HeartbeatDto {
   version?: string;
 
   @IsOptional() @IsArray() @ArrayMaxSize(50) @Matches(CAPABILITY, { each: true, message: 'each capability must match ^[a-z0-9][a-z0-9._-]{0,62}$' })
+  @ApiProperty({ type: 'array', items: { type: 'string', pattern: CAPABILITY.source } })
   capabilities?: string[];
 }
 

@@ -1,18 +1,21 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsDate, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { ApiDateTime } from '../../../common/api/api-schema';
 
 export class CreateApiKeyDto {
   @IsString() @MinLength(1) @MaxLength(200)
+  @ApiProperty({ example: 'ci-deployer' })
   name: string;
 
   /** A subset of the caller's tenant-wide permissions. */
   @IsArray() @ArrayMaxSize(200) @IsString({ each: true })
+  @ApiProperty({ example: ['request.create', 'request.read'] })
   permissions: string[];
 
   /** RFC 3339; omit for a key that does not expire. */
   @IsOptional() @Type(() => Date) @IsDate()
-  @ApiProperty({ type: String, format: 'date-time', required: false })
+  @ApiProperty({ type: String, format: 'date-time', required: false, example: '2027-01-01T00:00:00Z' })
   expires_at?: Date;
 }
 
@@ -32,6 +35,7 @@ export class ApiKeyDto {
   revoked_at: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   last_used_at: string | null;
+  @ApiDateTime()
   created_at: string;
 }
 

@@ -2,6 +2,12 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/api/pagination.dto';
+import { ApiDateTime, ApiEnum, ApiInteger, valuesOf } from '../../../common/api/api-schema';
+import { ActorType } from '../../../common/audit/audit.types';
+
+export const ACTOR_TYPES = valuesOf<ActorType>()(['user', 'api_key', 'agent', 'system', 'anonymous']);
+export const AUDIT_OUTCOMES = ['success', 'failure'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export class AuditFilterQueryDto extends PaginationQueryDto {
   /** Actor id or label (email, key name, agent name). */
@@ -36,8 +42,8 @@ export class AuditFilterQueryDto extends PaginationQueryDto {
 }
 
 export class AuditActorDto {
-  @ApiProperty({ enum: ['user', 'api_key', 'agent', 'system', 'anonymous'] })
-  type: string;
+  @ApiEnum(ACTOR_TYPES, 'AuditActorType')
+  type: ActorType;
   @ApiProperty({ type: String, nullable: true })
   id: string | null;
   @ApiProperty({ type: String, nullable: true })
@@ -47,6 +53,7 @@ export class AuditActorDto {
 export class AuditEventDto {
   @ApiProperty({ example: 'aud_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   id: string;
+  @ApiDateTime()
   occurred_at: string;
   @ApiProperty({ type: String, nullable: true })
   tenant_id: string | null;
@@ -56,8 +63,8 @@ export class AuditEventDto {
   resource_type: string;
   @ApiProperty({ type: String, nullable: true })
   resource_id: string | null;
-  @ApiProperty({ enum: ['success', 'failure'] })
-  outcome: string;
+  @ApiEnum(AUDIT_OUTCOMES, 'AuditOutcome')
+  outcome: AuditOutcome;
   @ApiProperty({ type: String, nullable: true })
   request_id: string | null;
   @ApiProperty({ type: String, nullable: true })
@@ -75,11 +82,13 @@ export class AuditVerificationDto {
   /** True when every sealed event of your tenant's chain and the latest signed checkpoint match. */
   verified: boolean;
   /** Events checked. */
+  @ApiInteger()
   checked: number;
   /** The first event whose seal does not match (edited, deleted or reordered), or null. */
   @ApiProperty({ type: String, nullable: true })
   first_invalid_id: string | null;
   /** Events of your tenant not yet chained by the sealer (normally only the last second's): not covered by `verified`. */
+  @ApiInteger()
   unsealed: number;
   /** When the oldest unsealed event occurred, or null when every event is sealed. */
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
@@ -89,6 +98,7 @@ export class AuditVerificationDto {
 export class AuditCheckpointDto {
   chain: string;
   /** Number of events sealed in the chain up to this checkpoint. */
+  @ApiInteger()
   seq: number;
   last_event_id: string;
   hash: string;
@@ -97,6 +107,7 @@ export class AuditCheckpointDto {
   /** The key that signed it (one of `keys`); null for checkpoints signed before key ids were recorded (try each key). */
   @ApiProperty({ type: String, nullable: true })
   key_id: string | null;
+  @ApiDateTime()
   created_at: string;
 }
 

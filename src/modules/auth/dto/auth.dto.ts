@@ -2,6 +2,12 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { TenantDto } from '../../tenants/dto/tenant.dto';
 import { UserDto } from '../../users/dto/user.dto';
+import { ApiEnum, ApiInteger } from '../../../common/api/api-schema';
+import { SCOPE_TYPES } from '../../roles/dto/role.dto';
+
+/** Where an effective permission holds: a scope, or `platform` for a platform admin's. */
+export const PERMISSION_SCOPE_TYPES = ['platform', ...SCOPE_TYPES] as const;
+export type PermissionScopeType = (typeof PERMISSION_SCOPE_TYPES)[number];
 
 export class SetupStatusDto {
   /** True while no user exists: `POST /auth/setup` creates the first platform admin. */
@@ -10,13 +16,16 @@ export class SetupStatusDto {
 
 export class SetupDto {
   @IsEmail() @MaxLength(254)
+  @ApiProperty({ example: 'admin@example.com' })
   email: string;
 
   /** At least 12 characters. */
   @IsString() @MinLength(12) @MaxLength(256)
+  @ApiProperty({ example: 'correct-horse-battery-staple' })
   password: string;
 
   @IsString() @MinLength(1) @MaxLength(200)
+  @ApiProperty({ example: 'Ada Admin' })
   name: string;
 
   /**
@@ -34,9 +43,11 @@ export class SetupResultDto {
 
 export class LoginDto {
   @IsEmail() @MaxLength(254)
+  @ApiProperty({ example: 'ada@example.com' })
   email: string;
 
   @IsString() @MinLength(1) @MaxLength(256)
+  @ApiProperty({ example: 'correct-horse-battery-staple' })
   password: string;
 
   /** Tenant to sign in to; default: the user's first active membership. */
@@ -74,9 +85,11 @@ export class TokenPairDto {
   @ApiProperty({ enum: ['bearer'] })
   token_type: 'bearer';
   /** Seconds until the access token expires. */
+  @ApiInteger()
   expires_in: number;
   /** Opaque `csr_…`; rotates on every use. */
   refresh_token: string;
+  @ApiInteger()
   refresh_expires_in: number;
   user: UserDto;
 }
@@ -88,7 +101,7 @@ export class MembershipDto {
 }
 
 export class ScopePermissionsDto {
-  @ApiProperty({ enum: ['platform', 'tenant', 'workspace', 'environment'] })
+  @ApiEnum(PERMISSION_SCOPE_TYPES, 'PermissionScopeType')
   scope_type: string;
   scope_id: string;
   permissions: string[];

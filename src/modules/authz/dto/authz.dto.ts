@@ -1,18 +1,27 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { ApiEnum } from '../../../common/api/api-schema';
+import { PrincipalType, ScopeType } from '../../../common/auth/principal';
+import { SCOPE_TYPES } from '../../roles/dto/role.dto';
+
+/** The principals whose access can be checked or explained (agents hold no roles). */
+export const CHECKABLE_PRINCIPAL_TYPES = ['user', 'api_key'] as const satisfies readonly PrincipalType[];
+export type CheckablePrincipalType = (typeof CHECKABLE_PRINCIPAL_TYPES)[number];
 
 export class AuthzPrincipalRefDto {
-  @IsIn(['user', 'api_key'])
-  type: 'user' | 'api_key';
+  @IsIn(CHECKABLE_PRINCIPAL_TYPES)
+  @ApiEnum(CHECKABLE_PRINCIPAL_TYPES, 'CheckablePrincipalType')
+  type: CheckablePrincipalType;
 
   @IsString() @MinLength(1) @MaxLength(64)
   id: string;
 }
 
 export class AuthzResourceRefDto {
-  @IsIn(['tenant', 'workspace', 'environment'])
-  type: 'tenant' | 'workspace' | 'environment';
+  @IsIn(SCOPE_TYPES)
+  @ApiEnum(SCOPE_TYPES, 'ScopeType')
+  type: ScopeType;
 
   @IsString() @MinLength(1) @MaxLength(64)
   id: string;

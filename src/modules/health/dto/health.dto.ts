@@ -1,4 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ApiDateTime, ApiEnum, valuesOf } from '../../../common/api/api-schema';
+import { BackgroundTaskStatus } from '../../../common/db/exclusive-runner';
+
+export const CHECK_STATES = ['up', 'down'] as const;
+export type CheckState = (typeof CHECK_STATES)[number];
+/** A check of something optional (Redis): `disabled` when not configured. */
+export const OPTIONAL_CHECK_STATES = ['up', 'down', 'disabled'] as const;
+export type OptionalCheckState = (typeof OPTIONAL_CHECK_STATES)[number];
+export const SERVICE_STATUSES = ['ok', 'unavailable'] as const;
+export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
+export const DATABASE_CONNECTION_STATES = ['connected', 'disconnected'] as const;
+export type DatabaseConnectionState = (typeof DATABASE_CONNECTION_STATES)[number];
+const BACKGROUND_TASK_STATUSES = valuesOf<BackgroundTaskStatus>()(['ok', 'failing', 'standby', 'pending']);
 
 export class LivenessDto {
   @ApiProperty({ enum: ['ok'] })
@@ -6,14 +19,14 @@ export class LivenessDto {
 }
 
 export class ReadinessChecksDto {
-  @ApiProperty({ enum: ['up', 'down'] })
-  database: 'up' | 'down';
+  @ApiEnum(CHECK_STATES, 'CheckState')
+  database: CheckState;
 
-  @ApiProperty({ enum: ['up', 'down'] })
-  migrations: 'up' | 'down';
+  @ApiEnum(CHECK_STATES, 'CheckState')
+  migrations: CheckState;
 
-  @ApiProperty({ enum: ['up', 'down', 'disabled'] })
-  redis: 'up' | 'down' | 'disabled';
+  @ApiEnum(OPTIONAL_CHECK_STATES, 'OptionalCheckState')
+  redis: OptionalCheckState;
 
   /** Present (and `down`) once shutdown has begun. */
   @ApiProperty({ enum: ['down'], required: false })
@@ -21,8 +34,8 @@ export class ReadinessChecksDto {
 }
 
 export class ReadinessDto {
-  @ApiProperty({ enum: ['ok', 'unavailable'] })
-  status: 'ok' | 'unavailable';
+  @ApiEnum(SERVICE_STATUSES, 'ServiceStatus')
+  status: ServiceStatus;
 
   checks: ReadinessChecksDto;
 }
@@ -31,8 +44,8 @@ export class BackgroundTaskDto {
   /** e.g. `audit-sealer`, `job-lease-sweeper`. */
   task: string;
   /** `standby`: another replica holds the task's lock; `pending`: not run yet; `failing`: the last run failed. */
-  @ApiProperty({ enum: ['ok', 'failing', 'standby', 'pending'] })
-  status: 'ok' | 'failing' | 'standby' | 'pending';
+  @ApiEnum(BACKGROUND_TASK_STATUSES, 'BackgroundTaskStatus')
+  status: BackgroundTaskStatus;
   @ApiProperty({ type: 'integer' })
   interval_ms: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
@@ -47,11 +60,11 @@ export class BackgroundTaskDto {
 }
 
 export class ApiHealthDto {
-  @ApiProperty({ enum: ['ok', 'unavailable'] })
-  status: 'ok' | 'unavailable';
+  @ApiEnum(SERVICE_STATUSES, 'ServiceStatus')
+  status: ServiceStatus;
 
-  @ApiProperty({ enum: ['connected', 'disconnected'] })
-  db: 'connected' | 'disconnected';
+  @ApiEnum(DATABASE_CONNECTION_STATES, 'DatabaseConnectionState')
+  db: DatabaseConnectionState;
 
   /** The service version, e.g. `0.1.0`. */
   version: string;
@@ -67,6 +80,7 @@ export class VersionDto {
   /** The git commit the build came from, or `unknown`. */
   commit: string;
   /** RFC 3339 time of the build. */
+  @ApiDateTime()
   build_date: string;
   @ApiProperty({ enum: ['1'] })
   api_version: '1';

@@ -1,6 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/api/pagination.dto';
+import { ApiDateTime, ApiEnum, ApiInteger } from '../../../common/api/api-schema';
+
+export const JOB_STATUSES = ['queued', 'leased', 'succeeded', 'failed', 'dead'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+/** How an agent may end a job it holds. */
+export const JOB_OUTCOMES = ['succeeded', 'failed'] as const satisfies readonly JobStatus[];
+export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
 export class CreateJobDto {
   /** Job type; operators enqueue `discovery.run`. */
@@ -26,12 +33,14 @@ export class CreateJobDto {
   payload?: Record<string, unknown>;
 
   @IsOptional() @IsInt() @Min(1) @Max(10)
+  @ApiInteger()
   max_attempts?: number;
 }
 
 export class ListJobsQueryDto extends PaginationQueryDto {
-  @IsOptional() @IsIn(['queued', 'leased', 'succeeded', 'failed', 'dead'])
-  status?: 'queued' | 'leased' | 'succeeded' | 'failed' | 'dead';
+  @IsOptional() @IsIn(JOB_STATUSES)
+  @ApiEnum(JOB_STATUSES, 'JobStatus')
+  status?: JobStatus;
 
   @IsOptional() @IsString() @MaxLength(64)
   agent_id?: string;
@@ -45,8 +54,8 @@ export class JobDto {
   id: string;
   tenant_id: string;
   type: string;
-  @ApiProperty({ enum: ['queued', 'leased', 'succeeded', 'failed', 'dead'] })
-  status: string;
+  @ApiEnum(JOB_STATUSES, 'JobStatus')
+  status: JobStatus;
   workspace_id: string;
   @ApiProperty({ type: String, nullable: true })
   environment_id: string | null;
@@ -56,7 +65,9 @@ export class JobDto {
   agent_id: string | null;
   @ApiProperty({ type: String, nullable: true })
   request_id: string | null;
+  @ApiInteger()
   attempt: number;
+  @ApiInteger()
   max_attempts: number;
   @ApiProperty({ type: 'object', additionalProperties: true })
   payload: Record<string, unknown>;
@@ -64,18 +75,20 @@ export class JobDto {
   result: Record<string, unknown> | null;
   @ApiProperty({ type: String, nullable: true })
   error: string | null;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   lease_expires_at: string | null;
   @ApiProperty({ type: String, nullable: true })
   correlation_id: string | null;
+  @ApiDateTime()
   created_at: string;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   completed_at: string | null;
 }
 
 export class ClaimJobDto {
   /** Long-poll up to this many seconds (0–30) when nothing is queued. */
   @IsOptional() @IsInt() @Min(0) @Max(30)
+  @ApiInteger()
   wait_seconds?: number;
 }
 
@@ -86,9 +99,11 @@ export class ClaimedJobDto {
   request_id: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true })
   payload: Record<string, unknown>;
+  @ApiInteger()
   attempt: number;
   /** Present this token when completing; a newer claim makes it stale (409 LEASE_LOST). */
   lease_token: string;
+  @ApiDateTime()
   lease_expires_at: string;
 }
 
@@ -96,8 +111,9 @@ export class CompleteJobDto {
   @IsString() @MinLength(1) @MaxLength(128)
   lease_token: string;
 
-  @IsIn(['succeeded', 'failed'])
-  status: 'succeeded' | 'failed';
+  @IsIn(JOB_OUTCOMES)
+  @ApiEnum(JOB_OUTCOMES, 'JobOutcome')
+  status: JobOutcome;
 
   @IsOptional() @IsString() @MaxLength(4000)
   error?: string;

@@ -1,5 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ApiDateTime, ApiEnum } from '../../../common/api/api-schema';
+
+export const PLUGIN_SOURCES = ['catalog', 'custom'] as const;
+export type PluginSource = (typeof PLUGIN_SOURCES)[number];
 
 export class PluginPermissionDto {
   @ApiProperty({ example: 'aws.iam.rotate' })
@@ -124,8 +128,8 @@ export class PluginDto {
   manifest_id: string;
   name: string;
   version: string;
-  @ApiProperty({ enum: ['catalog', 'custom'] })
-  source: string;
+  @ApiEnum(PLUGIN_SOURCES, 'PluginSource')
+  source: PluginSource;
   capability: string;
   enabled: boolean;
   @ApiProperty({ type: PluginManifestDto })
@@ -135,6 +139,8 @@ export class PluginDto {
   settings: Record<string, unknown>;
   @ApiProperty({ type: String, nullable: true })
   created_by: string | null;
+  @ApiDateTime()
   created_at: string;
+  @ApiDateTime()
   updated_at: string;
 }

@@ -2,10 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { Allow, ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { POLICY_EFFECTS, type PolicyEffect, MAX_CONDITION_LENGTH } from '../policy-engine';
+import { ApiDateTime, ApiEnum, ApiInteger } from '../../../common/api/api-schema';
 
 export class PolicyMatchInputDto {
   /** e.g. `secret.rotate`; empty or absent = every type. */
   @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(100, { each: true })
+  @ApiProperty({ example: ['secret.rotate'] })
   request_types?: string[];
 
   /** Empty or absent = every workspace. */
@@ -18,26 +20,28 @@ export class PolicyMatchInputDto {
 
   /** Every `key: value` must equal the secret's label (a request without a secret does not match). */
   @IsOptional() @IsObject()
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { team: 'payments' } })
   secret_labels?: Record<string, string>;
 }
 
 /** The whole policy (POST creates it, PUT replaces it). */
 export class CreatePolicyDto {
   @IsString() @MinLength(1) @MaxLength(200)
+  @ApiProperty({ example: 'Production rotations need approval' })
   name: string;
 
   /** -1000..1000; the highest priority among matching policies wins. */
   @IsInt() @Min(-1000) @Max(1000)
+  @ApiInteger({ example: 100 })
   priority: number;
 
   @IsIn(POLICY_EFFECTS)
-  @ApiProperty({ enum: POLICY_EFFECTS })
+  @ApiEnum(POLICY_EFFECTS, 'PolicyEffect', { example: 'require_approval' })
   effect: PolicyEffect;
 
   /** Required when `effect` is `require_approval`, absent otherwise. */
   @IsOptional() @IsString() @MaxLength(64)
-  @ApiPropertyOptional({ type: String, nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'wfl_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   workflow_id?: string | null;
 
   @IsOptional() @ValidateNested() @Type(() => PolicyMatchInputDto)
@@ -70,8 +74,9 @@ export class PolicyDto {
   id: string;
   tenant_id: string;
   name: string;
+  @ApiInteger()
   priority: number;
-  @ApiProperty({ enum: POLICY_EFFECTS })
+  @ApiEnum(POLICY_EFFECTS, 'PolicyEffect')
   effect: PolicyEffect;
   @ApiProperty({ type: String, nullable: true })
   workflow_id: string | null;
@@ -79,7 +84,9 @@ export class PolicyDto {
   @ApiProperty({ type: String, nullable: true })
   condition: string | null;
   enabled: boolean;
+  @ApiDateTime()
   created_at: string;
+  @ApiDateTime()
   updated_at: string;
 }
 
@@ -100,6 +107,7 @@ export class EvaluatePolicyDto {
   environment_id?: string;
 
   @IsOptional() @IsInt() @Min(1) @Max(30 * 24 * 3600)
+  @ApiInteger()
   access_duration_seconds?: number;
 
   @IsOptional() @IsString() @MaxLength(500)
@@ -124,8 +132,9 @@ export class EvaluatePolicyDto {
 export class PolicyExplanationDto {
   policy_id: string;
   name: string;
+  @ApiInteger()
   priority: number;
-  @ApiProperty({ enum: POLICY_EFFECTS })
+  @ApiEnum(POLICY_EFFECTS, 'PolicyEffect')
   effect: PolicyEffect;
   matched: boolean;
   /** e.g. `request_types does not include secret.rotate`, `condition is false`, `selected: highest priority`. */
@@ -133,7 +142,7 @@ export class PolicyExplanationDto {
 }
 
 export class PolicyDecisionDto {
-  @ApiProperty({ enum: POLICY_EFFECTS })
+  @ApiEnum(POLICY_EFFECTS, 'PolicyEffect')
   effect: PolicyEffect;
   /** The winning policy, null when none matched (the tenant default applies). */
   @ApiProperty({ type: String, nullable: true })

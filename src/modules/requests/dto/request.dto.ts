@@ -1,21 +1,38 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/api/pagination.dto';
-import { REQUEST_STATUSES } from '../request-lifecycle';
+import { REQUEST_STATUSES, RequestStatus } from '../request-lifecycle';
+import { ApiDateTime, ApiEnum, ApiInteger } from '../../../common/api/api-schema';
+import { JOB_STATUSES, JobStatus } from '../../jobs/dto/job.dto';
+import { PolicyDecisionDto } from '../../policies/dto/policy.dto';
+import { WorkflowDto } from '../../workflows/dto/workflow.dto';
+
+/** The workflow as it was when the request was submitted: later edits of the workflow do not change a request in flight. */
+export class WorkflowSnapshotDto extends PickType(WorkflowDto, ['id', 'name', 'version', 'stages', 'approval_timeout_seconds', 'auto_execute'] as const) {}
+
+export const APPROVAL_DECISIONS = ['approved', 'rejected'] as const;
+export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
+/** A request's job either carries the change out (`execute`) or undoes it (`rollback`). */
+export const JOB_PURPOSES = ['execute', 'rollback'] as const;
+export type JobPurpose = (typeof JOB_PURPOSES)[number];
 
 export class CreateRequestDto {
   /** `secret.read`, `secret.patch`, `secret.rotate`, or a plugin's type. */
   @Matches(/^[a-z0-9][a-z0-9_.-]{0,99}$/)
+  @ApiProperty({ example: 'secret.rotate' })
   type: string;
 
   @IsString() @MinLength(1) @MaxLength(200)
+  @ApiProperty({ example: 'Rotate the payments DB password' })
   title: string;
 
   @IsString() @MinLength(1) @MaxLength(2000)
+  @ApiProperty({ example: 'Quarterly rotation (SEC-142).' })
   reason: string;
 
   /** Built-in secret types: the inventory secret (its workspace and environment apply). */
   @IsOptional() @IsString() @MaxLength(64)
+  @ApiProperty({ example: 'sec_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   secret_id?: string;
 
   /** Plugin types: validated against the type's JSON Schema. */
@@ -36,6 +53,7 @@ export class CreateRequestDto {
 
   /** Read requests: how long the revealed wrap can be fetched (60 s – 7 days; default 3600). */
   @IsOptional() @IsInt() @Min(60) @Max(604800)
+  @ApiInteger()
   access_duration_seconds?: number;
 
   /** Submit at once (default true); false keeps a draft. */
@@ -45,12 +63,15 @@ export class CreateRequestDto {
 
 export class CreateReadRequestDto {
   @IsString() @MinLength(1) @MaxLength(64)
+  @ApiProperty({ example: 'sec_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   secret_id: string;
 
   @IsString() @MinLength(1) @MaxLength(2000)
+  @ApiProperty({ example: 'Debugging the nightly export (INC-2231).' })
   reason: string;
 
   @IsOptional() @IsInt() @Min(60) @Max(604800)
+  @ApiInteger({ example: 3600 })
   access_duration_seconds?: number;
 
   @IsOptional() @IsBoolean()
@@ -59,6 +80,7 @@ export class CreateReadRequestDto {
 
 export class ApproveDto {
   @IsOptional() @IsString() @MaxLength(2000)
+  @ApiProperty({ example: 'Matches the change ticket.' })
   comment?: string;
 
   /** Optional; when given it must be the caller (approvals are always made as yourself). */
@@ -68,6 +90,7 @@ export class ApproveDto {
 
 export class RejectDto {
   @IsString() @MinLength(1) @MaxLength(2000)
+  @ApiProperty({ example: 'No change ticket referenced.' })
   reason: string;
 }
 
@@ -93,7 +116,8 @@ export class ListRequestsQueryDto extends PaginationQueryDto {
   requester_id?: string;
 
   @IsOptional() @IsIn(REQUEST_STATUSES)
-  status?: string;
+  @ApiEnum(REQUEST_STATUSES, 'RequestStatus')
+  status?: RequestStatus;
 
   @IsOptional() @IsString() @MaxLength(100)
   type?: string;
@@ -109,16 +133,19 @@ export class InboxQueryDto extends PaginationQueryDto {
 
 export class ApprovalDto {
   id: string;
+  @ApiInteger()
   stage: number;
   approver_id: string;
-  @ApiProperty({ enum: ['approved', 'rejected'] })
-  decision: string;
+  @ApiEnum(APPROVAL_DECISIONS, 'ApprovalDecision')
+  decision: ApprovalDecision;
   @ApiProperty({ type: String, nullable: true })
   comment: string | null;
+  @ApiDateTime()
   created_at: string;
 }
 
 export class TimelineEntryDto {
+  @ApiDateTime()
   at: string;
   action: string;
   @ApiProperty({ type: String, nullable: true })
@@ -134,8 +161,8 @@ export class RequestDto {
   type: string;
   title: string;
   reason: string;
-  @ApiProperty({ enum: REQUEST_STATUSES })
-  status: string;
+  @ApiEnum(REQUEST_STATUSES, 'RequestStatus')
+  status: RequestStatus;
   requester_id: string;
   workspace_id: string;
   @ApiProperty({ type: String, nullable: true })
@@ -144,27 +171,29 @@ export class RequestDto {
   secret_id: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
   target: Record<string, unknown> | null;
-  @ApiProperty({ type: Number, nullable: true })
+  @ApiInteger({ nullable: true })
   access_duration_seconds: number | null;
   /** Index of the stage that is waiting for approvals (null outside `pending_approval`). */
-  @ApiProperty({ type: Number, nullable: true })
+  @ApiInteger({ nullable: true })
   current_stage: number | null;
-  /** `{effect, policy_id, workflow_id, explanation[]}` as decided at submit. */
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  /** The policies' decision at submit (null before submit). */
+  @ApiProperty({ type: PolicyDecisionDto, nullable: true })
   policy_decision: Record<string, unknown> | null;
-  /** The workflow snapshot the request was submitted with. */
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  /** The workflow snapshot the request was submitted with, or null when none applies. */
+  @ApiProperty({ type: WorkflowSnapshotDto, nullable: true })
   workflow: Record<string, unknown> | null;
   @ApiProperty({ type: String, nullable: true })
   job_id: string | null;
   break_glass: boolean;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   approval_expires_at: string | null;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   submitted_at: string | null;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   completed_at: string | null;
+  @ApiDateTime()
   created_at: string;
+  @ApiDateTime()
   updated_at: string;
 }
 
@@ -183,11 +212,13 @@ export class RequestJobDto {
   id: string;
   type: string;
   /** `execute` (carries the change out) or `rollback` (undoes it). */
-  @ApiProperty({ enum: ['execute', 'rollback'] })
-  purpose: string;
-  @ApiProperty({ enum: ['queued', 'leased', 'succeeded', 'failed', 'dead'] })
-  status: string;
+  @ApiEnum(JOB_PURPOSES, 'JobPurpose')
+  purpose: JobPurpose;
+  @ApiEnum(JOB_STATUSES, 'JobStatus')
+  status: JobStatus;
+  @ApiInteger()
   attempt: number;
+  @ApiInteger()
   max_attempts: number;
   @ApiProperty({ type: String, nullable: true })
   agent_id: string | null;
@@ -197,8 +228,9 @@ export class RequestJobDto {
   /** The agent's error on failure. */
   @ApiProperty({ type: String, nullable: true })
   error: string | null;
+  @ApiDateTime()
   created_at: string;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   completed_at: string | null;
 }
 
@@ -222,16 +254,19 @@ export class RequestDetailDto extends RequestDto {
 
 export class EligibleApproverDto {
   user_id: string;
+  @ApiProperty({ format: 'email' })
   email: string;
 }
 
 export class ApproversDto {
-  @ApiProperty({ type: Number, nullable: true })
+  @ApiInteger({ nullable: true })
   stage: number | null;
   @ApiProperty({ type: String, nullable: true })
   stage_name: string | null;
+  @ApiInteger()
   required: number;
   approved_by: string[];
+  @ApiInteger()
   remaining: number;
   @ApiProperty({ type: [EligibleApproverDto] })
   eligible: EligibleApproverDto[];
@@ -243,10 +278,11 @@ export class ApproversDto {
 export class WrapSummaryDto {
   @ApiProperty({ example: 'wrp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   id: string;
+  @ApiDateTime()
   created_at: string;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   expires_at: string | null;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   consumed_at: string | null;
 }
 

@@ -1,6 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/api/pagination.dto';
+import { ApiDateTime, ApiEnum, valuesOf } from '../../../common/api/api-schema';
+import { ScopeType } from '../../../common/auth/principal';
+
+/** Where a role assignment (or a permission check) applies. */
+export const SCOPE_TYPES = valuesOf<ScopeType>()(['tenant', 'workspace', 'environment']);
 
 export class PermissionDto {
   @ApiProperty({ example: 'request.approve' })
@@ -36,22 +41,28 @@ export class RoleDto {
   permissions: string[];
   /** Built-in roles cannot be changed or deleted. */
   built_in: boolean;
+  @ApiDateTime()
   created_at: string;
+  @ApiDateTime()
   updated_at: string;
 }
 
 export class CreateUserRoleDto {
   @IsString() @MinLength(1) @MaxLength(64)
+  @ApiProperty({ example: 'usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   user_id: string;
 
   @IsString() @MinLength(1) @MaxLength(64)
+  @ApiProperty({ example: 'rol_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   role_id: string;
 
-  @IsIn(['tenant', 'workspace', 'environment'])
-  scope_type: 'tenant' | 'workspace' | 'environment';
+  @IsIn(SCOPE_TYPES)
+  @ApiEnum(SCOPE_TYPES, 'ScopeType', { example: 'workspace' })
+  scope_type: ScopeType;
 
   /** The tenant, workspace or environment id. */
   @IsString() @MinLength(1) @MaxLength(64)
+  @ApiProperty({ example: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   scope_id: string;
 }
 
@@ -70,10 +81,11 @@ export class UserRoleDto {
   user_id: string;
   role_id: string;
   role_name: string;
-  @ApiProperty({ enum: ['tenant', 'workspace', 'environment'] })
-  scope_type: 'tenant' | 'workspace' | 'environment';
+  @ApiEnum(SCOPE_TYPES, 'ScopeType')
+  scope_type: ScopeType;
   scope_id: string;
   @ApiProperty({ type: String, nullable: true })
   created_by: string | null;
+  @ApiDateTime()
   created_at: string;
 }

@@ -2,6 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/api/pagination.dto';
+import { ApiDateTime, ApiEnum, ApiInteger } from '../../../common/api/api-schema';
+
+export const SECRET_STATUSES = ['active', 'unreadable', 'removed'] as const;
+export type SecretStatus = (typeof SECRET_STATUSES)[number];
+/** What an agent reports (`removed` is decided by a full sync). */
+export const REPORTED_SECRET_STATUSES = ['active', 'unreadable'] as const satisfies readonly SecretStatus[];
+export type ReportedSecretStatus = (typeof REPORTED_SECRET_STATUSES)[number];
 
 export class ReportedSecretDto {
   @IsString() @MinLength(1) @MaxLength(200)
@@ -21,8 +28,9 @@ export class ReportedSecretDto {
   labels?: Record<string, string>;
 
   /** Default `active`. */
-  @IsOptional() @IsIn(['active', 'unreadable'])
-  status?: 'active' | 'unreadable';
+  @IsOptional() @IsIn(REPORTED_SECRET_STATUSES)
+  @ApiEnum(REPORTED_SECRET_STATUSES, 'ReportedSecretStatus')
+  status?: ReportedSecretStatus;
 }
 
 export class BulkSecretsDto {
@@ -35,9 +43,13 @@ export class BulkSecretsDto {
 }
 
 export class BulkSecretsResultDto {
+  @ApiInteger()
   created: number;
+  @ApiInteger()
   updated: number;
+  @ApiInteger()
   unchanged: number;
+  @ApiInteger()
   removed: number;
 }
 
@@ -51,8 +63,9 @@ export class ListSecretsQueryDto extends PaginationQueryDto {
   @IsOptional() @IsString() @MaxLength(1024)
   ref_prefix?: string;
 
-  @IsOptional() @IsIn(['active', 'unreadable', 'removed'])
-  status?: string;
+  @IsOptional() @IsIn(SECRET_STATUSES)
+  @ApiEnum(SECRET_STATUSES, 'SecretStatus')
+  status?: SecretStatus;
 
   @IsOptional() @IsString() @MaxLength(64)
   workspace_id?: string;
@@ -82,10 +95,12 @@ export class SecretDto {
   ref: string;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
   labels: Record<string, string>;
-  @ApiProperty({ enum: ['active', 'unreadable', 'removed'] })
+  @ApiEnum(SECRET_STATUSES, 'SecretStatus')
   status: string;
+  @ApiDateTime()
   first_seen_at: string;
+  @ApiDateTime()
   last_seen_at: string;
-  @ApiProperty({ type: String, nullable: true })
+  @ApiDateTime({ nullable: true })
   removed_at: string | null;
 }

@@ -2,6 +2,13 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/api/pagination.dto';
 import { SLUG_PATTERN } from '../../workspaces/dto/workspace.dto';
+import { ApiDateTime, ApiEnum } from '../../../common/api/api-schema';
+
+export const TENANT_STATUSES = ['active', 'suspended', 'deleted'] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+/** What `PATCH /tenants/:id` may set (`DELETE` deletes). */
+export const SETTABLE_TENANT_STATUSES = ['active', 'suspended'] as const satisfies readonly TenantStatus[];
+export type SettableTenantStatus = (typeof SETTABLE_TENANT_STATUSES)[number];
 
 export class TenantDto {
   @ApiProperty({ example: 'ten_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
@@ -9,18 +16,22 @@ export class TenantDto {
   slug: string;
   display_name: string;
   plan: string;
-  @ApiProperty({ enum: ['active', 'suspended', 'deleted'] })
-  status: 'active' | 'suspended' | 'deleted';
+  @ApiEnum(TENANT_STATUSES, 'TenantStatus')
+  status: TenantStatus;
+  @ApiDateTime()
   created_at: string;
+  @ApiDateTime()
   updated_at: string;
 }
 
 export class CreateTenantDto {
   /** `^[a-z0-9][a-z0-9-]{1,62}$`, unique. */
   @Matches(SLUG_PATTERN, { message: 'must match ^[a-z0-9][a-z0-9-]{1,62}$' })
+  @ApiProperty({ pattern: SLUG_PATTERN.source, example: 'acme' })
   slug: string;
 
   @IsString() @MinLength(1) @MaxLength(200)
+  @ApiProperty({ example: 'Acme Corp' })
   display_name: string;
 
   @IsOptional() @IsString() @MinLength(1) @MaxLength(50)
@@ -28,6 +39,7 @@ export class CreateTenantDto {
 
   /** Becomes the tenant's `owner`: an existing user is added; a new one is invited. */
   @IsEmail() @MaxLength(254)
+  @ApiProperty({ example: 'owner@acme.example' })
   admin_email: string;
 }
 
@@ -46,13 +58,15 @@ export class UpdateTenantDto {
   @IsOptional() @IsString() @MinLength(1) @MaxLength(50)
   plan?: string;
 
-  @IsOptional() @IsIn(['active', 'suspended'])
-  status?: 'active' | 'suspended';
+  @IsOptional() @IsIn(SETTABLE_TENANT_STATUSES)
+  @ApiEnum(SETTABLE_TENANT_STATUSES, 'SettableTenantStatus')
+  status?: SettableTenantStatus;
 }
 
 export class ListTenantsQueryDto extends PaginationQueryDto {
-  @IsOptional() @IsIn(['active', 'suspended', 'deleted'])
-  status?: 'active' | 'suspended' | 'deleted';
+  @IsOptional() @IsIn(TENANT_STATUSES)
+  @ApiEnum(TENANT_STATUSES, 'TenantStatus')
+  status?: TenantStatus;
 
   @IsOptional() @IsString() @MaxLength(50)
   plan?: string;

@@ -1,10 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { WEBHOOK_EVENTS } from '../webhook-events';
+import { ApiEnum, ApiInteger } from '../../../common/api/api-schema';
+import { REQUEST_STATUSES, RequestStatus } from '../../requests/request-lifecycle';
 
 /** Documentation only: the bodies Countersign POSTs to a `format: "json"` endpoint, one schema per event family. */
 
 export class ApproverRefDto {
   user_id: string;
+  @ApiProperty({ format: 'email' })
   email: string;
 }
 
@@ -14,19 +17,20 @@ export class RequestEventDataDto {
   type: string;
   title: string;
   reason: string;
-  status: string;
+  @ApiEnum(REQUEST_STATUSES, 'RequestStatus')
+  status: RequestStatus;
   requester_id: string;
   workspace_id: string;
   @ApiProperty({ type: String, nullable: true })
   environment_id: string | null;
   break_glass: boolean;
   /** `request.approval_needed`: the stage waiting for decisions. */
-  @ApiPropertyOptional()
+  @ApiInteger({ required: false })
   stage?: number;
   @ApiPropertyOptional()
   stage_name?: string;
   /** `request.approval_needed`: approvals still needed at the stage. */
-  @ApiPropertyOptional()
+  @ApiInteger({ required: false })
   remaining_approvals?: number;
   /** `request.approval_needed`: who may decide the stage now (minus those who did). */
   @ApiPropertyOptional({ type: [ApproverRefDto] })
@@ -48,12 +52,14 @@ export class AgentOfflineDataDto {
   environment_id: string | null;
   @ApiProperty({ type: String, format: 'date-time' })
   last_seen_at: string;
+  @ApiInteger()
   offline_after_seconds: number;
 }
 
 export class AuditChainBrokenDataDto {
   @ApiProperty({ type: String, nullable: true })
   first_invalid_id: string | null;
+  @ApiInteger()
   checked: number;
   @ApiProperty({ enum: ['verify'] })
   detected_by: 'verify';
@@ -75,6 +81,7 @@ class WebhookEventBaseDto {
 const REQUEST_EVENTS = WEBHOOK_EVENTS.filter((e) => e.startsWith('request.'));
 
 export class RequestWebhookEventDto extends WebhookEventBaseDto {
+  /** A per-schema discriminator (the `request.*` events), kept inline. */
   @ApiProperty({ enum: REQUEST_EVENTS })
   type: string;
   /** Present (true) on `request.break_glass`. */

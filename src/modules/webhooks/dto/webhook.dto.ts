@@ -1,13 +1,19 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { WEBHOOK_EVENTS } from '../webhook-events';
+import { ApiDateTime, ApiEnum, ApiInteger } from '../../../common/api/api-schema';
+
+export const WEBHOOK_FORMATS = ['json', 'slack'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 const EVENTS_DOC = `Exact event names or a family wildcard ("request.*"): ${WEBHOOK_EVENTS.join(', ')}.`;
 
 export class CreateWebhookDto {
   /** https (http and private addresses only with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true). */
   @IsString() @MaxLength(2048)
-  @ApiProperty({ example: 'https://hooks.example.com/countersign' })
+  @ApiProperty({ format: 'uri', example: 'https://hooks.example.com/countersign' })
   url: string;
 
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @IsString({ each: true })
@@ -15,12 +21,13 @@ export class CreateWebhookDto {
   events: string[];
 
   @IsOptional() @IsString() @MaxLength(500)
+  @ApiProperty({ example: 'Ops channel' })
   description?: string;
 
   /** `json` (default): the event payload; `slack`: a Slack incoming-webhook message. */
-  @IsOptional() @IsIn(['json', 'slack'])
-  @ApiProperty({ enum: ['json', 'slack'], required: false })
-  format?: 'json' | 'slack';
+  @IsOptional() @IsIn(WEBHOOK_FORMATS)
+  @ApiEnum(WEBHOOK_FORMATS, 'WebhookFormat', { required: false })
+  format?: WebhookFormat;
 }
 
 export class UpdateWebhookDto {
@@ -32,6 +39,7 @@ export class UpdateWebhookDto {
   events?: string[];
 
   @IsOptional() @IsString() @MaxLength(2048)
+  @ApiProperty({ format: 'uri', required: false })
   url?: string;
 
   @IsOptional() @IsString() @MaxLength(500)
@@ -42,12 +50,13 @@ export class WebhookDto {
   @ApiProperty({ example: 'whk_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   id: string;
   tenant_id: string;
+  @ApiProperty({ format: 'uri' })
   url: string;
   events: string[];
   @ApiProperty({ type: String, nullable: true })
   description: string | null;
-  @ApiProperty({ enum: ['json', 'slack'] })
-  format: 'json' | 'slack';
+  @ApiEnum(WEBHOOK_FORMATS, 'WebhookFormat')
+  format: WebhookFormat;
   enabled: boolean;
   /** Why the endpoint was disabled automatically (it kept failing), else null. */
   @ApiProperty({ type: String, nullable: true })
@@ -55,7 +64,9 @@ export class WebhookDto {
   /** Until when the previous signing secret still signs (a second `v1=`), during a rotation. */
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   previous_secret_expires_at: string | null;
+  @ApiDateTime()
   created_at: string;
+  @ApiDateTime()
   updated_at: string;
 }
 
@@ -72,10 +83,11 @@ export class WebhookDeliveryDto {
   /** The event's id (`payload.id`), the same for every endpoint it went to. */
   event_id: string;
   event: string;
-  @ApiProperty({ enum: ['pending', 'delivered', 'failed'] })
-  status: 'pending' | 'delivered' | 'failed';
+  @ApiEnum(DELIVERY_STATUSES, 'WebhookDeliveryStatus')
+  status: WebhookDeliveryStatus;
+  @ApiInteger()
   attempts: number;
-  @ApiProperty({ type: Number, nullable: true })
+  @ApiInteger({ nullable: true })
   last_status_code: number | null;
   @ApiProperty({ type: String, nullable: true })
   last_error: string | null;
@@ -83,6 +95,7 @@ export class WebhookDeliveryDto {
   next_attempt_at: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   delivered_at: string | null;
+  @ApiDateTime()
   created_at: string;
 }
 
