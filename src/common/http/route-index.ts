@@ -17,7 +17,8 @@ export class RouteIndex {
   load(app: Application): void {
     // Express 5 keeps its router on `app.router`, which its Application type does not declare.
     const router: unknown = Reflect.get(app, 'router');
-    const stack: unknown = typeof router === 'object' && router !== null ? Reflect.get(router, 'stack') : undefined;
+    // The router is a function with a `stack` (router package), so not only objects are looked into.
+    const stack: unknown = (typeof router === 'function' || typeof router === 'object') && router !== null ? Reflect.get(router, 'stack') : undefined;
     // Wildcard routes are Nest's middleware mounts (`forRoutes('*')`), not handlers.
     this.layers = (Array.isArray(stack) ? stack : []).filter((layer) => layer.route && !layer.route.path.includes('*'));
     this.paths = [...new Set(this.layers.map((layer) => layer.route!.path))];
