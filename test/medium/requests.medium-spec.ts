@@ -159,6 +159,23 @@ describe('requests lifecycle and approvals (medium)', () => {
     ]);
   });
 
+  it('concurrent decisions serialise on the request: the last stage passes once, one job, one request.approved; a double click counts once', async () => {
+    const { id } = await create(alice, { type: 'secret.rotate', secret_id: secretProd });
+    await approve(bob, id);
+    const [double, other] = await Promise.allSettled([approve(carol, id), approve(carol, id)]);
+    expect([double.status, other.status].sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = [double, other].find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+    expect(refused.reason).toMatchObject({ status: 422, code: 'ALREADY_DECIDED' });
+
+    const id2 = (await create(alice, { type: 'secret.rotate', secret_id: secretProd })).id;
+    await approve(bob, id2);
+    const results = await Promise.all([approve(carol, id2), approve(frank, id2)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['executing', 'pending_approval']);
+    expect(await statusOf(id2)).toMatchObject({ status: 'executing' });
+    expect(await countRows(m, 'jobs', 'owner_id', id2)).toBe(1);
+    expect((await actions(id2)).filter((a) => a === 'request.approved')).toHaveLength(1);
+  });
+
   it('a step that fails after its first writes leaves no approval and no audit event (one transaction)', async () => {
     const { id } = await create(alice, { type: 'secret.rotate', secret_id: secretDev }); // default workflow: one approval
     const before = await actions(id);
