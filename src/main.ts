@@ -62,7 +62,8 @@ async function bootstrap(): Promise<void> {
   });
 
   try {
-    if (!config.databaseUrl) {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
       // One server per data directory: the embedded cluster belongs to it.
       lock = acquireInstanceLock(config.dataDir);
       const started = Date.now();
@@ -78,10 +79,11 @@ async function bootstrap(): Promise<void> {
           logger.warn({ pid, signal, data_dir: clusterDir }, 'stopped an embedded PostgreSQL left running by a previous server that did not shut down (e.g. kill -9)'),
       });
       await embedded.start();
-      config.databaseUrl = embedded.url;
+      databaseUrl = embedded.url;
+      config.databaseUrl = databaseUrl;
       logger.info({ port: config.embeddedPgPort, data_dir: clusterDir, pid: embedded.pid, duration_ms: Date.now() - started }, 'embedded PostgreSQL started');
     }
-    const applied = await runMigrations(config.databaseUrl!);
+    const applied = await runMigrations(databaseUrl);
     logger.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'schema up to date');
 
     const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {

@@ -177,6 +177,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (raw.NODE_ENV === 'production') throw new ConfigError(missing[0], 'is required when NODE_ENV=production');
     ({ secrets, generated } = loadOrCreateLocalSecrets(dataDir, secrets));
   }
+  const secret = (name: keyof LocalSecrets): string => {
+    const value = secrets[name];
+    if (!value) throw new ConfigError(name, 'is required (neither set nor generated)');
+    return value;
+  };
 
   const jwtAlgorithm = raw.JWT_ALGORITHM as 'HS256' | 'RS256';
   let asymmetric: AppConfig['jwt']['asymmetric'];
@@ -208,20 +213,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jwt: {
       algorithm: jwtAlgorithm,
       asymmetric,
-      secret: secrets.JWT_SECRET!,
-      previousSecrets: previousValues('JWT_SECRET_PREVIOUS', raw.JWT_SECRET_PREVIOUS, secrets.JWT_SECRET!, 32),
+      secret: secret('JWT_SECRET'),
+      previousSecrets: previousValues('JWT_SECRET_PREVIOUS', raw.JWT_SECRET_PREVIOUS, secret('JWT_SECRET'), 32),
       previousPublicKeys: previousRsaKeys(raw.JWT_PRIVATE_KEY_PREVIOUS, asymmetric),
       issuer: raw.JWT_ISSUER,
       audience: raw.JWT_AUDIENCE,
       accessTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: raw.REFRESH_TOKEN_TTL_SECONDS,
     },
-    kms: { provider: 'local', masterKey: secrets.KMS_MASTER_KEY!, keyVersion: raw.KMS_KEY_VERSION, retiredKeys },
-    apiKeyPepper: secrets.API_KEY_PEPPER!,
-    apiKeyPepperPrevious: previousValues('API_KEY_PEPPER_PREVIOUS', raw.API_KEY_PEPPER_PREVIOUS, secrets.API_KEY_PEPPER!, 32),
+    kms: { provider: 'local', masterKey: secret('KMS_MASTER_KEY'), keyVersion: raw.KMS_KEY_VERSION, retiredKeys },
+    apiKeyPepper: secret('API_KEY_PEPPER'),
+    apiKeyPepperPrevious: previousValues('API_KEY_PEPPER_PREVIOUS', raw.API_KEY_PEPPER_PREVIOUS, secret('API_KEY_PEPPER'), 32),
     bcryptCost: raw.BCRYPT_COST,
-    auditSigningKey: secrets.AUDIT_SIGNING_KEY!,
-    auditSigningKeyPrevious: previousValues('AUDIT_SIGNING_KEY_PREVIOUS', raw.AUDIT_SIGNING_KEY_PREVIOUS, secrets.AUDIT_SIGNING_KEY!, 44),
+    auditSigningKey: secret('AUDIT_SIGNING_KEY'),
+    auditSigningKeyPrevious: previousValues('AUDIT_SIGNING_KEY_PREVIOUS', raw.AUDIT_SIGNING_KEY_PREVIOUS, secret('AUDIT_SIGNING_KEY'), 44),
     exposeDocs: raw.EXPOSE_DOCS ?? true,
     rateLimits: { auth: raw.RATE_LIMIT_AUTH, agent: raw.RATE_LIMIT_AGENT, default: raw.RATE_LIMIT_DEFAULT },
     idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_SECONDS,

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { fromB64, toB64 } from './envelope';
 import { CryptoError, Kms } from './kms';
+import { required } from '../errors/invariant';
 
 export interface LocalKmsKeys {
   /** Base64 of the 32-byte current key-encryption key. */
@@ -43,7 +44,7 @@ export class LocalKms implements Kms {
 
   async wrap(plaintext: Buffer, context?: string): Promise<string> {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.version)!, iv, { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv('aes-256-gcm', required(this.keys.get(this.version), `KMS key version ${this.version}`), iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(associatedData(this.version, context));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return [FORMAT, String(this.version), toB64(iv), toB64(cipher.getAuthTag()), toB64(ciphertext)].join('.');

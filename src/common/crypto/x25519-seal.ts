@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, KeyObject } from 'node:crypto';
 import { decryptWithDek, encryptWithDek, fromB64, GCM_IV_BYTES, GCM_TAG_BYTES, toB64 } from './envelope';
 import { CryptoError } from './kms';
+import { required } from '../errors/invariant';
 
 /** HKDF info string of the patch-flow seal (SPEC §5). */
 export const WRAP_INFO = 'countersign-wrap-v1';
@@ -31,7 +32,7 @@ export function x25519PublicKeyFromRaw(raw: Buffer): KeyObject {
 export function x25519PublicKeyToRaw(key: KeyObject): Buffer {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   if (publicKey.asymmetricKeyType !== 'x25519') throw new CryptoError('INVALID_PUBLIC_KEY', 'Not an X25519 key.');
-  return Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  return Buffer.from(required(publicKey.export({ format: 'jwk' }).x, 'x of an X25519 JWK'), 'base64url');
 }
 
 /** Raw 32-byte X25519 private key → KeyObject. */
@@ -43,14 +44,14 @@ export function x25519PrivateKeyFromRaw(raw: Buffer): KeyObject {
   // Node's JWK import requires `x` but derives the key from `d` alone; import once to learn the real public half,
   // then again with it, so the KeyObject never carries a placeholder.
   const provisional = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: ZERO_X }, format: 'jwk' });
-  const x = createPublicKey(provisional).export({ format: 'jwk' }).x!;
+  const x = required(createPublicKey(provisional).export({ format: 'jwk' }).x, 'x of an X25519 JWK');
   return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x }, format: 'jwk' });
 }
 
 /** X25519 private KeyObject → raw 32 bytes. */
 export function x25519PrivateKeyToRaw(key: KeyObject): Buffer {
   if (key.type !== 'private' || key.asymmetricKeyType !== 'x25519') throw new CryptoError('INVALID_LENGTH', 'Not an X25519 private key.');
-  return Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url');
+  return Buffer.from(required(key.export({ format: 'jwk' }).d, 'd of an X25519 private JWK'), 'base64url');
 }
 
 export function generateX25519KeyPair(): { publicKeyRaw: Buffer; privateKey: KeyObject; privateKeyRaw: Buffer } {

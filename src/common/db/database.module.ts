@@ -6,6 +6,7 @@ import { ClsModule } from 'nestjs-cls';
 import { AppConfig } from '../../config/app-config';
 import { RequestContextStore } from '../context/request-context';
 import { HttpRequest } from '../http/http-types';
+import { required } from '../errors/invariant';
 import { buildDataSourceOptions } from './data-source-options';
 import { ExclusiveRunner } from './exclusive-runner';
 
@@ -19,7 +20,8 @@ import { ExclusiveRunner } from './exclusive-runner';
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        ...buildDataSourceOptions(config.databaseUrl!, config.databasePoolSize, config.dbStatementTimeoutMs, config.dbConnectTimeoutMs),
+        // main.ts sets it (from DATABASE_URL or the embedded server it started) before the app is built.
+        ...buildDataSourceOptions(required(config.databaseUrl, 'databaseUrl'), config.databasePoolSize, config.dbStatementTimeoutMs, config.dbConnectTimeoutMs),
         autoLoadEntities: true,
         retryAttempts: 0,
       }),

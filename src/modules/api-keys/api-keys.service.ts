@@ -17,6 +17,7 @@ import { ApiKeysRepository } from './api-keys.repository';
 import { AuditService } from '../audit/audit.service';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
+import { required } from '../../common/errors/invariant';
 
 const toApiKeyDto = (k: ApiKeyRow): ApiKeyDto => ({
   id: k.id,
@@ -70,7 +71,8 @@ export class ApiKeysService implements OnModuleDestroy {
       prefix: key.slice(0, 12),
       key_hash: hmacHex(this.config.apiKeyPepper, key),
       permissions,
-      created_by: principal.userId!,
+      // Only users and their keys hold apikey.manage (agents have no grants): there is a user behind the caller.
+      created_by: required(principal.userId, `user behind ${principal.type} ${principal.id}`),
       expires_at: dto.expires_at ?? null,
     });
     await this.audit.record({ action: 'api_key.created', resourceType: 'api_key', resourceId: row.id, payload: { name: row.name, prefix: row.prefix, permissions, expires_at: row.expires_at } });

@@ -152,8 +152,9 @@ export class AuditService implements AuditSink, OnApplicationBootstrap, BeforeAp
         const byChain = new Map<string, AuditEventRow[]>();
         for (const e of events) {
           const chain = chainOf(e.tenant_id);
-          if (!byChain.has(chain)) byChain.set(chain, []);
-          byChain.get(chain)!.push(e);
+          const chainEvents = byChain.get(chain);
+          if (chainEvents) chainEvents.push(e);
+          else byChain.set(chain, [e]);
         }
         for (const [chain, chainEvents] of byChain) {
           const head = await this.repo.chainHead(chain);

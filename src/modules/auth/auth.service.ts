@@ -18,6 +18,7 @@ import { SetupTokenService } from './setup-token.service';
 import { TokenService } from './token.service';
 import { AuditService } from '../audit/audit.service';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
+import { required } from '../../common/errors/invariant';
 
 type RotateOutcome = { kind: 'ok'; pair: TokenPairDto } | { kind: 'reused' } | { kind: 'invalid' } | { kind: 'revoked' };
 
@@ -62,13 +63,13 @@ export class AuthService {
   @Transactional()
   async login(dto: LoginDto): Promise<TokenPairDto> {
     const { user, valid } = await this.users.checkPassword(dto.email, dto.password);
-    const memberships = valid ? await this.users.memberships(user!.id) : [];
+    const memberships = valid && user ? await this.users.memberships(user.id) : [];
     const tenant = dto.tenant_id ? memberships.find((m) => m.tenant_id === dto.tenant_id) : memberships[0];
-    if (!valid || !tenant) {
+    if (!valid || !user || !tenant) {
       await this.recordLoginFailure(dto.email, user?.id, valid ? 'no_active_tenant' : 'invalid_credentials');
       throw new InvalidCredentialsError('The email or password is wrong.');
     }
-    return this.openSession(user!.id, asTenantId(tenant.tenant_id), 'session.created');
+    return this.openSession(user.id, asTenantId(tenant.tenant_id), 'session.created');
   }
 
   /** One `session.login_failed` per tenant of the account (none known: one without a tenant), each committed on its own. */
@@ -121,9 +122,10 @@ export class AuthService {
     if (ctx.tenant_status !== 'active' || ctx.user_status !== 'active' || ctx.member_status !== 'active') return { kind: 'revoked' };
     await this.sessions.markRefreshTokenUsed(token.id);
     const user = await this.users.findMember(asTenantId(ctx.tenant_id), ctx.user_id);
+    if (!user) return { kind: 'revoked' }; // the membership went away since the context was read
     const tokens = await this.tokens.issue({ id: ctx.session_id, tenant_id: ctx.tenant_id, user_id: ctx.user_id, expires_at: ctx.session_expires_at });
     await this.audit.record({ action: 'session.refreshed', resourceType: 'session', resourceId: ctx.session_id, tenantId: ctx.tenant_id, actor: { type: 'user', id: ctx.user_id, label: ctx.email } });
-    return { kind: 'ok', pair: { ...tokens, user: toUserDto(user!, user!.member_status) } };
+    return { kind: 'ok', pair: { ...tokens, user: toUserDto(user, user.member_status) } };
   }
 
   @Transactional()
@@ -138,12 +140,15 @@ export class AuthService {
     const byScope = new Map<string, { scope_type: string; scope_id: string; permissions: Set<string> }>();
     for (const g of principal.grants) {
       const key = `${g.scopeType}:${g.scopeId}`;
-      if (!byScope.has(key)) byScope.set(key, { scope_type: g.scopeType, scope_id: g.scopeId, permissions: new Set() });
-      byScope.get(key)!.permissions.add(g.permission);
+      let scope = byScope.get(key);
+      if (!scope) byScope.set(key, (scope = { scope_type: g.scopeType, scope_id: g.scopeId, permissions: new Set() }));
+      scope.permissions.add(g.permission);
     }
     const permissions = [...byScope.values()].map((s) => ({ scope_type: s.scope_type, scope_id: s.scope_id, permissions: [...s.permissions].sort() }));
     if (principal.platformAdmin) permissions.unshift({ scope_type: 'platform', scope_id: 'platform', permissions: ['tenant.manage'] });
-    return { user: toUserDto(user!, user!.member_status), tenant: toTenantDto(tenant!), memberships: await this.users.memberships(principal.id), permissions };
+    // The principal was resolved from this membership and tenant moments ago.
+    const member = required(user, `membership of ${principal.id} in ${principal.tenantId}`);
+    return { user: toUserDto(member, member.member_status), tenant: toTenantDto(required(tenant, `tenant ${principal.tenantId}`)), memberships: await this.users.memberships(principal.id), permissions };
   }
 
   /** A new session in another tenant the user belongs to; other tenants are 404. */
@@ -175,9 +180,10 @@ export class AuthService {
       ip: this.cls.get('ip'),
       user_agent: this.cls.get('userAgent'),
     });
-    const member = await this.users.findMember(tenantId, userId);
+    // Callers open sessions for members only (login, switch and accept checked the membership in this transaction).
+    const member = required(await this.users.findMember(tenantId, userId), `membership of ${userId} in ${tenantId}`);
     const tokens = await this.tokens.issue(session);
-    await this.audit.record({ action, resourceType: 'session', resourceId: session.id, tenantId, actor: { type: 'user', id: userId, label: member!.email }, payload });
-    return { ...tokens, user: toUserDto(member!, member!.member_status) };
+    await this.audit.record({ action, resourceType: 'session', resourceId: session.id, tenantId, actor: { type: 'user', id: userId, label: member.email }, payload });
+    return { ...tokens, user: toUserDto(member, member.member_status) };
   }
 }

@@ -73,7 +73,8 @@ export class HealthService {
       () => this.typeorm.pingCheck('database', { connection: this.dataSource, timeout: CHECK_TIMEOUT_MS }),
       () => this.migrationsCheck(),
     ];
-    if (this.redis) list.push(() => this.redisCheck());
+    const redis = this.redis;
+    if (redis) list.push(() => this.redisCheck(redis));
     return list;
   }
 
@@ -89,10 +90,10 @@ export class HealthService {
     }
   }
 
-  private async redisCheck() {
+  private async redisCheck(redis: NonNullable<RedisClient>) {
     const indicator = this.indicators.check('redis');
     try {
-      await Promise.race([this.redis!.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS))]);
+      await Promise.race([redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS))]);
       return indicator.up();
     } catch {
       return indicator.down();

@@ -34,12 +34,12 @@ export class JobNotifier implements OnModuleInit, OnApplicationShutdown {
   /** Resolves when a job is announced for the tenant or after `ms`. */
   wait(tenantId: string, ms: number, abort?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      let set = this.waiters.get(tenantId);
-      if (!set) this.waiters.set(tenantId, (set = new Set()));
+      const set = this.waiters.get(tenantId) ?? new Set<Waiter>();
+      this.waiters.set(tenantId, set);
       const done = () => {
         clearTimeout(timer);
-        set!.delete(done);
-        if (set!.size === 0) this.waiters.delete(tenantId);
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(tenantId);
         resolve();
       };
       const timer = setTimeout(done, ms);

@@ -20,6 +20,7 @@ import { JobNotifier } from './job-notifier';
 import { JobNotFoundError, JobRoutingError, LeaseLostError } from './jobs.errors';
 import { JobsRepository } from './jobs.repository';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
+import { required } from '../../common/errors/invariant';
 
 /** What a job owner (e.g. a request) learns when its job ends; called inside the transaction that ends it. */
 export interface JobOwnerHandler {
@@ -210,7 +211,7 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
       {
         tenantId: principal.tenantId,
         agentId: principal.id,
-        workspaceId: principal.workspaceId!,
+        workspaceId: required(principal.workspaceId, `workspace of agent ${principal.id}`),
         environmentId: principal.environmentId ?? null,
         capabilities: principal.agent?.capabilities ?? [],
         hasPublicKey: principal.agent?.hasPublicKey ?? false,
@@ -228,7 +229,7 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
       payload: job.plugin_id && this.claimPayload ? { ...job.payload, ...(await this.claimPayload(job)) } : job.payload,
       attempt: job.attempt,
       lease_token: leaseToken,
-      lease_expires_at: isoRequired(job.lease_expires_at!),
+      lease_expires_at: isoRequired(required(job.lease_expires_at, `lease of the job ${job.id} just claimed`)),
     };
   }
 

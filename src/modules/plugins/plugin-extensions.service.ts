@@ -57,6 +57,7 @@ export class PluginExtensionsService {
   }
 
   private async claimPayload(job: JobRow): Promise<Record<string, unknown>> {
-    return { settings: await this.plugins.settingsForAgent(asTenantId(job.tenant_id), job.plugin_id!) };
+    if (job.plugin_id === null) return {}; // a job of a built-in type carries no plugin settings
+    return { settings: await this.plugins.settingsForAgent(asTenantId(job.tenant_id), job.plugin_id) };
   }
 }

@@ -92,8 +92,9 @@ export class PluginSchemas {
     // Compiled without registering: manifests' schemas may share an `$id` without colliding.
     const { $id: _id, ...anonymous } = schema;
     const validate = this.ajv.compile(anonymous);
-    if (this.compiled.size >= CACHE_LIMIT) {
-      const [oldest, entry] = this.compiled.entries().next().value!;
+    const first = this.compiled.size >= CACHE_LIMIT ? this.compiled.entries().next() : undefined;
+    if (first && !first.done) {
+      const [oldest, entry] = first.value;
       this.compiled.delete(oldest);
       this.ajv.removeSchema(entry.schema);
     }

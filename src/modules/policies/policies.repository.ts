@@ -8,8 +8,8 @@ type PolicyDefinition = Pick<PolicyRow, 'name' | 'priority' | 'effect' | 'workfl
 
 @Injectable()
 export class PoliciesRepository extends BaseRepository {
-  insert(tenantId: TenantId, p: PolicyDefinition & Pick<PolicyRow, 'id' | 'created_by'>): Promise<PolicyRow | undefined> {
-    return this.one<PolicyRow>(
+  insert(tenantId: TenantId, p: PolicyDefinition & Pick<PolicyRow, 'id' | 'created_by'>): Promise<PolicyRow> {
+    return this.oneRequired<PolicyRow>(
       `INSERT INTO policies (id, tenant_id, name, priority, effect, workflow_id, match, condition, enabled, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10) RETURNING *`,
       [p.id, tenantId, p.name, p.priority, p.effect, p.workflow_id, JSON.stringify(p.match), p.condition, p.enabled, p.created_by],

@@ -61,8 +61,8 @@ export class PoliciesService implements OnModuleInit {
     requireTenantPermission(principal, 'policy.edit');
     const definition = await this.definition(principal.tenantId, dto);
     const row = await this.repo.insert(principal.tenantId, { id: newId('policy'), ...definition, created_by: principal.userId ?? null });
-    await this.audit.record({ action: 'policy.created', resourceType: 'policy', resourceId: row!.id, payload: { ...definition } });
-    return toPolicyDto(row!);
+    await this.audit.record({ action: 'policy.created', resourceType: 'policy', resourceId: row.id, payload: { ...definition } });
+    return toPolicyDto(row);
   }
 
   async list(principal: Principal, query: PaginationQueryDto): Promise<Page<PolicyDto>> {

@@ -24,6 +24,7 @@ import { RequestsRepository } from './requests.repository';
 import { decidable, RequestVisibilityService } from './request-visibility.service';
 import { WrapsService } from './wraps.service';
 import { asTenantId } from '../../common/db/tenant-id';
+import { required } from '../../common/errors/invariant';
 
 /** The webhook event of each end of a job, where there is one (a failed rollback is announced as failed). */
 const FOLLOW_EVENTS = { complete: 'request.completed', fail: 'request.failed', rollback_complete: 'request.rolled_back', rollback_fail: 'request.failed' } as const;
@@ -131,7 +132,8 @@ export class RequestTransitionsService {
     if (!row) throw new RequestNotFoundError(id);
     step(row.status, decision === 'approved' ? 'approve_stage' : 'reject');
     const stageIndex = row.current_stage ?? 0;
-    const stage = row.workflow!.stages[stageIndex];
+    const workflow = required(row.workflow, `workflow snapshot of request ${row.id} awaiting approval`);
+    const stage = workflow.stages[stageIndex];
     if (principal.id === row.requester_id) throw new SelfApprovalError();
     const reason = await this.eligibility.reason(principal, decidable(row), stage);
     if (reason) throw new NotEligibleApproverError(reason);
@@ -145,7 +147,7 @@ export class RequestTransitionsService {
       updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: transition(row.status, 'reject'), decided_at: new Date() });
       await this.audit.record({ action: 'request.rejected', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, by: principal.id } });
       await this.notify(updated, 'request.rejected', { stage: stageIndex, by: principal.id, comment });
-    } else if (tally.passed && stageIndex + 1 < row.workflow!.stages.length) {
+    } else if (tally.passed && stageIndex + 1 < workflow.stages.length) {
       updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: transition(row.status, 'approve_stage'), current_stage: stageIndex + 1 });
       await this.audit.record({ action: 'request.stage_approved', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, approved_by: tally.approvedBy } });
       await this.notifyApprovalNeeded(updated);
@@ -153,7 +155,7 @@ export class RequestTransitionsService {
       updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: transition(row.status, 'approve_final'), decided_at: new Date() });
       await this.audit.record({ action: 'request.approved', resourceType: 'request', resourceId: row.id, payload: { stage: stageIndex, approved_by: tally.approvedBy } });
       await this.notify(updated, 'request.approved', { stage: stageIndex, approved_by: tally.approvedBy });
-      if (row.workflow!.auto_execute) updated = await this.startExecution(updated);
+      if (workflow.auto_execute) updated = await this.startExecution(updated);
     }
     return this.details.detail(updated);
   }
@@ -217,7 +219,7 @@ export class RequestTransitionsService {
 
   /** approved → executing, with the job for the request's workspace/environment and the type's capability. */
   private async startExecution(row: RequestRow): Promise<RequestRow> {
-    const type = (await this.types.find(asTenantId(row.tenant_id), row.type))!;
+    const type = required(await this.types.find(asTenantId(row.tenant_id), row.type), `request type ${row.type} of request ${row.id}`);
     const job = type.plugin ? await this.enqueuePluginJob(row, type, { target: row.target }) : await this.enqueueSecretJob(row, type);
     const updated = await this.repo.update(asTenantId(row.tenant_id), row.id, { status: transition(row.status, 'execute'), job_id: job.id });
     await this.audit.record({ action: 'request.execution_started', resourceType: 'request', resourceId: row.id, tenantId: row.tenant_id, payload: { job_id: job.id, job_type: job.type } });
@@ -231,25 +233,28 @@ export class RequestTransitionsService {
       type: type.jobType,
       workspaceId: row.workspace_id,
       environmentId: row.environment_id,
-      capability: type.capability!,
+      capability: required(type.capability, `capability of plugin request type ${type.key}`),
       payload,
-      pluginId: type.plugin!.id,
+      pluginId: required(type.plugin, `plugin of request type ${type.key}`).id,
       owner: { type: 'request', id: row.id },
     });
   }
 
   /** A built-in secret type's job, for the secret's provider capability. */
   private async enqueueSecretJob(row: RequestRow, type: RequestTypeDefinition): Promise<JobRow> {
-    const secret = await this.secrets.findInTenant(asTenantId(row.tenant_id), row.secret_id!);
+    const secret = required(
+      await this.secrets.findInTenant(asTenantId(row.tenant_id), required(row.secret_id, `secret of request ${row.id}`)),
+      `secret ${row.secret_id} of request ${row.id}`,
+    );
     const patchWrap = type.key === 'secret.patch' ? await this.wraps.patchWrapOf(row) : undefined;
     return this.jobs.enqueue({
       tenantId: asTenantId(row.tenant_id),
       type: type.jobType,
       workspaceId: row.workspace_id,
       environmentId: row.environment_id,
-      capability: capabilityForProvider(secret!.provider),
+      capability: capabilityForProvider(secret.provider),
       requiresPublicKey: type.requiresPublicKey,
-      payload: { secret: { id: secret!.id, provider: secret!.provider, cluster_name: secret!.cluster_name, ref: secret!.ref }, ...(patchWrap ? { wrap_id: patchWrap.id } : {}) },
+      payload: { secret: { id: secret.id, provider: secret.provider, cluster_name: secret.cluster_name, ref: secret.ref }, ...(patchWrap ? { wrap_id: patchWrap.id } : {}) },
       owner: { type: 'request', id: row.id },
     });
   }
@@ -259,7 +264,8 @@ export class RequestTransitionsService {
    * succeeded → rolled_back, failed or dead → failed. Inside the job's transaction.
    */
   private async followJob(job: JobRow): Promise<void> {
-    const row = await this.repo.lock(asTenantId(job.tenant_id), job.owner_id!);
+    if (job.owner_id === null) return;
+    const row = await this.repo.lock(asTenantId(job.tenant_id), job.owner_id);
     if (!row || row.job_id !== job.id) return;
     const action = jobOutcome(row.status, job.status === 'succeeded');
     if (!action) return;
@@ -284,7 +290,7 @@ export class RequestTransitionsService {
   /** The current stage, what it still needs, and who may give it (with emails, so a receiver can ask them directly). */
   private async notifyApprovalNeeded(row: RequestRow): Promise<void> {
     const stageIndex = row.current_stage ?? 0;
-    const stage = row.workflow!.stages[stageIndex];
+    const stage = required(row.workflow, `workflow snapshot of request ${row.id} awaiting approval`).stages[stageIndex];
     const decisions = (await this.approvals.listForRequest(asTenantId(row.tenant_id), row.id)).filter((a) => a.stage === stageIndex);
     const tally = tallyStage(stage, decisions);
     const approvers = await this.eligibility.eligibleApprovers(decidable(row), stage, new Set(decisions.map((d) => d.approver_id)));

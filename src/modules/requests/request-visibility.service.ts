@@ -71,7 +71,9 @@ export class RequestVisibilityService {
   }
 
   private mayDecide(principal: Principal, sources: GrantSource[], row: RequestRow): boolean {
-    return this.eligibility.reasonFrom(principal, sources, decidable(row), row.workflow!.stages[row.current_stage ?? 0]) === null;
+    // No one decides a request without a workflow (it never awaited approval).
+    if (!row.workflow) return false;
+    return this.eligibility.reasonFrom(principal, sources, decidable(row), row.workflow.stages[row.current_stage ?? 0]) === null;
   }
 
   private visibility(principal: Principal, sources: GrantSource[]): Visibility {

@@ -21,6 +21,7 @@ import { RequestsRepository } from './requests.repository';
 import { decidable, RequestVisibilityService } from './request-visibility.service';
 import { DEFAULT_ACCESS_SECONDS, WrapsService } from './wraps.service';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
+import { required } from '../../common/errors/invariant';
 
 interface RequestWhere {
   workspaceId: string;
@@ -79,7 +80,7 @@ export class RequestsService {
     if (!type.needsSecret && dto.secret_id !== undefined) throw new RequestFieldError('secret_id', `${type.key} takes a target, not a secret_id`);
     this.assertRequester(principal);
 
-    const where = type.needsSecret ? await this.secretScope(principal, dto.secret_id!) : await this.targetScope(principal, type, dto);
+    const where = type.needsSecret && dto.secret_id ? await this.secretScope(principal, dto.secret_id) : await this.targetScope(principal, type, dto);
     requirePermission(principal, 'request.create', { workspaceId: where.workspaceId, environmentId: where.environmentId });
     if (type.requiredPermission) requireDeclaredPermission(principal, type.requiredPermission, { workspaceId: where.workspaceId, environmentId: where.environmentId });
     if (type.validateTarget) {
@@ -146,7 +147,7 @@ export class RequestsService {
       return { stage: null, stage_name: null, required: 0, approved_by: [], remaining: 0, eligible: [], ineligible_reason_for_caller: `the request is ${row.status}` };
     }
     const index = row.current_stage ?? 0;
-    const stage = row.workflow!.stages[index];
+    const stage = required(row.workflow, `workflow snapshot of request ${row.id} awaiting approval`).stages[index];
     const decisions = (await this.approvals.listForRequest(asTenantId(row.tenant_id), row.id)).filter((a) => a.stage === index);
     const tally = tallyStage(stage, decisions);
     const decided = new Set(decisions.map((d) => d.approver_id));

@@ -18,9 +18,17 @@ import { RequestsRepository } from './requests.repository';
 import { RequestVisibilityService } from './request-visibility.service';
 import { WrapsRepository } from './wraps.repository';
 import { asTenantId } from '../../common/db/tenant-id';
+import { required } from '../../common/errors/invariant';
 
 export const DEFAULT_ACCESS_SECONDS = 3600;
 const wrapContext = (tenantId: string, wrapId: string) => `wrap:${tenantId}:${wrapId}`;
+
+/** A wrap's sealed value; consuming it clears these columns, so a wrap without them is a consumed one. */
+function sealedValue(wrap: WrapRow): { wrappedDek: string; iv: Buffer; tag: Buffer; ciphertext: Buffer } {
+  const { wrapped_dek: wrappedDek, iv, tag, ciphertext } = wrap;
+  if (wrappedDek === null || iv === null || tag === null || ciphertext === null) throw new WrapConsumedError();
+  return { wrappedDek, iv: fromB64(iv), tag: fromB64(tag), ciphertext: fromB64(ciphertext) };
+}
 
 /**
  * Values in transit, never at rest in clear: the patch value sealed on arrival and handed to the agent once (sealed to
@@ -78,8 +86,9 @@ export class WrapsService {
     if (!wrap || wrap.request_id !== row.id || wrap.kind !== 'read') throw new WrapNotFoundError(wrapId);
     if (wrap.consumed_at) throw new WrapConsumedError();
     if (wrap.expires_at && wrap.expires_at.getTime() <= Date.now()) throw new WrapExpiredError();
-    const dek = await this.kms.unwrap(wrap.wrapped_dek!, dekContext(wrap.tenant_id, wrap.dek_id!));
-    const value = decryptWithDek(dek, { iv: fromB64(wrap.iv!), tag: fromB64(wrap.tag!), ciphertext: fromB64(wrap.ciphertext!) }).toString('utf8');
+    const sealed = sealedValue(wrap);
+    const dek = await this.kms.unwrap(sealed.wrappedDek, dekContext(wrap.tenant_id, required(wrap.dek_id, `DEK of read wrap ${wrap.id}`)));
+    const value = decryptWithDek(dek, sealed).toString('utf8');
     dek.fill(0);
     await this.wraps.consumeWrap(principal.tenantId, wrapId);
     await this.audit.record({ action: 'wrap.revealed', resourceType: 'wrap', resourceId: wrapId, payload: { request_id: row.id } });
@@ -90,7 +99,7 @@ export class WrapsService {
   @Transactional()
   async createReadWrap(principal: Principal, dto: CreateWrapDto): Promise<{ wrap_id: string }> {
     const job = await this.jobs.leasedBy(principal.tenantId, dto.job_id, principal.id);
-    const row = job.owner_type === 'request' ? await this.requests.lock(principal.tenantId, job.owner_id!) : undefined;
+    const row = job.owner_type === 'request' && job.owner_id !== null ? await this.requests.lock(principal.tenantId, job.owner_id) : undefined;
     if (!row || row.type !== 'secret.read' || !can(row.status, 'complete')) throw new InvalidTargetError('This job does not carry a read request that is executing.');
     const wrappedDek = await this.agents.issuedDek(principal.tenantId, principal.id, dto.dek_id);
     const iv = b64(dto.iv, 'iv', 12);
@@ -122,7 +131,7 @@ export class WrapsService {
     await this.jobs.leasedBy(principal.tenantId, row.job_id, principal.id);
     if (wrap.consumed_at) throw new WrapConsumedError();
     if (!principal.agent?.publicKey) throw new InvalidTargetError('Register an X25519 public key before taking patch jobs.');
-    const value = await envelopeDecrypt(this.kms, { wrappedDek: wrap.wrapped_dek!, iv: fromB64(wrap.iv!), tag: fromB64(wrap.tag!), ciphertext: fromB64(wrap.ciphertext!) }, wrapContext(wrap.tenant_id, wrap.id));
+    const value = await envelopeDecrypt(this.kms, sealedValue(wrap), wrapContext(wrap.tenant_id, wrap.id));
     const sealed = sealToPublicKey(fromB64(principal.agent.publicKey, 32), value);
     value.fill(0);
     await this.wraps.consumeWrap(principal.tenantId, wrapId);

@@ -26,6 +26,7 @@ import { PermissionCatalogService } from './permission-catalog.service';
 import { AuditService } from '../audit/audit.service';
 import { NotFoundError } from '../../common/errors/app-error';
 import { TenantId } from '../../common/db/tenant-id';
+import { required } from '../../common/errors/invariant';
 
 const toRoleDto = (r: RoleRow): RoleDto => ({
   id: r.id,
@@ -79,7 +80,7 @@ export class RolesService {
     const ids: Record<string, string> = {};
     for (const role of BUILT_IN_ROLES) {
       const row = await this.repo.insert(tenantId, { id: newId('role'), name: role.name, description: role.description, permissions: role.permissions, built_in: true });
-      ids[role.name] = row!.id;
+      ids[role.name] = required(row, `built-in role ${role.name} of the new tenant ${tenantId}`).id;
     }
     return ids;
   }
@@ -101,8 +102,10 @@ export class RolesService {
     const rows = await this.repo.candidateAssignments(tenantId, roleIds, userIds);
     const byUser = new Map<string, { userId: string; email: string; assignments: { role_id: string; scope_type: string; scope_id: string; permissions: string[] }[] }>();
     for (const r of rows) {
-      if (!byUser.has(r.user_id)) byUser.set(r.user_id, { userId: r.user_id, email: r.email, assignments: [] });
-      if (r.role_id) byUser.get(r.user_id)!.assignments.push({ role_id: r.role_id, scope_type: r.scope_type!, scope_id: r.scope_id!, permissions: r.permissions ?? [] });
+      let candidate = byUser.get(r.user_id);
+      if (!candidate) byUser.set(r.user_id, (candidate = { userId: r.user_id, email: r.email, assignments: [] }));
+      // LEFT JOIN: a listed user without any assignment has a row of nulls.
+      if (r.role_id !== null && r.scope_type !== null && r.scope_id !== null) candidate.assignments.push({ role_id: r.role_id, scope_type: r.scope_type, scope_id: r.scope_id, permissions: r.permissions ?? [] });
     }
     return [...byUser.values()];
   }
@@ -164,7 +167,8 @@ export class RolesService {
     this.assertCanGrant(principal, permissions.filter((p) => !role.permissions.includes(p)), { type: 'tenant' });
     const updated = await this.repo.replacePermissions(principal.tenantId, id, permissions);
     await this.audit.record({ action: 'role.permissions_replaced', resourceType: 'role', resourceId: id, payload: { before: role.permissions, after: permissions } });
-    return toRoleDto(updated!);
+    if (!updated) throw new RoleNotFoundError(id); // deleted meanwhile
+    return toRoleDto(updated);
   }
 
   @Transactional()

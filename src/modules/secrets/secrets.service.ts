@@ -10,6 +10,7 @@ import { BulkSecretsDto, BulkSecretsResultDto, ListSecretsQueryDto, SecretDto } 
 import { SecretRow } from './secret.entity';
 import { SecretsRepository } from './secrets.repository';
 import { TenantId } from '../../common/db/tenant-id';
+import { required } from '../../common/errors/invariant';
 import { WorkspacesService } from '../workspaces/workspaces.service';
 
 export const toSecretDto = (s: SecretRow): SecretDto => ({
@@ -65,8 +66,10 @@ export class SecretsService {
       seen.add(identity);
       return { id: newId('secret'), cluster_name: s.cluster_name, provider: s.provider, ref: s.ref, labels, status: s.status ?? 'active' };
     });
+    // Agent route: an agent principal is always bound to its workspace.
+    const workspaceId = required(principal.workspaceId, `workspace of agent ${principal.id}`);
     const outcomes = items.length
-      ? await this.repo.upsertBatch(principal.tenantId, { workspaceId: principal.workspaceId!, environmentId: principal.environmentId ?? null, agentId: principal.id }, items)
+      ? await this.repo.upsertBatch(principal.tenantId, { workspaceId, environmentId: principal.environmentId ?? null, agentId: principal.id }, items)
       : [];
     const result: BulkSecretsResultDto = { created: 0, updated: 0, unchanged: 0, removed: 0 };
     for (const o of outcomes) result[o.outcome]++;
@@ -75,9 +78,9 @@ export class SecretsService {
     result.unchanged += foreign;
     if (dto.full_sync) {
       const clusters = [...new Set([principal.agent?.clusterName ?? '', ...items.map((i) => i.cluster_name)])].filter(Boolean);
-      result.removed = await this.repo.markAbsentRemoved(principal.tenantId, principal.workspaceId!, principal.id, clusters, outcomes.map((o) => o.id));
+      result.removed = await this.repo.markAbsentRemoved(principal.tenantId, workspaceId, principal.id, clusters, outcomes.map((o) => o.id));
     }
-    await this.audit.record({ action: 'secrets.synced', resourceType: 'workspace', resourceId: principal.workspaceId!, payload: { ...result, full_sync: !!dto.full_sync, reported: items.length, owned_by_other_agents: foreign } });
+    await this.audit.record({ action: 'secrets.synced', resourceType: 'workspace', resourceId: workspaceId, payload: { ...result, full_sync: !!dto.full_sync, reported: items.length, owned_by_other_agents: foreign } });
     return result;
   }
 

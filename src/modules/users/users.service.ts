@@ -13,6 +13,7 @@ import { InvitationPendingError, LastOwnerError, OwnerProtectedError, UserAlread
 import { UsersRepository } from './users.repository';
 import { AuditService } from '../audit/audit.service';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
+import { required } from '../../common/errors/invariant';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -76,19 +77,20 @@ export class UsersService {
     }
     await this.repo.deleteExpiredInvitations(principal.tenantId, email);
     const invitationToken = newOpaqueToken('csi');
+    const inviteeId = newId('user');
     const invitation = await this.repo.insertEmailInvitation({
       id: newId('invitation'),
       tenant_id: principal.tenantId,
       email,
       name: dto.name,
-      invitee_id: newId('user'),
+      invitee_id: inviteeId,
       token_hash: sha256Hex(invitationToken),
       expires_at: new Date(Date.now() + INVITATION_TTL_MS),
       created_by: principal.userId ?? null,
     });
     if (!invitation) throw new UserAlreadyInvitedError(email);
-    await this.audit.record({ action: 'user.invited', resourceType: 'user', resourceId: invitation.invitee_id, payload: { email } });
-    const view: UserViewRow = { id: invitation.invitee_id!, email, name: dto.name, status: 'invited', is_platform_admin: false, created_at: invitation.created_at, updated_at: invitation.created_at };
+    await this.audit.record({ action: 'user.invited', resourceType: 'user', resourceId: inviteeId, payload: { email } });
+    const view: UserViewRow = { id: inviteeId, email, name: dto.name, status: 'invited', is_platform_admin: false, created_at: invitation.created_at, updated_at: invitation.created_at };
     return { ...toViewDto(view), invitation_token: invitationToken };
   }
 
@@ -136,7 +138,8 @@ export class UsersService {
   /** First run only (the caller holds the setup lock): the platform admin. */
   async createPlatformAdmin(email: string, name: string, password: string): Promise<UserRow> {
     const user = await this.repo.insertUser({ id: newId('user'), email: email.trim(), name, password_hash: await this.passwords.hash(password), status: 'active', is_platform_admin: true });
-    return user!;
+    // The caller holds the setup lock and saw no user, so the email cannot conflict.
+    return required(user, `platform admin ${email}`);
   }
 
   async list(principal: Principal, query: ListUsersQueryDto): Promise<Page<UserDto>> {
@@ -242,11 +245,12 @@ export class UsersService {
       user = await this.repo.activate(invitation.user_id, await this.passwords.hash(password), name);
       if (!user) return { kind: 'invalid' };
     } else {
-      const email = invitation.email!;
+      // invitations_target_check: an invitation without an account names the email, the name and the future user id.
+      const email = required(invitation.email, `email of invitation ${invitation.id}`);
       const existing = await this.repo.findByEmail(email);
       const created = existing
         ? undefined
-        : await this.repo.insertUser({ id: invitation.invitee_id!, email, name: name ?? invitation.name!, password_hash: await this.passwords.hash(password), status: 'active', is_platform_admin: false });
+        : await this.repo.insertUser({ id: required(invitation.invitee_id, `invitee of invitation ${invitation.id}`), email, name: name ?? required(invitation.name, `name of invitation ${invitation.id}`), password_hash: await this.passwords.hash(password), status: 'active', is_platform_admin: false });
       user = created ?? existing ?? (await this.repo.findByEmail(email));
       if (!user) return { kind: 'invalid' };
       if (!created && !(await this.passwords.verify(password, user.status === 'active' ? user.password_hash : null))) return { kind: 'wrong_password', user };

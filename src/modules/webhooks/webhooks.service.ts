@@ -110,7 +110,8 @@ export class WebhooksService {
     const events = dto.events !== undefined ? this.checkEvents(dto.events) : undefined;
     const row = await this.repo.update(principal.tenantId, id, { url: dto.url, events, description: dto.description, enabled: dto.enabled });
     await this.audit.record({ action: 'webhook.updated', resourceType: 'webhook', resourceId: id, payload: { url: dto.url, events, description: dto.description, enabled: dto.enabled } });
-    return toWebhookDto(row!);
+    if (!row) throw new WebhookNotFoundError(id); // deleted meanwhile
+    return toWebhookDto(row);
   }
 
   @Transactional()
@@ -130,7 +131,8 @@ export class WebhooksService {
     const expires = new Date(Date.now() + ROTATION_OVERLAP_MS);
     const row = await this.repo.update(principal.tenantId, id, { secret: await this.seal(principal.tenantId, id, secret), previous_secret: current.secret, previous_secret_expires_at: expires });
     await this.audit.record({ action: 'webhook.secret_rotated', resourceType: 'webhook', resourceId: id, payload: { previous_valid_until: expires.toISOString() } });
-    return { ...toWebhookDto(row!), signing_secret: secret };
+    if (!row) throw new WebhookNotFoundError(id);
+    return { ...toWebhookDto(row), signing_secret: secret };
   }
 
   async deliveries(principal: Principal, id: string, query: PaginationQueryDto): Promise<Page<WebhookDeliveryDto>> {

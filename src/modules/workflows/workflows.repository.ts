@@ -8,8 +8,8 @@ type WorkflowDefinition = Pick<WorkflowRow, 'name' | 'description' | 'stages' | 
 
 @Injectable()
 export class WorkflowsRepository extends BaseRepository {
-  insert(tenantId: TenantId, w: WorkflowDefinition & Pick<WorkflowRow, 'id' | 'created_by'>): Promise<WorkflowRow | undefined> {
-    return this.one<WorkflowRow>(
+  insert(tenantId: TenantId, w: WorkflowDefinition & Pick<WorkflowRow, 'id' | 'created_by'>): Promise<WorkflowRow> {
+    return this.oneRequired<WorkflowRow>(
       `INSERT INTO workflows (id, tenant_id, name, description, stages, approval_timeout_seconds, auto_execute, created_by)
          VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) RETURNING *`,
       [w.id, tenantId, w.name, w.description, JSON.stringify(w.stages), w.approval_timeout_seconds, w.auto_execute, w.created_by],

@@ -13,6 +13,7 @@ import { WorkflowRow, WorkflowStage } from './workflow.entity';
 import { BuiltInWorkflowError, StageWithoutApproversError, WorkflowInUseError, WorkflowNotFoundError } from './workflows.errors';
 import { WorkflowsRepository } from './workflows.repository';
 import { TenantId } from '../../common/db/tenant-id';
+import { required } from '../../common/errors/invariant';
 
 /** What a request keeps of its workflow at submit: later edits of the workflow do not change it. */
 export interface WorkflowSnapshot {
@@ -74,8 +75,8 @@ export class WorkflowsService {
     requireTenantPermission(principal, 'workflow.edit');
     const definition = await this.definition(principal.tenantId, dto);
     const row = await this.repo.insert(principal.tenantId, { id: newId('workflow'), ...definition, created_by: principal.userId ?? null });
-    await this.audit.record({ action: 'workflow.created', resourceType: 'workflow', resourceId: row!.id, payload: { name: row!.name, version: row!.version, stages: row!.stages.length } });
-    return toWorkflowDto(row!);
+    await this.audit.record({ action: 'workflow.created', resourceType: 'workflow', resourceId: row.id, payload: { name: row.name, version: row.version, stages: row.stages.length } });
+    return toWorkflowDto(row);
   }
 
   async list(principal: Principal, query: PaginationQueryDto): Promise<Page<WorkflowDto>> {
@@ -148,7 +149,7 @@ export class WorkflowsService {
       return toSnapshot(inserted);
     }
     // Another caller created it between our read and our insert.
-    return toSnapshot((await this.repo.findBuiltIn(tenantId))!);
+    return toSnapshot(required(await this.repo.findBuiltIn(tenantId), `built-in workflow of ${tenantId} (its insert conflicted)`));
   }
 
   private async find(tenantId: TenantId, id: string): Promise<WorkflowRow> {

@@ -55,8 +55,8 @@ export class WorkspacesService {
     if (await this.repo.slugTaken(principal.tenantId, dto.slug)) throw new WorkspaceSlugTakenError(dto.slug);
     const row = await this.repo.insert(principal.tenantId, { id: newId('workspace'), slug: dto.slug, display_name: dto.display_name, capabilities: dto.capabilities ?? [] });
     if (!row) throw new WorkspaceSlugTakenError(dto.slug); // lost a race on the same slug
-    await this.audit.record({ action: 'workspace.created', resourceType: 'workspace', resourceId: row!.id, payload: { slug: dto.slug, capabilities: row!.capabilities } });
-    return toWorkspaceDto(row!);
+    await this.audit.record({ action: 'workspace.created', resourceType: 'workspace', resourceId: row.id, payload: { slug: dto.slug, capabilities: row.capabilities } });
+    return toWorkspaceDto(row);
   }
 
   async list(principal: Principal, query: ListWorkspacesQueryDto): Promise<Page<WorkspaceDto>> {
