@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import createClient from 'openapi-fetch';
 import ts from 'typescript';
-import type { components, paths } from '../generated/countersign-api';
+import type { components, paths } from '../../agent/generated/countersign-api';
 import { ADMIN } from '../helpers/identity';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
@@ -17,7 +17,7 @@ import { createTestApp, TestApp } from '../helpers/test-app';
 
 const ROOT = path.resolve(__dirname, '../..');
 const GENERATOR = path.join(ROOT, 'test/generated/generate.js');
-const CHECKED_IN = path.join(ROOT, 'test/generated/countersign-api.d.ts');
+const CHECKED_IN = path.join(ROOT, 'agent/generated/countersign-api.d.ts');
 const REGENERATE = 'UPDATE_GENERATED=1 npx jest test/e2e/generated-client';
 
 type Schemas = components['schemas'];
@@ -125,7 +125,7 @@ describe('Generated OpenAPI client (e2e)', () => {
     if (process.env.UPDATE_GENERATED === '1') fs.writeFileSync(CHECKED_IN, fresh);
     const checkedIn = fs.existsSync(CHECKED_IN) ? fs.readFileSync(CHECKED_IN, 'utf8') : '';
     if (fresh !== checkedIn) {
-      throw new Error(`test/generated/countersign-api.d.ts is out of date with /openapi.json (the API changed). Regenerate it with:\n\n  ${REGENERATE}\n\n(or, from a running server: node test/generated/generate.js http://localhost:8000/openapi.json) and commit the diff.`);
+      throw new Error(`agent/generated/countersign-api.d.ts is out of date with /openapi.json (the API changed). Regenerate it with:\n\n  ${REGENERATE}\n\n(or, from a running server: node test/generated/generate.js http://localhost:8000/openapi.json) and commit the diff.`);
     }
 
     fs.writeFileSync(path.join(tmp, 'client.ts'), CLIENT_PROGRAM);

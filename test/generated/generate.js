@@ -1,7 +1,9 @@
-// Generates test/generated/countersign-api.d.ts (TypeScript types for a generated client) from the app's /openapi.json,
+// Generates agent/generated/countersign-api.d.ts (TypeScript types for a generated client) from the app's /openapi.json,
 // with openapi-typescript (pinned in devDependencies; no Java, no network beyond fetching the document).
 //
-// The checked-in file lets reviewers see API changes in diffs; test/e2e/generated-client.e2e-spec.ts regenerates the
+// The file lives under agent/ because the reference agent types its API calls with it (type-only imports: nothing of it
+// is emitted into dist/agent, and the agent does not depend on test code). The checked-in file lets reviewers see API
+// changes in diffs; test/e2e/generated-client.e2e-spec.ts regenerates the
 // types from the live document and fails when they differ from the checked-in copy. To regenerate:
 //
 //   UPDATE_GENERATED=1 npx jest test/e2e/generated-client    (boots the app itself; no server needed)
@@ -13,7 +15,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const OUTPUT = path.join(__dirname, 'countersign-api.d.ts');
+const OUTPUT = path.join(__dirname, '../../agent/generated/countersign-api.d.ts');
 
 const HEADER = [
   '/**',

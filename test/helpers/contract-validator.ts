@@ -81,7 +81,9 @@ export function toJsonSchema(schema: unknown): unknown {
   }
   if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
   if (source.nullable === true) {
-    if (typeof out.type === 'string') {
+    // `nullable` beside a composition (`allOf: [$ref]`, how @nestjs/swagger writes a nullable DTO) means "null, or that".
+    const composed = ['$ref', 'allOf', 'oneOf', 'anyOf'].some((k) => k in source);
+    if (typeof out.type === 'string' && !composed) {
       out.type = [out.type, 'null'];
       if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
     } else {

@@ -40,10 +40,12 @@ export function Authenticated(options: AuthenticatedOptions = {}) {
     // Agent routes live under /api/v1/agents/:id/…; the handler reads the agent from the principal, the path names it.
     decorators.push(ApiSecurity('agent_secret'), ApiParam({ name: 'id', description: 'The agent the X-Agent-Secret belongs to (else 403).', example: 'agt_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' }));
   }
-  if (metadata.permission) {
-    const where = metadata.scope ? ` at ${metadata.scope} scope` : '';
-    decorators.push(ApiForbiddenResponse({ type: ErrorEnvelope, description: `Needs \`${metadata.permission}\`${where} (PERMISSION_DENIED).` }));
-  }
+  // 403 PERMISSION_DENIED: a missing permission, a credential type the route does not take, or another agent's secret.
+  const forbidden: string[] = [];
+  if (metadata.permission) forbidden.push(`Needs \`${metadata.permission}\`${metadata.scope ? ` at ${metadata.scope} scope` : ''}`);
+  if (!metadata.principals.includes('user') || !metadata.principals.includes('api_key')) forbidden.push(`only ${metadata.principals.join(' or ').replace(/_/g, ' ')} credentials are accepted`);
+  if (metadata.principals.includes('agent')) forbidden.push('the X-Agent-Secret must belong to the agent in the path');
+  if (forbidden.length) decorators.push(ApiForbiddenResponse({ type: ErrorEnvelope, description: `${forbidden.join('; ')} (PERMISSION_DENIED).` }));
   return applyDecorators(...decorators);
 }
 

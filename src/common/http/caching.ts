@@ -1,5 +1,5 @@
 import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, UseInterceptors } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiExtension, ApiResponse } from '@nestjs/swagger';
 import { createHash } from 'node:crypto';
 import { map, Observable } from 'rxjs';
 import { RawHttpResponse } from '../errors/app-error';
@@ -50,5 +50,9 @@ export function WithETag(): MethodDecorator {
   return applyDecorators(
     UseInterceptors(ETagInterceptor),
     ApiResponse({ status: 304, description: 'Not modified: the `If-None-Match` header names the current `ETag`.' }),
+    // openapi.ts declares the ETag header on the 2xx and 304 answers (and removes this marker).
+    ApiExtension(ETAG_EXTENSION, true),
   );
 }
+
+export const ETAG_EXTENSION = 'x-countersign-etag';

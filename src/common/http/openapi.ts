@@ -3,6 +3,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ID_PREFIXES, IdKind } from '../crypto/ids';
 import { ErrorEnvelope } from '../errors/error-envelope.dto';
 import { IDEMPOTENCY_EXTENSION } from './idempotency.decorator';
+import { ETAG_EXTENSION } from './caching';
 
 type Schema = Record<string, unknown>;
 type Response = { description?: string; content?: Record<string, { schema?: Schema }>; headers?: Record<string, unknown> };
@@ -176,6 +177,7 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
     'X-RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer' } },
     'X-RateLimit-Reset': { description: 'When the budget is back (Unix seconds).', schema: { type: 'integer' } },
     'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } },
+    ETag: { description: 'Strong validator of the representation; send it back in `If-None-Match` to get 304.', schema: { type: 'string' } },
     'X-Idempotency-Replayed': { description: '`true` when this response is the stored outcome of an earlier call with the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } },
   };
   for (const [path, pathItem] of Object.entries(document.paths)) {
@@ -195,6 +197,10 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
         if ((op as Record<string, unknown>)[IDEMPOTENCY_EXTENSION] !== 'ignored') {
           parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
           op.responses['422'] ??= errorResponse('`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.');
+          op.responses['409'] ??= errorResponse(
+            '`IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.',
+          );
+          op.responses['409'].headers = { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...(op.responses['409'] as { headers?: Record<string, unknown> }).headers };
           // A completed 4xx outcome is stored and replayed too (not only 2xx).
           for (const [status, response] of Object.entries(op.responses) as [string, { headers?: Record<string, unknown> }][]) {
             if (/^[24]/.test(status)) response.headers = { 'X-Idempotency-Replayed': { $ref: '#/components/headers/X-Idempotency-Replayed' }, ...response.headers };
@@ -210,10 +216,18 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
         };
       }
       op.responses['500'] ??= errorResponse('Unexpected error (`INTERNAL_ERROR`); no internals are exposed.');
+      op.responses['503'] ??= errorResponse('The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.');
+      op.responses['503'].headers = { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...(op.responses['503'] as { headers?: Record<string, unknown> }).headers };
       for (const [status, response] of Object.entries(op.responses)) {
         // The error filter always answers JSON, whatever the success media type (`@ApiProduces`) of the route.
         if (/^[45]/.test(status)) response.content = { 'application/json': { schema: ERROR_REF } };
         else if (!response.description) response.description = successDescription(status, response);
+      }
+      if ((op as Record<string, unknown>)[ETAG_EXTENSION]) {
+        delete (op as Record<string, unknown>)[ETAG_EXTENSION];
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (/^2|^304$/.test(status)) response.headers = { ETag: { $ref: '#/components/headers/ETag' }, ...response.headers };
+        }
       }
       // The limit is counted before the handler runs, so its headers ride on every answer after that (errors too).
       if (limited) for (const response of Object.values(op.responses) as { headers?: Record<string, unknown> }[]) response.headers = { ...rateLimitHeaderRefs(), ...response.headers };

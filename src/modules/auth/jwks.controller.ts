@@ -8,12 +8,16 @@ import { AppConfig } from '../../config/app-config';
 class JwkDto {
   @ApiProperty({ example: 'RSA' })
   kty: string;
+  // Declared by hand: the swagger plugin reads only *.dto.ts files, so undecorated fields here were left out.
+  @ApiProperty({ description: 'RSA modulus, base64url.' })
   n: string;
+  @ApiProperty({ description: 'RSA public exponent, base64url.', example: 'AQAB' })
   e: string;
   @ApiProperty({ example: 'RS256' })
   alg: string;
   @ApiProperty({ example: 'sig' })
   use: string;
+  @ApiProperty({ description: 'Key id, as in the access token header `kid`.' })
   kid: string;
 }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageOf } from '../../common/api/pagination.dto';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
@@ -74,6 +74,8 @@ export class AgentJobsController {
   @HttpCode(204)
   @Authenticated({ principals: ['agent'] })
   @AuditExempt('JobsService records job.succeeded or job.failed once; repeating a completion with the same lease is a no-op that writes nothing')
+  @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such job (NOT_FOUND).' })
+  @ApiConflictResponse({ type: ErrorEnvelope, description: 'The lease is no longer current: the job expired and moved on, or was completed differently (LEASE_LOST).' })
   complete(@CurrentPrincipal() principal: Principal, @Param('job_id') jobId: string, @Body() dto: CompleteJobDto): Promise<void> {
     return this.jobs.complete(principal, jobId, dto);
   }
