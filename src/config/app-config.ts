@@ -33,7 +33,7 @@ export class AppConfig {
     algorithm: 'HS256' | 'RS256';
     secret: string;
     /** RS256: the signing key and its public half (PEM), key id and JWK. */
-    asymmetric?: { privateKeyPem: string; publicKeyPem: string; kid: string; jwk: Record<string, string> };
+    asymmetric?: { privateKeyPem: string; publicKeyPem: string; kid: string; jwk: RsaPublicJwk };
     /** Rotation, HS256: earlier secrets that still verify (never sign). */
     previousSecrets: string[];
     /** Rotation, RS256: earlier public keys that still verify and are served in the JWKS. */
@@ -92,10 +92,20 @@ function firstProblem(errors: ValidationError[]): ConfigError {
   return new ConfigError(first.property, text);
 }
 
+/** The public JWK of an RS256 key, as `/.well-known/jwks.json` publishes it. */
+export interface RsaPublicJwk {
+  kty: 'RSA';
+  n: string;
+  e: string;
+  alg: 'RS256';
+  use: 'sig';
+  kid: string;
+}
+
 export interface RsaPublicKey {
   publicKeyPem: string;
   kid: string;
-  jwk: Record<string, string>;
+  jwk: RsaPublicJwk;
 }
 
 /** An RSA public key (≥ 2048 bits) as PEM, its RFC 7638 thumbprint as key id, and its JWK. */

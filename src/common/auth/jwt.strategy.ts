@@ -47,10 +47,21 @@ function headerKid(rawJwt: string): string | undefined {
   }
 }
 
+/**
+ * passport-jwt hands the key to `jsonwebtoken.verify`, which takes a `KeyObject` (jsonwebtoken's own `Secret` type
+ * says so), but its typings name `string | Buffer` only. Method parameters are checked bivariantly, so this declares
+ * the callback as what it really is without a cast.
+ */
+interface KeyCallback {
+  deliver(err: unknown, key?: string | Buffer | KeyObject): void;
+}
+
 const keyProvider =
   (keyFor: (rawJwt: string) => KeyObject) =>
-  (_req: unknown, rawJwt: string, done: (err: unknown, key?: string) => void): void =>
-    done(null, keyFor(rawJwt) as unknown as string);
+  (_req: unknown, rawJwt: string, done: (err: unknown, key?: string | Buffer) => void): void => {
+    const callback: KeyCallback = { deliver: done };
+    callback.deliver(null, keyFor(rawJwt));
+  };
 
 /** passport-jwt with the algorithm (HS256 or RS256), issuer and audience pinned; `alg: none`, HS/RS confusion and tampering fail. */
 @Injectable()

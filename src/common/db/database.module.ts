@@ -4,7 +4,6 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { AppConfig } from '../../config/app-config';
-import { RequestContextStore } from '../context/request-context';
 import { HttpRequest } from '../http/http-types';
 import { required } from '../errors/invariant';
 import { buildDataSourceOptions } from './data-source-options';
@@ -33,11 +32,10 @@ import { ExclusiveRunner } from './exclusive-runner';
         generateId: true,
         idGenerator: (req: HttpRequest) => req.id,
         setup: (cls, req: HttpRequest) => {
-          const store = cls as unknown as { set<K extends keyof RequestContextStore>(k: K, v: RequestContextStore[K]): void };
-          store.set('requestId', req.id);
-          store.set('correlationId', req.correlationId);
-          store.set('ip', req.ip);
-          store.set('userAgent', req.headers['user-agent']);
+          cls.set('requestId', req.id);
+          cls.set('correlationId', req.correlationId);
+          cls.set('ip', req.ip);
+          cls.set('userAgent', req.headers['user-agent']);
         },
       },
       plugins: [

@@ -41,6 +41,6 @@ export class JwksController {
   jwks(): JwksDto {
     const key = this.config.jwt.asymmetric;
     if (!key) throw new NotFoundError('JSON Web Key Set (tokens are HS256-signed)');
-    return { keys: [key.jwk, ...this.config.jwt.previousPublicKeys.map((k) => k.jwk)] as unknown as JwkDto[] };
+    return { keys: [key.jwk, ...this.config.jwt.previousPublicKeys.map((k) => k.jwk)] };
   }
 }

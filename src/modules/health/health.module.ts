@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule } from '../auth/auth.module';
 import { HealthController } from './health.controller';
@@ -8,7 +7,7 @@ import { MetricsAccess } from './metrics-access';
 import { MetricsController } from './metrics.controller';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), JwtModule.register({}), AuthModule],
+  imports: [TerminusModule.forRoot({ logger: false }), AuthModule],
   controllers: [HealthController, MetricsController],
   providers: [HealthService, MetricsAccess],
 })

@@ -15,15 +15,16 @@ import { AppConfig } from '../../config/app-config';
  */
 @Injectable()
 export class MetricsAccess {
-  private readonly keyFor;
+  /** Verifies access tokens with the prepared keys (a `KeyObject` per key id, as the passport strategy does). */
+  private readonly jwt: JwtService;
 
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-    private readonly jwt: JwtService,
     @Inject(PRINCIPAL_RESOLVER) private readonly resolver: PrincipalResolver,
   ) {
-    this.keyFor = accessTokenKeys(config);
+    const keyFor = accessTokenKeys(config);
+    this.jwt = new JwtService({ secretOrKeyProvider: (_type, token) => keyFor(typeof token === 'string' ? token : '') });
   }
 
   async render(authorization: string | undefined): Promise<string> {
@@ -42,7 +43,6 @@ export class MetricsAccess {
   private async verify(jwt: string): Promise<AccessTokenClaims> {
     try {
       return await this.jwt.verifyAsync<AccessTokenClaims>(jwt, {
-        secret: this.keyFor(jwt) as unknown as string,
         algorithms: [this.config.jwt.algorithm],
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,

@@ -38,16 +38,21 @@ export function toIssues(root: string, errors: ErrorObject[] | null | undefined)
 @Injectable()
 export class PluginSchemas {
   private readonly ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false, validateFormats: false, logger: false });
-  private readonly manifest: ValidateFunction = this.ajv.compile(manifestSchema);
+  private readonly manifest: ValidateFunction<PluginManifest> = this.ajv.compile<PluginManifest>(manifestSchema);
   private readonly compiled = new Map<string, { validate: ValidateFunction; schema: Record<string, unknown> }>();
 
   /**
    * Everything wrong with a manifest on its own: the manifest schema, schemas that do not compile, keys outside the
    * plugin's namespace, duplicates, and a `required_permission` that is neither the plugin's nor core.
    */
+  /** The input as a manifest when it has the manifest schema's shape (the rules of `validateManifest` aside). */
+  asManifest(input: unknown): PluginManifest | undefined {
+    return this.manifest(input) ? input : undefined;
+  }
+
   validateManifest(manifest: unknown): SchemaIssue[] {
-    if (!this.manifest(manifest)) return toIssues('', this.manifest.errors);
-    const m = manifest as PluginManifest;
+    const m = this.asManifest(manifest);
+    if (!m) return toIssues('', this.manifest.errors);
     const issues: SchemaIssue[] = [];
     const prefix = namespacePrefix(m.id);
     const own = new Set<string>();

@@ -83,7 +83,8 @@ export class PluginsService {
   async validate(principal: Principal, manifest: Record<string, unknown>): Promise<ManifestValidationDto> {
     requireTenantPermission(principal, 'plugin.read');
     const issues = this.schemas.validateManifest(manifest);
-    if (!issues.length) issues.push(...(await this.clashes(principal.tenantId, manifest as unknown as PluginManifest)).map((c) => ({ path: c.path, message: `clashes with ${c.clashes_with}` })));
+    const valid = this.schemas.asManifest(manifest);
+    if (!issues.length && valid) issues.push(...(await this.clashes(principal.tenantId, valid)).map((c) => ({ path: c.path, message: `clashes with ${c.clashes_with}` })));
     return { valid: issues.length === 0, errors: issues };
   }
 
@@ -91,10 +92,11 @@ export class PluginsService {
   async install(principal: Principal, dto: InstallPluginDto): Promise<PluginDto> {
     requireTenantPermission(principal, 'plugin.manage');
     if ((dto.catalog_id === undefined) === (dto.manifest === undefined)) throw new PluginSourceError('give catalog_id or manifest (exactly one)');
-    const manifest = dto.catalog_id !== undefined ? PLUGIN_CATALOG.find((m) => m.id === dto.catalog_id) : (dto.manifest as unknown as PluginManifest);
-    if (!manifest) throw new PluginSourceError(`not in the catalog; built-in plugins: ${PLUGIN_CATALOG.map((m) => m.id).join(', ')}`);
-    const issues = this.schemas.validateManifest(manifest);
-    if (issues.length) throw new PluginManifestInvalidError(issues.map((i) => ({ field: i.path ? `manifest.${i.path}` : 'manifest', issue: i.message })));
+    const candidate: unknown = dto.catalog_id !== undefined ? PLUGIN_CATALOG.find((m) => m.id === dto.catalog_id) : dto.manifest;
+    if (!candidate) throw new PluginSourceError(`not in the catalog; built-in plugins: ${PLUGIN_CATALOG.map((m) => m.id).join(', ')}`);
+    const issues = this.schemas.validateManifest(candidate);
+    const manifest = this.schemas.asManifest(candidate);
+    if (issues.length || !manifest) throw new PluginManifestInvalidError(issues.map((i) => ({ field: i.path ? `manifest.${i.path}` : 'manifest', issue: i.message })));
     await this.repo.lockTenant(principal.tenantId);
     const clashes = await this.clashes(principal.tenantId, manifest);
     if (clashes.length) throw new PluginKeyConflictError(clashes.map((c) => ({ key: c.key, clashes_with: c.clashes_with })));

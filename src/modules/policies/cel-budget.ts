@@ -204,7 +204,7 @@ function bodyNodes(e: ExprNode | undefined): number {
         0,
       );
     case 'comprehensionExpr': {
-      const c = v as unknown as ComprehensionValue;
+      const c = e.exprKind.value as ComprehensionValue;
       return 1 + bodyNodes(c.iterRange) + bodyNodes(c.accuInit) + bodyNodes(c.result);
     }
     default:
@@ -220,7 +220,11 @@ export function instrumentLoops(root: ExprNode): void {
     if (e && e.id >= nextId) nextId = e.id + 1n;
   };
   maxId(root);
-  const node = (exprKind: ExprNode['exprKind']) => ({ $typeName: 'cel.expr.Expr', id: nextId++, exprKind }) as unknown as ExprNode;
+  const node = (exprKind: ExprNode['exprKind']): ExprNode => {
+    // A protobuf-es message: the evaluator reads `$typeName`, which the structural ExprNode does not declare.
+    const created: ExprNode & { $typeName: 'cel.expr.Expr' } = { $typeName: 'cel.expr.Expr', id: nextId++, exprKind };
+    return created;
+  };
   const visit = (e: ExprNode | undefined): void => {
     forEachChild(e, visit);
     if (e?.exprKind.case !== 'comprehensionExpr') return;
@@ -250,7 +254,7 @@ function forEachChild(e: ExprNode | undefined, fn: (child: ExprNode | undefined)
       }
       return;
     case 'comprehensionExpr': {
-      const c = v as unknown as ComprehensionValue;
+      const c = e.exprKind.value as ComprehensionValue;
       [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result].forEach(fn);
       return;
     }

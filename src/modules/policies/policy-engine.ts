@@ -104,7 +104,7 @@ function lint(root: ExprNode): string | undefined {
         }
         return undefined;
       case 'comprehensionExpr': {
-        const c = v as unknown as ComprehensionValue;
+        const c = e.exprKind.value as ComprehensionValue;
         if (depth + 1 > MAX_COMPREHENSION_NESTING) return `macros (all, exists, exists_one, map, filter) nest at most ${MAX_COMPREHENSION_NESTING} deep`;
         return visit(c.iterRange, depth) ?? visit(c.accuInit, depth) ?? visit(c.loopCondition, depth + 1) ?? visit(c.loopStep, depth + 1) ?? visit(c.result, depth);
       }
@@ -196,7 +196,8 @@ export function compileCondition(source: string, options: CompileOptions = {}): 
   if (!source.trim()) return { error: 'must not be empty' };
   try {
     const parsed = parse(source);
-    const root = parsed.expr as unknown as ExprNode;
+    const root: ExprNode | undefined = parsed.expr;
+    if (!root) return { error: 'must be an expression' };
     const issue = lint(root);
     if (issue) return { error: issue };
     const positions = parsed.sourceInfo?.positions ?? {};

@@ -26,7 +26,7 @@ export const guardedLookup: LookupFunction = (hostname, options, callback) => {
     if (err) return callback(err, '', 0);
     const bad = addresses.find((a) => isForbiddenAddress(a.address));
     if (bad) return callback(new ForbiddenAddressError(`${hostname} resolves to a forbidden address (${bad.address})`), '', 0);
-    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    if (options.all) return callback(null, addresses);
     callback(null, addresses[0].address, addresses[0].family);
   });
 };
