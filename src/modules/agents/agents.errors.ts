@@ -17,3 +17,9 @@ export class InvalidPublicKeyError extends ValidationFailedError {
     super([{ field: 'public_key', issue: 'is not a valid X25519 public key' }]);
   }
 }
+
+export class DataKeyNotFoundError extends NotFoundError {
+  constructor(id: string) {
+    super('Data key', id);
+  }
+}

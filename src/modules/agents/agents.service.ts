@@ -10,15 +10,16 @@ import { newId } from '../../common/crypto/ids';
 import { Kms, KMS } from '../../common/crypto/kms';
 import { newOpaqueToken, safeEqual, sha256Hex } from '../../common/crypto/tokens';
 import { isValidX25519PublicKey } from '../../common/crypto/x25519-seal';
-import { NotFoundError } from '../../common/errors/app-error';
+
 import { AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
 import { WorkspacesService } from '../workspaces/workspaces.service';
 import { AgentRow } from './agent.entity';
-import { AgentNotFoundError, AgentPathMismatchError, InvalidPublicKeyError } from './agents.errors';
+import { AgentNotFoundError, AgentPathMismatchError, DataKeyNotFoundError, InvalidPublicKeyError } from './agents.errors';
 import { AgentsRepository } from './agents.repository';
 import { AgentDto, AgentWithSecretDto, CreateEnrollmentTokenDto, DekDto, EnrollAgentDto, EnrollmentTokenDto, HeartbeatDto, MintAgentDto } from './dto/agent.dto';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
+import { scopeNotFound } from '../workspaces/workspaces.errors';
 
 const AGENT_SECRET_PREFIX = 'csa';
 const ENROLLMENT_PREFIX = 'cse';
@@ -194,7 +195,7 @@ export class AgentsService {
   /** The wrapped form of a data key this agent was issued (for the read flow's wraps). */
   async issuedDek(tenantId: TenantId, agentId: string, dekId: string): Promise<string> {
     const dek = await this.repo.findDek(tenantId, dekId);
-    if (!dek || dek.agent_id !== agentId) throw new NotFoundError('Data key', dekId);
+    if (!dek || dek.agent_id !== agentId) throw new DataKeyNotFoundError(dekId);
     return dek.wrapped_dek;
   }
 
@@ -241,8 +242,8 @@ export class AgentsService {
     const ref = environmentId
       ? await this.workspaces.resolveScope(principal.tenantId, 'environment', environmentId)
       : await this.workspaces.resolveScope(principal.tenantId, 'workspace', workspaceId);
-    if (!ref) throw new NotFoundError(environmentId ? 'Environment' : 'Workspace', environmentId ?? workspaceId);
-    if (ref.workspaceId !== workspaceId) throw new NotFoundError(environmentId ? 'Environment' : 'Workspace', environmentId ?? workspaceId);
+    if (!ref) throw scopeNotFound(workspaceId, environmentId);
+    if (ref.workspaceId !== workspaceId) throw scopeNotFound(workspaceId, environmentId);
     return ref;
   }
 }

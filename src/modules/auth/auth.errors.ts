@@ -1,7 +1,14 @@
-import { AppError } from '../../common/errors/app-error';
+import { AppError, NotFoundError } from '../../common/errors/app-error';
 
 export class SetupAlreadyCompletedError extends AppError {
   constructor() {
     super(409, 'SETUP_ALREADY_COMPLETED', 'Setup has already been completed; sign in instead.');
+  }
+}
+
+/** With HS256 tokens there is no public key to publish. */
+export class JwksNotPublishedError extends NotFoundError {
+  constructor() {
+    super('JSON Web Key Set (tokens are HS256-signed)');
   }
 }

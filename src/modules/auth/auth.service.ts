@@ -7,7 +7,7 @@ import type { AuditAction } from '../../common/audit/audit-actions';
 import { RequestContextStore } from '../../common/context/request-context';
 import { newId } from '../../common/crypto/ids';
 import { sha256Hex } from '../../common/crypto/tokens';
-import { NotFoundError } from '../../common/errors/app-error';
+
 import { AppConfig } from '../../config/app-config';
 import { TenantsService, toTenantDto } from '../tenants/tenants.service';
 import { SessionsService } from '../users/sessions.service';
@@ -19,6 +19,7 @@ import { TokenService } from './token.service';
 import { AuditService } from '../audit/audit.service';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
 import { required } from '../../common/errors/invariant';
+import { TenantNotFoundError } from '../tenants/tenants.errors';
 
 type RotateOutcome = { kind: 'ok'; pair: TokenPairDto } | { kind: 'reused' } | { kind: 'invalid' } | { kind: 'revoked' };
 
@@ -155,7 +156,7 @@ export class AuthService {
   @Transactional()
   async switchTenant(principal: Principal, tenantId: string): Promise<TokenPairDto> {
     const memberships = await this.users.memberships(principal.id);
-    if (!memberships.some((m) => m.tenant_id === tenantId)) throw new NotFoundError('Tenant', tenantId);
+    if (!memberships.some((m) => m.tenant_id === tenantId)) throw new TenantNotFoundError(tenantId);
     return this.openSession(principal.id, asTenantId(tenantId), 'session.tenant_switched', { from_tenant_id: principal.tenantId });
   }
 

@@ -1,9 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth/public.decorator';
-import { NotFoundError } from '../../common/errors/app-error';
+
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { AppConfig } from '../../config/app-config';
+import { JwksNotPublishedError } from './auth.errors';
 
 class JwkDto {
   @ApiProperty({ example: 'RSA' })
@@ -40,7 +41,7 @@ export class JwksController {
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'Tokens are HS256-signed (no public key).' })
   jwks(): JwksDto {
     const key = this.config.jwt.asymmetric;
-    if (!key) throw new NotFoundError('JSON Web Key Set (tokens are HS256-signed)');
+    if (!key) throw new JwksNotPublishedError();
     return { keys: [key.jwk, ...this.config.jwt.previousPublicKeys.map((k) => k.jwk)] };
   }
 }

@@ -9,7 +9,7 @@ import { Principal, requirePermission, workspacesWith } from '../../common/auth/
 import { RequestContextStore } from '../../common/context/request-context';
 import { newId } from '../../common/crypto/ids';
 import { ExclusiveRunner, LOCKS } from '../../common/db/exclusive-runner';
-import { NotFoundError } from '../../common/errors/app-error';
+
 import { AppConfig } from '../../config/app-config';
 import { AgentLifecycleListener, AgentsService } from '../agents/agents.service';
 import { AuditService } from '../audit/audit.service';
@@ -21,6 +21,7 @@ import { JobNotFoundError, JobRoutingError, LeaseLostError } from './jobs.errors
 import { JobsRepository } from './jobs.repository';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
 import { required } from '../../common/errors/invariant';
+import { scopeNotFound } from '../workspaces/workspaces.errors';
 
 /** What a job owner (e.g. a request) learns when its job ends; called inside the transaction that ends it. */
 export interface JobOwnerHandler {
@@ -152,7 +153,7 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
       target = { workspaceId: agent.workspace_id, environmentId: agent.environment_id, capability: null, agentId: agent.id };
     } else if (dto.capability && dto.workspace_id) {
       const ref = await this.workspaces.resolveScope(principal.tenantId, dto.environment_id ? 'environment' : 'workspace', dto.environment_id ?? dto.workspace_id);
-      if (!ref || ref.workspaceId !== dto.workspace_id) throw new NotFoundError(dto.environment_id ? 'Environment' : 'Workspace', dto.environment_id ?? dto.workspace_id);
+      if (!ref || ref.workspaceId !== dto.workspace_id) throw scopeNotFound(dto.workspace_id, dto.environment_id);
       target = { workspaceId: ref.workspaceId, environmentId: ref.environmentId, capability: dto.capability, agentId: null };
     } else {
       throw new JobRoutingError();

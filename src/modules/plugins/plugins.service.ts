@@ -8,7 +8,7 @@ import { Principal, requireTenantPermission } from '../../common/auth/principal'
 import { envelopeDecrypt, envelopeEncrypt, fromB64, toB64 } from '../../common/crypto/envelope';
 import { newId } from '../../common/crypto/ids';
 import { Kms, KMS } from '../../common/crypto/kms';
-import { NotFoundError } from '../../common/errors/app-error';
+
 import { AuditService } from '../audit/audit.service';
 import { JobsService } from '../jobs/jobs.service';
 import { RequestTypeRegistry } from '../requests/request-types';
@@ -31,6 +31,7 @@ import {
 } from './plugins.errors';
 import { PluginsRepository } from './plugins.repository';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
+import { scopeNotFound } from '../workspaces/workspaces.errors';
 
 export const MASKED = '***';
 const settingsContext = (tenantId: string, pluginId: string) => `plugin-settings:${tenantId}:${pluginId}`;
@@ -176,7 +177,7 @@ export class PluginsService {
     const row = await this.find(principal.tenantId, id);
     if (!row.enabled) throw new PluginDisabledError(id);
     const scope = await this.workspaces.resolveScope(principal.tenantId, dto.environment_id ? 'environment' : 'workspace', dto.environment_id ?? dto.workspace_id);
-    if (!scope || scope.workspaceId !== dto.workspace_id) throw new NotFoundError(dto.environment_id ? 'Environment' : 'Workspace', dto.environment_id ?? dto.workspace_id);
+    if (!scope || scope.workspaceId !== dto.workspace_id) throw scopeNotFound(dto.workspace_id, dto.environment_id);
     const job = await this.jobs.enqueue({
       tenantId: principal.tenantId,
       type,

@@ -5,7 +5,7 @@ import { PaginationQueryDto } from '../../common/api/pagination.dto';
 import { isoRequired } from '../../common/api/time';
 import { Principal, requireTenantPermission } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
-import { NotFoundError } from '../../common/errors/app-error';
+
 import { AuditService } from '../audit/audit.service';
 import { SecretsService } from '../secrets/secrets.service';
 import { WorkflowsService } from '../workflows/workflows.service';
@@ -17,6 +17,7 @@ import { PolicyRow } from './policy.entity';
 import { CompiledCondition, CompiledPolicy, compileCondition, decide, PolicyDecision, PolicyInput, PolicyMatch } from './policy-engine';
 import { PolicyInputBuilder } from './policy-input.builder';
 import { TenantId } from '../../common/db/tenant-id';
+import { EnvironmentNotFoundError, WorkspaceNotFoundError } from '../workspaces/workspaces.errors';
 
 const MAX_MATCH_LABELS = 50;
 /**
@@ -114,10 +115,10 @@ export class PoliciesService implements OnModuleInit {
       source = { type: dto.type, secret, workspaceId: secret.workspace_id, environmentId: secret.environment_id, accessDurationSeconds };
     } else {
       if (!dto.workspace_id) throw new PolicyFieldError('workspace_id', 'is required without secret_id');
-      if (!(await this.workspaces.resolveScope(tenantId, 'workspace', dto.workspace_id))) throw new NotFoundError('Workspace', dto.workspace_id);
+      if (!(await this.workspaces.resolveScope(tenantId, 'workspace', dto.workspace_id))) throw new WorkspaceNotFoundError(dto.workspace_id);
       if (dto.environment_id) {
         const env = await this.workspaces.resolveScope(tenantId, 'environment', dto.environment_id);
-        if (!env || env.workspaceId !== dto.workspace_id) throw new NotFoundError('Environment', dto.environment_id);
+        if (!env || env.workspaceId !== dto.workspace_id) throw new EnvironmentNotFoundError(dto.environment_id);
       }
       source = { type: dto.type, secret: null, target: dto.target ?? null, workspaceId: dto.workspace_id, environmentId: dto.environment_id ?? null, accessDurationSeconds };
     }
@@ -185,10 +186,10 @@ export class PoliciesService implements OnModuleInit {
     }
     if (workflowId) await this.workflows.snapshot(tenantId, workflowId);
     for (const id of match.workspace_ids) {
-      if (!(await this.workspaces.resolveScope(tenantId, 'workspace', id))) throw new NotFoundError('Workspace', id);
+      if (!(await this.workspaces.resolveScope(tenantId, 'workspace', id))) throw new WorkspaceNotFoundError(id);
     }
     for (const id of match.environment_ids) {
-      if (!(await this.workspaces.resolveScope(tenantId, 'environment', id))) throw new NotFoundError('Environment', id);
+      if (!(await this.workspaces.resolveScope(tenantId, 'environment', id))) throw new EnvironmentNotFoundError(id);
     }
     return { name: dto.name, priority: dto.priority, effect: dto.effect, workflow_id: workflowId, match, condition, enabled: dto.enabled ?? true };
   }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Principal } from '../../common/auth/principal';
-import { NotFoundError } from '../../common/errors/app-error';
+
 import { RolesService } from '../roles/roles.service';
 import { SecretRow } from '../secrets/secret.entity';
 import { WorkspacesService } from '../workspaces/workspaces.service';
 import { PolicyInput } from './policy-engine';
+import { EnvironmentNotFoundError } from '../workspaces/workspaces.errors';
 
 export interface PolicyInputSource {
   type: string;
@@ -29,7 +30,7 @@ export class PolicyInputBuilder {
     let environment: { name: string; protected: boolean } | undefined;
     if (source.environmentId) {
       environment = await this.workspaces.environmentInfo(principal.tenantId, source.environmentId);
-      if (!environment) throw new NotFoundError('Environment', source.environmentId);
+      if (!environment) throw new EnvironmentNotFoundError(source.environmentId);
     }
     // An API key acts for its creator: its requester roles are the creator's.
     const roles = principal.userId ? await this.roles.roleNamesOf(principal.tenantId, principal.userId) : [];

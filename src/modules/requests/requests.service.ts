@@ -4,7 +4,7 @@ import { Page } from '../../common/api/pagination';
 import { PermissionDeniedError } from '../../common/auth/auth.errors';
 import { Principal, requireDeclaredPermission, requirePermission } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
-import { NotFoundError } from '../../common/errors/app-error';
+
 import { ApprovalEligibilityService } from '../approvals/approval-eligibility.service';
 import { tallyStage } from '../approvals/approval-rules';
 import { ApprovalsService } from '../approvals/approvals.service';
@@ -22,6 +22,7 @@ import { decidable, RequestVisibilityService } from './request-visibility.servic
 import { DEFAULT_ACCESS_SECONDS, WrapsService } from './wraps.service';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
 import { required } from '../../common/errors/invariant';
+import { scopeNotFound } from '../workspaces/workspaces.errors';
 
 interface RequestWhere {
   workspaceId: string;
@@ -178,7 +179,7 @@ export class RequestsService {
   private async targetScope(principal: Principal, type: RequestTypeDefinition, dto: CreateRequestDto): Promise<RequestWhere> {
     if (!dto.workspace_id) throw new RequestFieldError('workspace_id', `is required for ${type.key}`);
     const ref = await this.workspaces.resolveScope(principal.tenantId, dto.environment_id ? 'environment' : 'workspace', dto.environment_id ?? dto.workspace_id);
-    if (!ref || ref.workspaceId !== dto.workspace_id) throw new NotFoundError(dto.environment_id ? 'Environment' : 'Workspace', dto.environment_id ?? dto.workspace_id);
+    if (!ref || ref.workspaceId !== dto.workspace_id) throw scopeNotFound(dto.workspace_id, dto.environment_id);
     return { workspaceId: ref.workspaceId, environmentId: ref.environmentId, secretId: null };
   }
 }

@@ -24,9 +24,11 @@ import {
 import { RolesRepository } from './roles.repository';
 import { PermissionCatalogService } from './permission-catalog.service';
 import { AuditService } from '../audit/audit.service';
-import { NotFoundError } from '../../common/errors/app-error';
+
 import { TenantId } from '../../common/db/tenant-id';
 import { required } from '../../common/errors/invariant';
+import { EnvironmentNotFoundError, WorkspaceNotFoundError } from '../workspaces/workspaces.errors';
+import { TenantNotFoundError } from '../tenants/tenants.errors';
 
 const toRoleDto = (r: RoleRow): RoleDto => ({
   id: r.id,
@@ -229,11 +231,11 @@ export class RolesService {
   /** A scope of the caller's tenant; ids of other tenants (or unknown ones) are 404. */
   async resolveTarget(tenantId: TenantId, type: 'tenant' | 'workspace' | 'environment', id: string): Promise<TargetScope> {
     if (type === 'tenant') {
-      if (id !== tenantId) throw new NotFoundError('Tenant', id);
+      if (id !== tenantId) throw new TenantNotFoundError(id);
       return { type };
     }
     const ref = await this.workspaces.resolveScope(tenantId, type, id);
-    if (!ref) throw new NotFoundError(type === 'workspace' ? 'Workspace' : 'Environment', id);
+    if (!ref) throw type === 'workspace' ? new WorkspaceNotFoundError(id) : new EnvironmentNotFoundError(id);
     return { type, ...ref };
   }
 

@@ -4,7 +4,7 @@ import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { iso, isoRequired } from '../../common/api/time';
 import { Principal, requirePermission, workspacesWith } from '../../common/auth/principal';
 import { newId } from '../../common/crypto/ids';
-import { NotFoundError, ValidationFailedError } from '../../common/errors/app-error';
+import { ValidationFailedError } from '../../common/errors/app-error';
 import { AuditService } from '../audit/audit.service';
 import { BulkSecretsDto, BulkSecretsResultDto, ListSecretsQueryDto, SecretDto } from './dto/secret.dto';
 import { SecretRow } from './secret.entity';
@@ -12,6 +12,7 @@ import { SecretsRepository } from './secrets.repository';
 import { TenantId } from '../../common/db/tenant-id';
 import { required } from '../../common/errors/invariant';
 import { WorkspacesService } from '../workspaces/workspaces.service';
+import { SecretNotFoundError } from './secrets.errors';
 
 export const toSecretDto = (s: SecretRow): SecretDto => ({
   id: s.id,
@@ -116,7 +117,7 @@ export class SecretsService {
   /** The secret row when the caller may see its metadata (requests use it to take workspace and environment). */
   async readable(principal: Principal, id: string): Promise<SecretRow> {
     const row = await this.repo.find(principal.tenantId, id);
-    if (!row) throw new NotFoundError('Secret', id);
+    if (!row) throw new SecretNotFoundError(id);
     requirePermission(principal, 'secret.read_metadata', { workspaceId: row.workspace_id, environmentId: row.environment_id });
     return row;
   }

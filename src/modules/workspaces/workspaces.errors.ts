@@ -12,6 +12,10 @@ export class EnvironmentNotFoundError extends NotFoundError {
   }
 }
 
+/** The environment when one was named, else the workspace: what a caller's scope reference failed to find. */
+export const scopeNotFound = (workspaceId: string, environmentId?: string | null): NotFoundError =>
+  environmentId ? new EnvironmentNotFoundError(environmentId) : new WorkspaceNotFoundError(workspaceId);
+
 export class ScopeInUseError extends AppError {
   constructor(what: string, usedBy: string[]) {
     super(409, 'IN_USE', `The ${what} is still in use (${usedBy.join(', ')}); revoke or finish those first.`, [{ used_by: usedBy }]);

@@ -1,0 +1,7 @@
+import { NotFoundError } from '../../common/errors/app-error';
+
+export class SecretNotFoundError extends NotFoundError {
+  constructor(id: string) {
+    super('Secret', id);
+  }
+}
