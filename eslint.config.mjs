@@ -26,6 +26,18 @@ export default tseslint.config(
     ignores: ['src/**/*.spec.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'error' },
   },
+  // Domain errors are named classes in a module's *.errors.ts (STYLE.md): the generic not-found/conflict bases are
+  // extended there, never thrown inline with a free-text resource or code.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.spec.ts', 'src/**/*.errors.ts', 'src/common/errors/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name=/^(NotFoundError|ConflictError)$/]", message: "Throw the owning module's named error class (declared in its *.errors.ts)." },
+      ],
+    },
+  },
   // Layer rule 1: cross-cutting code never depends on a feature module.
   {
     files: ['src/common/**/*.ts'],
