@@ -56,6 +56,10 @@ export class AppConfig {
   /** Requests per minute per class (SPEC §1). */
   readonly rateLimits: { auth: number; agent: number; default: number };
   readonly idempotencyTtlSeconds: number;
+  /** How often expired idempotency records are purged. */
+  readonly idempotencyPurgeIntervalMs: number;
+  /** How often pending requests past their approval timeout are expired. */
+  readonly requestExpiryIntervalMs: number;
   readonly auditSealIntervalMs: number;
   /** Events chained per sealer transaction. */
   readonly auditSealBatchSize: number;
@@ -240,6 +244,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     exposeDocs: raw.EXPOSE_DOCS ?? true,
     rateLimits: { auth: raw.RATE_LIMIT_AUTH, agent: raw.RATE_LIMIT_AGENT, default: raw.RATE_LIMIT_DEFAULT },
     idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_SECONDS,
+    idempotencyPurgeIntervalMs: raw.IDEMPOTENCY_PURGE_INTERVAL_MS,
+    requestExpiryIntervalMs: raw.REQUEST_EXPIRY_INTERVAL_MS,
     auditSealIntervalMs: raw.AUDIT_SEAL_INTERVAL_MS,
     auditSealBatchSize: raw.AUDIT_SEAL_BATCH_SIZE,
     agents: { offlineAfterSeconds: raw.AGENT_OFFLINE_AFTER_SECONDS },

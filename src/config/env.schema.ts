@@ -173,6 +173,14 @@ export class EnvironmentVariables {
   @IsInt() @Min(50) @Max(600000)
   JOB_SWEEP_INTERVAL_MS: number = 1000;
 
+  /** How often pending requests past their approval timeout are expired (one replica runs it). */
+  @IsInt() @Min(50) @Max(600000)
+  REQUEST_EXPIRY_INTERVAL_MS: number = 5000;
+
+  /** How often expired idempotency records are purged (one replica runs it). */
+  @IsInt() @Min(50) @Max(86400000)
+  IDEMPOTENCY_PURGE_INTERVAL_MS: number = 600000;
+
   @IsOptional() @Transform(emptyToUndefined) @IsString()
   GIT_COMMIT?: string;
 

@@ -57,7 +57,7 @@ export class IdempotencyInterceptor implements NestInterceptor, OnApplicationBoo
   ) {}
 
   onApplicationBootstrap(): void {
-    this.runner.every('idempotency-sweeper', LOCKS.idempotencySweeper, 10 * 60 * 1000, async () => {
+    this.runner.every('idempotency-sweeper', LOCKS.idempotencySweeper, this.config.idempotencyPurgeIntervalMs, async () => {
       await this.repo.purgeExpired();
     });
   }

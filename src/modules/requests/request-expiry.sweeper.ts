@@ -8,8 +8,8 @@ import { transition } from './request-lifecycle';
 import { requestEventData } from './request-transitions.service';
 import { RequestsRepository } from './requests.repository';
 import { asTenantId } from '../../common/db/tenant-id';
+import { AppConfig } from '../../config/app-config';
 
-const INTERVAL_MS = 5000;
 const BATCH = 200;
 
 /** Pending requests past `approval_timeout_seconds` → expired. One replica runs it (advisory lock, counted runs). */
@@ -21,10 +21,11 @@ export class RequestExpirySweeper implements OnApplicationBootstrap {
     private readonly runner: ExclusiveRunner,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly webhooks: WebhooksService,
+    private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.runner.every('request-expiry', LOCKS.requestExpiry, INTERVAL_MS, async () => {
+    this.runner.every('request-expiry', LOCKS.requestExpiry, this.config.requestExpiryIntervalMs, async () => {
       await this.expireStale();
     });
   }
