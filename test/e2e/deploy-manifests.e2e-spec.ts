@@ -13,7 +13,7 @@ import * as yaml from 'js-yaml';
  * The deployment files describe one topology — N API replicas on one PostgreSQL and one Redis, a load balancer in
  * front, the reference agent, migrations as a one-off run before the replicas — and this file checks them without a
  * cluster or a Docker engine:
- * - deploy/kubernetes/overlays/example is rendered by a small kustomize (only the fields the layout uses; any other
+ * - deploy/kubernetes/overlays/example (and optional/*) is rendered by a small kustomize (only the fields the layout uses; any other
  *   field fails), cross-checked against `kubectl kustomize` where kubectl is installed, and every object is validated
  *   against the Kubernetes v1.34 JSON schemas vendored in deploy/kubernetes/schemas, made strict (unknown fields fail);
  * - docker-compose.yml and the manifests run the same commands on the same image;
@@ -386,8 +386,9 @@ describe('deployment manifests (kustomize render, Kubernetes JSON schemas, compo
   });
 
   it('validates every rendered object and every optional manifest against its Kubernetes schema', () => {
-    const optional = fs.readdirSync(path.join(K8S, 'optional')).filter((f) => f.endsWith('.yaml'));
-    const objects = [...rendered, ...optional.flatMap((f) => loadYamlDocuments(path.join(K8S, 'optional', f)))];
+    // optional/<name>/ are kustomizations an overlay may add to its resources.
+    const optional = fs.readdirSync(path.join(K8S, 'optional')).map((d) => path.join(K8S, 'optional', d));
+    const objects = [...rendered, ...optional.flatMap((dir) => renderLayer(dir).objects)];
     const invalid = objects.map((o) => ({ object: key(o), problems: validator.problems(o) })).filter((r) => r.problems.length > 0);
     expect(invalid).toEqual([]);
     expect(objects.length).toBeGreaterThanOrEqual(14);
