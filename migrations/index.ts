@@ -9,6 +9,7 @@ import { InvitationsByEmail1764000700000 } from './1764000700000-invitations-by-
 import { AuditCheckpointKeyId1764000800000 } from './1764000800000-audit-checkpoint-key-id';
 import { Plugins1764000900000 } from './1764000900000-plugins';
 import { Webhooks1764001000000 } from './1764001000000-webhooks';
+import { PrincipalInvalidation1764001100000 } from './1764001100000-principal-invalidation';
 
 /** Every migration, oldest first. A new migration file is added here as well (the list is explicit on purpose). */
-export const migrations = [Baseline1764000000000, Identity1764000100000, AuditIdempotency1764000200000, AgentsJobs1764000300000, WorkflowsPolicies1764000400000, Requests1764000500000, AuditSealerIndex1764000600000, InvitationsByEmail1764000700000, AuditCheckpointKeyId1764000800000, Plugins1764000900000, Webhooks1764001000000];
+export const migrations = [Baseline1764000000000, Identity1764000100000, AuditIdempotency1764000200000, AgentsJobs1764000300000, WorkflowsPolicies1764000400000, Requests1764000500000, AuditSealerIndex1764000600000, InvitationsByEmail1764000700000, AuditCheckpointKeyId1764000800000, Plugins1764000900000, Webhooks1764001000000, PrincipalInvalidation1764001100000];

@@ -18,6 +18,9 @@ export class AppConfig {
   readonly dbStatementTimeoutMs: number;
   /** How long the pool waits to open a connection (pg `connectionTimeoutMillis`). */
   readonly dbConnectTimeoutMs: number;
+  /** Resolved principals are reused this long (ms; 0: never), invalidated at once by revoking writes. */
+  readonly principalCacheTtlMs: number;
+  readonly principalCacheMax: number;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   readonly redisUrl?: string;
@@ -215,6 +218,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databasePoolSize: raw.DATABASE_POOL_SIZE,
     dbStatementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
     dbConnectTimeoutMs: raw.DB_CONNECT_TIMEOUT_MS,
+    principalCacheTtlMs: raw.PRINCIPAL_CACHE_TTL_MS,
+    principalCacheMax: raw.PRINCIPAL_CACHE_MAX,
     dataDir,
     embeddedPgPort: raw.EMBEDDED_PG_PORT,
     redisUrl: raw.REDIS_URL,

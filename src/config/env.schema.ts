@@ -31,6 +31,17 @@ export class EnvironmentVariables {
   @IsInt() @Min(100) @Max(120000)
   DB_CONNECT_TIMEOUT_MS: number = 5000;
 
+  /**
+   * How long a resolved caller (session, membership, grants; API key; agent) is reused, in ms; 0 resolves on every
+   * request. Revocations reach every replica's cache at once through PostgreSQL notifications; this bounds a lost one.
+   */
+  @IsInt() @Min(0) @Max(1000)
+  PRINCIPAL_CACHE_TTL_MS: number = 1000;
+
+  /** Most callers kept in that cache per process. */
+  @IsInt() @Min(1) @Max(1000000)
+  PRINCIPAL_CACHE_MAX: number = 10000;
+
   @IsString() @MinLength(1)
   DATA_DIR: string = './.data';
 

@@ -8,6 +8,7 @@ import { HttpRequest } from '../http/http-types';
 import { required } from '../errors/invariant';
 import { buildDataSourceOptions } from './data-source-options';
 import { ExclusiveRunner } from './exclusive-runner';
+import { PrincipalChanges } from './principal-changes';
 
 /**
  * PostgreSQL through TypeORM, and the unit of work: nestjs-cls holds the request context and, through the
@@ -47,7 +48,7 @@ import { ExclusiveRunner } from './exclusive-runner';
       ],
     }),
   ],
-  providers: [ExclusiveRunner],
-  exports: [ExclusiveRunner],
+  providers: [ExclusiveRunner, PrincipalChanges],
+  exports: [ExclusiveRunner, PrincipalChanges],
 })
 export class DatabaseModule {}

@@ -35,6 +35,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly principalCache = new Counter({
+    name: 'countersign_principal_cache_lookups_total',
+    help: 'Credential resolutions by this replica, served from the principal cache (hit) or the database (miss).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly outboxDepth = new Gauge({
     name: 'countersign_outbox_depth',
     help: 'Webhook deliveries pending, as seen by the last dispatcher run of this replica.',

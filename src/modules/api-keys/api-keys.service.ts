@@ -149,7 +149,8 @@ export class ApiKeysService implements OnModuleDestroy {
     return holdsTenantWide(principal, 'apikey.manage') ? null : (principal.userId ?? principal.id);
   }
 
-  private noteUse(id: string): void {
+  /** Records a use of the key (`last_used_at`, written at most once per interval); also for cached resolutions. */
+  noteUse(id: string): void {
     const now = Date.now();
     if (now - (this.lastTouched.get(id) ?? 0) < TOUCH_INTERVAL_MS) return;
     this.lastTouched.set(id, now);

@@ -16,6 +16,7 @@ import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwksController } from './jwks.controller';
+import { PrincipalCache } from './principal-cache';
 import { PrincipalResolverService } from './principal-resolver.service';
 import { SetupTokenService } from './setup-token.service';
 import { TokenService } from './token.service';
@@ -33,6 +34,7 @@ import { TokenService } from './token.service';
     TokenService,
     JwtStrategy,
     RouteAccessInventory,
+    PrincipalCache,
     { provide: PRINCIPAL_RESOLVER, useClass: PrincipalResolverService },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },
