@@ -220,7 +220,8 @@ export function addSharedParts(document: OpenAPIObject): OpenAPIObject {
       op.responses['503'].headers = { 'Retry-After': { $ref: '#/components/headers/Retry-After' }, ...(op.responses['503'] as { headers?: Record<string, unknown> }).headers };
       for (const [status, response] of Object.entries(op.responses)) {
         // The error filter always answers JSON, whatever the success media type (`@ApiProduces`) of the route.
-        if (/^[45]/.test(status)) response.content = { 'application/json': { schema: ERROR_REF } };
+        // A route's own JSON body for an error status (the probes' 503 `ReadinessDto`) is what it sends: keep it.
+        if (/^[45]/.test(status)) response.content = response.content?.['application/json']?.schema ? { 'application/json': response.content['application/json'] } : { 'application/json': { schema: ERROR_REF } };
         else if (!response.description) response.description = successDescription(status, response);
       }
       if ((op as Record<string, unknown>)[ETAG_EXTENSION]) {
