@@ -1,0 +1,183 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ManagedProcess, timeout, until } from './processes';
+import { HOST } from './ports';
+
+/** pino levels as numbers or labels: error and fatal are what a run must not log. */
+function isErrorLine(line: string): boolean {
+  if (!line.startsWith('{')) return /error|fatal/i.test(line);
+  try {
+    const level = (JSON.parse(line) as { level?: unknown }).level;
+    return typeof level === 'number' ? level >= 50 : level === 'error' || level === 'fatal';
+  } catch {
+    return false;
+  }
+}
+
+/** Where the built app lives: CLUSTER_APP_DIR (a checkout with dist/ built), default this repository. */
+export function appDir(): string {
+  return path.resolve(process.env.CLUSTER_APP_DIR ?? path.join(__dirname, '..', '..', '..'));
+}
+
+/** One API replica: `node dist/src/main.js` of the built app, NODE_ENV=production, on a fixed port (kept across restarts). */
+export class Replica {
+  process?: ManagedProcess;
+  starts = 0;
+  kills = 0;
+  /** Error/fatal log lines of every incarnation. */
+  readonly errorLines: string[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+    private readonly runId: string,
+    private readonly workDir: string,
+  ) {
+    fs.mkdirSync(workDir, { recursive: true });
+  }
+
+  get url(): string {
+    return `http://${HOST}:${this.port}`;
+  }
+
+  get running(): boolean {
+    return !!this.process?.running;
+  }
+
+  get pid(): number | undefined {
+    return this.process?.running ? this.process.pid : undefined;
+  }
+
+  /** The command-line marker of this run's replicas (pgrep -f finds exactly them). */
+  static marker(runId: string): string {
+    return `--cluster-run=${runId}`;
+  }
+
+  /** Starts the process and waits (bounded) for `/readyz` 200. */
+  async start(readyTimeoutMs = 90_000): Promise<void> {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    const entry = path.join(appDir(), 'dist', 'src', 'main.js');
+    this.process = new ManagedProcess(this.name, process.execPath, [entry, Replica.marker(this.runId)], { cwd: this.workDir, env: { ...this.env } }, isErrorLine);
+    this.starts++;
+    const proc = this.process;
+    proc.exited.then(() => this.errorLines.push(...proc.errorLines.filter((l) => !this.errorLines.includes(l)))).catch(() => undefined);
+    try {
+      await until(`${this.name} ready`, readyTimeoutMs, async () => {
+        if (!proc.running) throw new Error(`exited ${JSON.stringify(proc.exit)}`);
+        const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        return res.status === 200;
+      }, 200);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${proc.tail(30)}`, { cause: error });
+    }
+  }
+
+  /** kill -9 of the process group (no drain, connections cut). */
+  async kill(): Promise<void> {
+    if (!this.process?.running) return;
+    this.kills++;
+    await this.process.kill();
+    this.collectErrors();
+  }
+
+  /** SIGTERM with drain; SIGKILL after the grace period. */
+  async stop(graceMs = 15_000): Promise<void> {
+    await this.process?.stop(graceMs);
+    this.collectErrors();
+  }
+
+  pause(): void {
+    this.process?.signal('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.signal('SIGCONT');
+  }
+
+  async restart(): Promise<void> {
+    if (this.running) await this.kill();
+    await this.start();
+  }
+
+  private collectErrors(): void {
+    for (const l of this.process?.errorLines ?? []) if (!this.errorLines.includes(l)) this.errorLines.push(l);
+  }
+
+  /** GET on this replica directly (not through the proxy). */
+  async get<T>(urlPath: string, token?: string): Promise<{ status: number; json: T; text: string }> {
+    const res = await fetch(`${this.url}${urlPath}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) });
+    const text = await res.text();
+    let json: T;
+    try {
+      json = JSON.parse(text) as T;
+    } catch {
+      json = undefined as T;
+    }
+    return { status: res.status, json, text };
+  }
+}
+
+/** One reference agent (`node dist/agent/main.js`) on a folder of secret files, talking to the proxy. */
+export class ClusterAgent {
+  process?: ManagedProcess;
+  starts = 0;
+  kills = 0;
+  readonly stateFile: string;
+  /** Every log line of every incarnation, parsed. */
+  readonly logs: Record<string, unknown>[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly proxyUrl: string,
+    readonly secretsDir: string,
+    private readonly workDir: string,
+    private readonly enrollToken: string,
+    private readonly extraArgs: string[] = [],
+  ) {
+    fs.mkdirSync(workDir, { recursive: true });
+    this.stateFile = path.join(workDir, 'agent-state.json');
+  }
+
+  get running(): boolean {
+    return !!this.process?.running;
+  }
+
+  /** Starts the agent (the first start enrolls with the token; later ones reuse the state file). */
+  start(): void {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    const entry = path.join(appDir(), 'dist', 'agent', 'main.js');
+    const args = [entry, '--url', this.proxyUrl, '--dir', this.secretsDir, '--state', this.stateFile, '--name', this.name, '--cluster', 'cluster', '--wait', '5', '--heartbeat', '2', ...this.extraArgs];
+    const proc = new ManagedProcess(this.name, process.execPath, args, { cwd: this.workDir, env: { ...process.env, COUNTERSIGN_ENROLL_TOKEN: this.enrollToken } }, isErrorLine, 2000);
+    this.process = proc;
+    this.starts++;
+    proc.onLine = (line) => {
+      if (!line.startsWith('{')) return;
+      try {
+        this.logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        /* not JSON: kept as text by ManagedProcess */
+      }
+    };
+  }
+
+  /** Waits (bounded) until the agent has enrolled (its state file exists). */
+  async enrolled(timeoutMs = 30_000): Promise<{ agent_id: string }> {
+    return until(`${this.name} enrolled`, timeoutMs, () => {
+      if (!this.process?.running) throw new Error(`${this.name} exited: ${this.process?.tail(10)}`);
+      if (!fs.existsSync(this.stateFile)) return undefined;
+      return JSON.parse(fs.readFileSync(this.stateFile, 'utf8')) as { agent_id: string };
+    }, 200);
+  }
+
+  async kill(): Promise<void> {
+    if (!this.process?.running) return;
+    this.kills++;
+    await this.process.kill();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.race([this.process?.stop(8000), timeout(10_000)]);
+  }
+}
