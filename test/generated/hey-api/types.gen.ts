@@ -361,8 +361,20 @@ export type AcceptInvitationDto = {
 
 export type JwkDto = {
     kty: string;
+    /**
+     * RSA modulus, base64url.
+     */
+    n: string;
+    /**
+     * RSA public exponent, base64url.
+     */
+    e: string;
     alg: string;
     use: string;
+    /**
+     * Key id, as in the access token header `kid`.
+     */
+    kid: string;
 };
 
 export type JwksDto = {
@@ -1905,6 +1917,10 @@ export type ProbesHealthzErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type ProbesHealthzError = ProbesHealthzErrors[keyof ProbesHealthzErrors];
@@ -1944,6 +1960,10 @@ export type ProbesLivezErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type ProbesLivezError = ProbesLivezErrors[keyof ProbesLivezErrors];
@@ -1986,7 +2006,7 @@ export type ProbesReadyzErrors = {
     /**
      * A check failed or shutdown has begun.
      */
-    503: ErrorEnvelope;
+    503: ReadinessDto;
 };
 
 export type ProbesReadyzError = ProbesReadyzErrors[keyof ProbesReadyzErrors];
@@ -2033,7 +2053,7 @@ export type ServiceHealthErrors = {
     /**
      * The database is unreachable.
      */
-    503: ErrorEnvelope;
+    503: ApiHealthDto;
 };
 
 export type ServiceHealthError = ServiceHealthErrors[keyof ServiceHealthErrors];
@@ -2077,6 +2097,10 @@ export type ServiceVersionErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type ServiceVersionError = ServiceVersionErrors[keyof ServiceVersionErrors];
@@ -2124,6 +2148,10 @@ export type ServiceMetricsErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type ServiceMetricsError = ServiceMetricsErrors[keyof ServiceMetricsErrors];
@@ -2204,6 +2232,10 @@ export type AuditListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuditListError = AuditListErrors[keyof AuditListErrors];
@@ -2284,6 +2316,10 @@ export type AuditExportErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuditExportError = AuditExportErrors[keyof AuditExportErrors];
@@ -2335,6 +2371,10 @@ export type AuditVerifyErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuditVerifyError = AuditVerifyErrors[keyof AuditVerifyErrors];
@@ -2395,6 +2435,10 @@ export type AuditCheckpointsErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuditCheckpointsError = AuditCheckpointsErrors[keyof AuditCheckpointsErrors];
@@ -2452,6 +2496,10 @@ export type AuditGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuditGetError = AuditGetErrors[keyof AuditGetErrors];
@@ -2495,6 +2543,10 @@ export type AuthSetupStatusErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthSetupStatusError = AuthSetupStatusErrors[keyof AuthSetupStatusErrors];
@@ -2554,6 +2606,10 @@ export type AuthSetupErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthSetupError = AuthSetupErrors[keyof AuthSetupErrors];
@@ -2609,6 +2665,10 @@ export type AuthLoginErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthLoginError = AuthLoginErrors[keyof AuthLoginErrors];
@@ -2664,6 +2724,10 @@ export type AuthRefreshErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthRefreshError = AuthRefreshErrors[keyof AuthRefreshErrors];
@@ -2708,6 +2772,14 @@ export type AuthLogoutErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only user credentials are accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -2727,6 +2799,10 @@ export type AuthLogoutErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthLogoutError = AuthLogoutErrors[keyof AuthLogoutErrors];
@@ -2767,6 +2843,10 @@ export type AuthMeErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only user credentials are accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
      */
     429: ErrorEnvelope;
@@ -2774,6 +2854,10 @@ export type AuthMeErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthMeError = AuthMeErrors[keyof AuthMeErrors];
@@ -2814,6 +2898,10 @@ export type AuthSwitchTenantErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only user credentials are accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * Not a member of that tenant.
      */
     404: ErrorEnvelope;
@@ -2833,6 +2921,10 @@ export type AuthSwitchTenantErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthSwitchTenantError = AuthSwitchTenantErrors[keyof AuthSwitchTenantErrors];
@@ -2888,6 +2980,10 @@ export type AuthAcceptInvitationErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthAcceptInvitationError = AuthAcceptInvitationErrors[keyof AuthAcceptInvitationErrors];
@@ -2935,6 +3031,10 @@ export type AuthJwksErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthJwksError = AuthJwksErrors[keyof AuthJwksErrors];
@@ -3001,6 +3101,10 @@ export type UsersListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type UsersListError = UsersListErrors[keyof UsersListErrors];
@@ -3076,6 +3180,10 @@ export type UsersCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type UsersCreateError = UsersCreateErrors[keyof UsersCreateErrors];
@@ -3133,6 +3241,10 @@ export type UsersGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type UsersGetError = UsersGetErrors[keyof UsersGetErrors];
@@ -3210,6 +3322,10 @@ export type UsersUpdateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type UsersUpdateError = UsersUpdateErrors[keyof UsersUpdateErrors];
@@ -3276,6 +3392,10 @@ export type TenantsListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type TenantsListError = TenantsListErrors[keyof TenantsListErrors];
@@ -3351,6 +3471,10 @@ export type TenantsCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type TenantsCreateError = TenantsCreateErrors[keyof TenantsCreateErrors];
@@ -3405,6 +3529,10 @@ export type TenantsRemoveErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -3424,6 +3552,10 @@ export type TenantsRemoveErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type TenantsRemoveError = TenantsRemoveErrors[keyof TenantsRemoveErrors];
@@ -3481,6 +3613,10 @@ export type TenantsGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type TenantsGetError = TenantsGetErrors[keyof TenantsGetErrors];
@@ -3535,6 +3671,10 @@ export type TenantsUpdateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -3554,6 +3694,10 @@ export type TenantsUpdateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type TenantsUpdateError = TenantsUpdateErrors[keyof TenantsUpdateErrors];
@@ -3622,6 +3766,10 @@ export type WorkspacesListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkspacesListError = WorkspacesListErrors[keyof WorkspacesListErrors];
@@ -3697,6 +3845,10 @@ export type WorkspacesCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkspacesCreateError = WorkspacesCreateErrors[keyof WorkspacesCreateErrors];
@@ -3751,6 +3903,10 @@ export type WorkspacesRemoveErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -3770,6 +3926,10 @@ export type WorkspacesRemoveErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkspacesRemoveError = WorkspacesRemoveErrors[keyof WorkspacesRemoveErrors];
@@ -3827,6 +3987,10 @@ export type WorkspacesGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkspacesGetError = WorkspacesGetErrors[keyof WorkspacesGetErrors];
@@ -3881,6 +4045,10 @@ export type WorkspacesUpdateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -3900,6 +4068,10 @@ export type WorkspacesUpdateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkspacesUpdateError = WorkspacesUpdateErrors[keyof WorkspacesUpdateErrors];
@@ -3966,6 +4138,10 @@ export type WorkspacesListEnvironmentsErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkspacesListEnvironmentsError = WorkspacesListEnvironmentsErrors[keyof WorkspacesListEnvironmentsErrors];
@@ -4043,6 +4219,10 @@ export type WorkspacesCreateEnvironmentErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkspacesCreateEnvironmentError = WorkspacesCreateEnvironmentErrors[keyof WorkspacesCreateEnvironmentErrors];
@@ -4097,6 +4277,10 @@ export type WorkspacesRemoveEnvironmentErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -4116,6 +4300,10 @@ export type WorkspacesRemoveEnvironmentErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkspacesRemoveEnvironmentError = WorkspacesRemoveEnvironmentErrors[keyof WorkspacesRemoveEnvironmentErrors];
@@ -4163,6 +4351,10 @@ export type PermissionsListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PermissionsListError = PermissionsListErrors[keyof PermissionsListErrors];
@@ -4227,6 +4419,10 @@ export type RolesListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RolesListError = RolesListErrors[keyof RolesListErrors];
@@ -4302,6 +4498,10 @@ export type RolesCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RolesCreateError = RolesCreateErrors[keyof RolesCreateErrors];
@@ -4379,6 +4579,10 @@ export type RolesRemoveErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RolesRemoveError = RolesRemoveErrors[keyof RolesRemoveErrors];
@@ -4436,6 +4640,10 @@ export type RolesGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RolesGetError = RolesGetErrors[keyof RolesGetErrors];
@@ -4513,6 +4721,10 @@ export type RolesReplacePermissionsErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RolesReplacePermissionsError = RolesReplacePermissionsErrors[keyof RolesReplacePermissionsErrors];
@@ -4579,6 +4791,10 @@ export type UserRolesListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type UserRolesListError = UserRolesListErrors[keyof UserRolesListErrors];
@@ -4654,6 +4870,10 @@ export type UserRolesCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type UserRolesCreateError = UserRolesCreateErrors[keyof UserRolesCreateErrors];
@@ -4731,6 +4951,10 @@ export type UserRolesRemoveErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type UserRolesRemoveError = UserRolesRemoveErrors[keyof UserRolesRemoveErrors];
@@ -4797,6 +5021,10 @@ export type UsersListRolesErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type UsersListRolesError = UsersListRolesErrors[keyof UsersListRolesErrors];
@@ -4849,6 +5077,10 @@ export type AuthzCheckErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -4868,6 +5100,10 @@ export type AuthzCheckErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthzCheckError = AuthzCheckErrors[keyof AuthzCheckErrors];
@@ -4920,6 +5156,10 @@ export type AuthzExplainErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -4939,6 +5179,10 @@ export type AuthzExplainErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AuthzExplainError = AuthzExplainErrors[keyof AuthzExplainErrors];
@@ -5003,6 +5247,10 @@ export type ApiKeysListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type ApiKeysListError = ApiKeysListErrors[keyof ApiKeysListErrors];
@@ -5055,6 +5303,10 @@ export type ApiKeysCreateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -5074,6 +5326,10 @@ export type ApiKeysCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type ApiKeysCreateError = ApiKeysCreateErrors[keyof ApiKeysCreateErrors];
@@ -5128,6 +5384,10 @@ export type ApiKeysRemoveErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -5147,6 +5407,10 @@ export type ApiKeysRemoveErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type ApiKeysRemoveError = ApiKeysRemoveErrors[keyof ApiKeysRemoveErrors];
@@ -5204,6 +5468,10 @@ export type ApiKeysGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type ApiKeysGetError = ApiKeysGetErrors[keyof ApiKeysGetErrors];
@@ -5258,6 +5526,10 @@ export type ApiKeysRevokeErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -5277,6 +5549,10 @@ export type ApiKeysRevokeErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type ApiKeysRevokeError = ApiKeysRevokeErrors[keyof ApiKeysRevokeErrors];
@@ -5329,6 +5605,10 @@ export type AgentsCreateEnrollmentTokenErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -5348,6 +5628,10 @@ export type AgentsCreateEnrollmentTokenErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentsCreateEnrollmentTokenError = AgentsCreateEnrollmentTokenErrors[keyof AgentsCreateEnrollmentTokenErrors];
@@ -5407,6 +5691,10 @@ export type AgentsEnrollErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentsEnrollError = AgentsEnrollErrors[keyof AgentsEnrollErrors];
@@ -5471,6 +5759,10 @@ export type AgentsListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentsListError = AgentsListErrors[keyof AgentsListErrors];
@@ -5523,6 +5815,10 @@ export type AgentsMintErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -5542,6 +5838,10 @@ export type AgentsMintErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentsMintError = AgentsMintErrors[keyof AgentsMintErrors];
@@ -5599,6 +5899,10 @@ export type AgentsGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentsGetError = AgentsGetErrors[keyof AgentsGetErrors];
@@ -5653,6 +5957,10 @@ export type AgentsRevokeErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -5672,6 +5980,10 @@ export type AgentsRevokeErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentsRevokeError = AgentsRevokeErrors[keyof AgentsRevokeErrors];
@@ -5721,9 +6033,17 @@ export type AgentsRegisterPublicKeyErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * No such object in your tenant.
      */
     404: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
     /**
      * The body is larger than 1 MiB.
      */
@@ -5744,6 +6064,10 @@ export type AgentsRegisterPublicKeyErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentsRegisterPublicKeyError = AgentsRegisterPublicKeyErrors[keyof AgentsRegisterPublicKeyErrors];
@@ -5793,9 +6117,17 @@ export type AgentsHeartbeatErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * No such object in your tenant.
      */
     404: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
     /**
      * The body is larger than 1 MiB.
      */
@@ -5816,6 +6148,10 @@ export type AgentsHeartbeatErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentsHeartbeatError = AgentsHeartbeatErrors[keyof AgentsHeartbeatErrors];
@@ -5865,9 +6201,17 @@ export type AgentsIssueDekErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * No such object in your tenant.
      */
     404: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
     /**
      * The body is larger than 1 MiB.
      */
@@ -5888,6 +6232,10 @@ export type AgentsIssueDekErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentsIssueDekError = AgentsIssueDekErrors[keyof AgentsIssueDekErrors];
@@ -5955,6 +6303,10 @@ export type JobsListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type JobsListError = JobsListErrors[keyof JobsListErrors];
@@ -6007,6 +6359,10 @@ export type JobsCreateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -6026,6 +6382,10 @@ export type JobsCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type JobsCreateError = JobsCreateErrors[keyof JobsCreateErrors];
@@ -6083,6 +6443,10 @@ export type JobsGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type JobsGetError = JobsGetErrors[keyof JobsGetErrors];
@@ -6132,6 +6496,14 @@ export type AgentJobsClaimErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -6151,6 +6523,10 @@ export type AgentJobsClaimErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentJobsClaimError = AgentJobsClaimErrors[keyof AgentJobsClaimErrors];
@@ -6205,6 +6581,18 @@ export type AgentJobsCompleteErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such job (NOT_FOUND).
+     */
+    404: ErrorEnvelope;
+    /**
+     * The lease is no longer current: the job expired and moved on, or was completed differently (LEASE_LOST).
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -6224,6 +6612,10 @@ export type AgentJobsCompleteErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentJobsCompleteError = AgentJobsCompleteErrors[keyof AgentJobsCompleteErrors];
@@ -6298,6 +6690,10 @@ export type SecretsListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type SecretsListError = SecretsListErrors[keyof SecretsListErrors];
@@ -6355,6 +6751,10 @@ export type SecretsGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type SecretsGetError = SecretsGetErrors[keyof SecretsGetErrors];
@@ -6404,6 +6804,14 @@ export type AgentSecretsBulkErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -6423,6 +6831,10 @@ export type AgentSecretsBulkErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentSecretsBulkError = AgentSecretsBulkErrors[keyof AgentSecretsBulkErrors];
@@ -6487,6 +6899,10 @@ export type RequestsListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsListError = RequestsListErrors[keyof RequestsListErrors];
@@ -6539,6 +6955,10 @@ export type RequestsCreateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -6558,6 +6978,10 @@ export type RequestsCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsCreateError = RequestsCreateErrors[keyof RequestsCreateErrors];
@@ -6610,6 +7034,10 @@ export type RequestsCreateReadErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -6629,6 +7057,10 @@ export type RequestsCreateReadErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsCreateReadError = RequestsCreateReadErrors[keyof RequestsCreateReadErrors];
@@ -6682,6 +7114,10 @@ export type RequestsGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsGetError = RequestsGetErrors[keyof RequestsGetErrors];
@@ -6755,6 +7191,10 @@ export type RequestsSubmitErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsSubmitError = RequestsSubmitErrors[keyof RequestsSubmitErrors];
@@ -6832,6 +7272,10 @@ export type RequestsApproveErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsApproveError = RequestsApproveErrors[keyof RequestsApproveErrors];
@@ -6909,6 +7353,10 @@ export type RequestsRejectErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsRejectError = RequestsRejectErrors[keyof RequestsRejectErrors];
@@ -6982,6 +7430,10 @@ export type RequestsCancelErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsCancelError = RequestsCancelErrors[keyof RequestsCancelErrors];
@@ -7055,6 +7507,10 @@ export type RequestsExecuteErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsExecuteError = RequestsExecuteErrors[keyof RequestsExecuteErrors];
@@ -7128,6 +7584,10 @@ export type RequestsRollbackErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsRollbackError = RequestsRollbackErrors[keyof RequestsRollbackErrors];
@@ -7181,6 +7641,10 @@ export type RequestsApproversErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsApproversError = RequestsApproversErrors[keyof RequestsApproversErrors];
@@ -7258,6 +7722,10 @@ export type RequestsBreakGlassErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsBreakGlassError = RequestsBreakGlassErrors[keyof RequestsBreakGlassErrors];
@@ -7320,6 +7788,10 @@ export type RequestsListWrapsErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsListWrapsError = RequestsListWrapsErrors[keyof RequestsListWrapsErrors];
@@ -7378,6 +7850,10 @@ export type RequestsRevealErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type RequestsRevealError = RequestsRevealErrors[keyof RequestsRevealErrors];
@@ -7435,6 +7911,10 @@ export type ApprovalsInboxErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type ApprovalsInboxError = ApprovalsInboxErrors[keyof ApprovalsInboxErrors];
@@ -7484,6 +7964,14 @@ export type AgentWrapsCreateReadErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -7503,6 +7991,10 @@ export type AgentWrapsCreateReadErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentWrapsCreateReadError = AgentWrapsCreateReadErrors[keyof AgentWrapsCreateReadErrors];
@@ -7549,6 +8041,10 @@ export type AgentWrapsDeliverPatchErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * WRAP_CONSUMED
      */
     410: ErrorEnvelope;
@@ -7560,6 +8056,10 @@ export type AgentWrapsDeliverPatchErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type AgentWrapsDeliverPatchError = AgentWrapsDeliverPatchErrors[keyof AgentWrapsDeliverPatchErrors];
@@ -7611,6 +8111,10 @@ export type PluginsCatalogErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PluginsCatalogError = PluginsCatalogErrors[keyof PluginsCatalogErrors];
@@ -7659,6 +8163,10 @@ export type PluginsValidateErrors = {
      */
     403: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -7678,6 +8186,10 @@ export type PluginsValidateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PluginsValidateError = PluginsValidateErrors[keyof PluginsValidateErrors];
@@ -7738,6 +8250,10 @@ export type PluginsListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PluginsListError = PluginsListErrors[keyof PluginsListErrors];
@@ -7809,6 +8325,10 @@ export type PluginsInstallErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PluginsInstallError = PluginsInstallErrors[keyof PluginsInstallErrors];
@@ -7886,6 +8406,10 @@ export type PluginsRemoveErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PluginsRemoveError = PluginsRemoveErrors[keyof PluginsRemoveErrors];
@@ -7943,6 +8467,10 @@ export type PluginsGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PluginsGetError = PluginsGetErrors[keyof PluginsGetErrors];
@@ -7997,6 +8525,10 @@ export type PluginsUpdateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -8016,6 +8548,10 @@ export type PluginsUpdateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PluginsUpdateError = PluginsUpdateErrors[keyof PluginsUpdateErrors];
@@ -8093,6 +8629,10 @@ export type PluginsTestErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PluginsTestError = PluginsTestErrors[keyof PluginsTestErrors];
@@ -8170,6 +8710,10 @@ export type PluginsDiscoverErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PluginsDiscoverError = PluginsDiscoverErrors[keyof PluginsDiscoverErrors];
@@ -8234,6 +8778,10 @@ export type WorkflowsListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkflowsListError = WorkflowsListErrors[keyof WorkflowsListErrors];
@@ -8286,6 +8834,10 @@ export type WorkflowsCreateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -8305,6 +8857,10 @@ export type WorkflowsCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkflowsCreateError = WorkflowsCreateErrors[keyof WorkflowsCreateErrors];
@@ -8382,6 +8938,10 @@ export type WorkflowsRemoveErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkflowsRemoveError = WorkflowsRemoveErrors[keyof WorkflowsRemoveErrors];
@@ -8439,6 +8999,10 @@ export type WorkflowsGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkflowsGetError = WorkflowsGetErrors[keyof WorkflowsGetErrors];
@@ -8516,6 +9080,10 @@ export type WorkflowsReplaceErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WorkflowsReplaceError = WorkflowsReplaceErrors[keyof WorkflowsReplaceErrors];
@@ -8580,6 +9148,10 @@ export type PoliciesListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PoliciesListError = PoliciesListErrors[keyof PoliciesListErrors];
@@ -8632,6 +9204,10 @@ export type PoliciesCreateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -8651,6 +9227,10 @@ export type PoliciesCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PoliciesCreateError = PoliciesCreateErrors[keyof PoliciesCreateErrors];
@@ -8703,6 +9283,10 @@ export type PoliciesEvaluateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -8722,6 +9306,10 @@ export type PoliciesEvaluateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PoliciesEvaluateError = PoliciesEvaluateErrors[keyof PoliciesEvaluateErrors];
@@ -8776,6 +9364,10 @@ export type PoliciesRemoveErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -8795,6 +9387,10 @@ export type PoliciesRemoveErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PoliciesRemoveError = PoliciesRemoveErrors[keyof PoliciesRemoveErrors];
@@ -8852,6 +9448,10 @@ export type PoliciesGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PoliciesGetError = PoliciesGetErrors[keyof PoliciesGetErrors];
@@ -8906,6 +9506,10 @@ export type PoliciesReplaceErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -8925,6 +9529,10 @@ export type PoliciesReplaceErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type PoliciesReplaceError = PoliciesReplaceErrors[keyof PoliciesReplaceErrors];
@@ -8989,6 +9597,10 @@ export type WebhooksListErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WebhooksListError = WebhooksListErrors[keyof WebhooksListErrors];
@@ -9041,6 +9653,10 @@ export type WebhooksCreateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -9060,6 +9676,10 @@ export type WebhooksCreateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WebhooksCreateError = WebhooksCreateErrors[keyof WebhooksCreateErrors];
@@ -9114,6 +9734,10 @@ export type WebhooksRemoveErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -9133,6 +9757,10 @@ export type WebhooksRemoveErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WebhooksRemoveError = WebhooksRemoveErrors[keyof WebhooksRemoveErrors];
@@ -9190,6 +9818,10 @@ export type WebhooksGetErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WebhooksGetError = WebhooksGetErrors[keyof WebhooksGetErrors];
@@ -9244,6 +9876,10 @@ export type WebhooksUpdateErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -9263,6 +9899,10 @@ export type WebhooksUpdateErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WebhooksUpdateError = WebhooksUpdateErrors[keyof WebhooksUpdateErrors];
@@ -9317,6 +9957,10 @@ export type WebhooksRotateSecretErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -9336,6 +9980,10 @@ export type WebhooksRotateSecretErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WebhooksRotateSecretError = WebhooksRotateSecretErrors[keyof WebhooksRotateSecretErrors];
@@ -9402,6 +10050,10 @@ export type WebhooksDeliveriesErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WebhooksDeliveriesError = WebhooksDeliveriesErrors[keyof WebhooksDeliveriesErrors];
@@ -9457,6 +10109,10 @@ export type WebhooksRedeliverErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -9476,6 +10132,10 @@ export type WebhooksRedeliverErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WebhooksRedeliverError = WebhooksRedeliverErrors[keyof WebhooksRedeliverErrors];
@@ -9530,6 +10190,10 @@ export type WebhooksTestErrors = {
      */
     404: ErrorEnvelope;
     /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -9549,6 +10213,10 @@ export type WebhooksTestErrors = {
      * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
      */
     500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
 };
 
 export type WebhooksTestError = WebhooksTestErrors[keyof WebhooksTestErrors];
