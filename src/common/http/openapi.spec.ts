@@ -1,5 +1,13 @@
 import { OpenAPIObject } from '@nestjs/swagger';
+import type { OperationObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { addSharedParts, operationId } from './openapi';
+
+/** The operation, or a failed test naming what is missing. */
+function op(doc: OpenAPIObject, path: string, method: 'get' | 'post'): OperationObject {
+  const found = doc.paths[path]?.[method];
+  if (!found) throw new Error(`${method.toUpperCase()} ${path} is not in the document`);
+  return found;
+}
 
 describe('openapi helpers', () => {
   it('names operations <Tag>_<verb>', () => expect(operationId('RequestsController', 'approve')).toBe('Requests_approve'));
@@ -10,12 +18,12 @@ describe('openapi helpers', () => {
       info: { title: 't', version: '1' },
       paths: { '/x': { get: { responses: { '200': { description: 'ok' } } }, post: { responses: { '201': { description: 'made' } } } } },
     } as unknown as OpenAPIObject);
-    const get = doc.paths['/x'].get!;
-    const post = doc.paths['/x'].post!;
+    const get = op(doc, '/x', 'get');
+    const post = op(doc, '/x', 'post');
     expect(get.parameters).toEqual([{ $ref: '#/components/parameters/RequestId' }, { $ref: '#/components/parameters/CorrelationId' }]);
     expect(post.parameters).toContainEqual({ $ref: '#/components/parameters/IdempotencyKey' });
-    expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '413', '415', '422', '429', '500']);
-    expect(Object.keys(get.responses).sort()).toEqual(['200', '400', '429', '500']);
+    expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '409', '413', '415', '422', '429', '500', '503']);
+    expect(Object.keys(get.responses).sort()).toEqual(['200', '400', '429', '500', '503']);
   });
 
   it('documents 429 and the X-RateLimit-* headers on limited operations, never on probes and /metrics', () => {
@@ -25,12 +33,12 @@ describe('openapi helpers', () => {
       info: { title: 't', version: '1' },
       paths: { '/x': { get: ok() }, '/healthz': { get: ok() }, '/livez': { get: ok() }, '/readyz': { get: ok() }, '/metrics': { get: ok() } },
     } as unknown as OpenAPIObject);
-    const limited = doc.paths['/x'].get!.responses as Record<string, { headers: Record<string, unknown> }>;
+    const limited = op(doc, '/x', 'get').responses as Record<string, { headers: Record<string, unknown> }>;
     expect(limited['429'].headers).toEqual(expect.objectContaining({ 'Retry-After': expect.anything(), 'X-RateLimit-Reset': expect.anything() }));
     expect(Object.keys(limited['200'].headers)).toEqual(expect.arrayContaining(['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']));
     for (const probe of ['/healthz', '/livez', '/readyz', '/metrics']) {
-      const responses = doc.paths[probe].get!.responses as Record<string, { headers: Record<string, unknown> }>;
-      expect(Object.keys(responses).sort()).toEqual(['200', '400', '500']);
+      const responses = op(doc, probe, 'get').responses as Record<string, { headers: Record<string, unknown> }>;
+      expect(Object.keys(responses).sort()).toEqual(['200', '400', '500', '503']);
       expect(Object.keys(responses['200'].headers)).toEqual(['X-Request-ID']);
     }
   });
@@ -46,11 +54,11 @@ describe('openapi helpers', () => {
         '/x/{name}': { get: { parameters: [{ name: 'name', in: 'path', required: true }], responses: { '200': { description: 'ok' } } } },
       },
     } as unknown as OpenAPIObject);
-    const [agent, wrap] = doc.paths['/api/v1/agents/{id}/wraps/{wrap_id}'].get!.parameters as unknown as { schema: Record<string, unknown>; example?: string }[];
+    const [agent, wrap] = op(doc, '/api/v1/agents/{id}/wraps/{wrap_id}', 'get').parameters as unknown as { schema: Record<string, unknown>; example?: string }[];
     expect(agent.schema).toEqual({ type: 'string', pattern: '^agt_[0-9A-HJKMNP-TV-Z]{26}$' });
     expect(agent.example).toMatch(/^agt_/);
     expect(wrap.schema.pattern).toBe('^wrp_[0-9A-HJKMNP-TV-Z]{26}$');
-    expect((doc.paths['/x/{name}'].get!.parameters![0] as unknown as { schema: unknown }).schema).toEqual({ type: 'string' });
+    expect(((op(doc, '/x/{name}', 'get').parameters ?? [])[0] as unknown as { schema: unknown }).schema).toEqual({ type: 'string' });
   });
 
   it('declares errors as JSON whatever the success media type, and describes success responses left without text', () => {
@@ -70,11 +78,11 @@ describe('openapi helpers', () => {
         '/thing': { post: { responses: { '201': { description: '', content: { 'application/json': { schema: { $ref: '#/components/schemas/ThingDto' } } } }, '204': { description: '' } } } },
       },
     } as unknown as OpenAPIObject);
-    const exportResponses = doc.paths['/export'].get!.responses as Record<string, { description: string; content: Record<string, unknown> }>;
+    const exportResponses = op(doc, '/export', 'get').responses as Record<string, { description: string; content: Record<string, unknown> }>;
     expect(Object.keys(exportResponses['200'].content)).toEqual(['application/x-ndjson']);
     expect(exportResponses['403'].content).toEqual({ 'application/json': { schema: envelope } });
     expect(exportResponses['200'].description).toBe('OK.');
-    const thing = doc.paths['/thing'].post!.responses as Record<string, { description: string }>;
+    const thing = op(doc, '/thing', 'post').responses as Record<string, { description: string }>;
     expect(thing['201'].description).toBe('Created: a `ThingDto`.');
     expect(thing['204'].description).toBe('Done; no content.');
   });
@@ -99,7 +107,7 @@ describe('openapi helpers', () => {
         },
       },
     } as unknown as OpenAPIObject);
-    const b = doc.components!.schemas!.B as { properties: Record<string, unknown> };
+    const b = doc.components?.schemas?.B as { properties: Record<string, unknown> };
     expect(b.properties.plain).toEqual(ref);
     expect(b.properties.described).toEqual({ description: 'd', allOf: [ref] });
     expect(b.properties.nullable).toEqual({ type: 'object', nullable: true, allOf: [ref] });
