@@ -1,5 +1,6 @@
 import { AUDIT_ACTIONS, isAuditAction } from './common/audit/audit-actions';
 import { AuditInput } from './common/audit/audit.types';
+import { Audited } from './common/audit/audited.decorator';
 import { Authenticated } from './common/auth/authenticated.decorator';
 import { ALL_CORE_PERMISSIONS, isCorePermission } from './common/auth/permission-catalog';
 import { Principal, requireDeclaredPermission, requirePermission, requireTenantPermission } from './common/auth/principal';
@@ -51,6 +52,15 @@ describe('a vocabulary the compiler knows', () => {
   });
 
   it('a misspelt audit action fails tsc', () => {
+    class Routes {
+      // @ts-expect-error 'workspace.creatd' is not an AuditAction
+      @Audited('workspace.creatd')
+      misspelt(): void {}
+
+      @Audited('workspace.created')
+      spelt(): void {}
+    }
+    expect(Routes).toBeDefined();
     // @ts-expect-error 'workspace.creatd' is not an AuditAction
     const misspelt: AuditInput = { action: 'workspace.creatd', resourceType: 'workspace' };
     const spelt: AuditInput = { action: 'workspace.created', resourceType: 'workspace' };
