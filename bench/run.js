@@ -1,288 +1,403 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * HTTP benchmark kit (see bench/README.md). Starts the built app against a throw-away DATA_DIR (embedded
- * PostgreSQL), seeds it through the public API, loads a few endpoints with autocannon, compares them with a bare
- * node:http + pg baseline on the same database, prints a Markdown table and writes bench/results/latest/latest.json (git-ignored).
- *
- * Tunables (env): BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS (default 32),
- * BENCH_ONLY (comma-separated scenario names), BENCH_KEEP_DATA=1 (keep the temp DATA_DIR), BENCH_BUILD=1 (rebuild),
- * BENCH_NODE_ARGS (extra node flags for the app, e.g. --cpu-prof).
- * Every wait is bounded; all traffic goes to 127.0.0.1.
+ * Benchmark kit (bench/README.md). Starts the built app (BENCH_APP_DIR, default this checkout) with a throw-away
+ * DATA_DIR (embedded PostgreSQL), seeds it through the public API, starts two baselines on the same database — bare
+ * Express 5 + pg and raw node:http + pg, both doing the same work as each scenario (bench/baselines/same-work.js) —
+ * and loads each scenario on the app and both baselines: autocannon, CONNECTIONS connections, warm-up discarded,
+ * median of RUNS runs. S4 (job queue) is driven by 16 agent clients in this process. Prints a Markdown table, writes
+ * bench/results/latest/latest.json (git-ignored) and, with --write-doc or BENCH_DOC=1, the results section of
+ * docs/performance.md.
  */
-const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const autocannon = require('autocannon');
 const { Client } = require('pg');
-const { HOST, freePort, positiveIntEnv, sleep } = require('../scripts/lib/harness');
+const { HOST, freePort, positiveIntEnv } = require('../scripts/lib/harness');
+const { APP_DIR, MAIN, ROOT, log, startApp, startChild, waitUntil } = require('./lib/app');
+const { expectOk, request } = require('./lib/http');
+const { seedWorld, createBody, bearer } = require('./lib/seed');
+const { seedAudit, waitSealed } = require('./seed-audit');
+const { renderDoc, evaluateTargets, table } = require('./lib/report');
 
-const ROOT = path.resolve(__dirname, '..');
-const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
-// Local runs write under results/latest/ (git-ignored): a run never dirties the checkout. Results worth keeping are
-// copied beside it under a dated name and committed.
-const RESULTS = path.join(__dirname, 'results', 'latest', 'latest.json');
-
-const DURATION = positiveIntEnv('BENCH_DURATION', 10);
-const WARMUP = positiveIntEnv('BENCH_WARMUP', 2);
+const QUICK = process.env.BENCH_QUICK === '1';
+const RUNS = positiveIntEnv('BENCH_RUNS', QUICK ? 1 : 3);
+const DURATION = positiveIntEnv('BENCH_DURATION', QUICK ? 2 : 10);
+const WARMUP = positiveIntEnv('BENCH_WARMUP', QUICK ? 1 : 2);
 const CONNECTIONS = positiveIntEnv('BENCH_CONNECTIONS', 32);
+const S4_JOBS = positiveIntEnv('BENCH_S4_JOBS', QUICK ? 500 : 20_000);
+const S4_AGENTS = positiveIntEnv('BENCH_S4_AGENTS', 16);
+const S4_BATCH = positiveIntEnv('BENCH_S4_BATCH', 10);
+const S4_RUNS = positiveIntEnv('BENCH_S4_RUNS', 1);
+const AUDIT_EVENTS = positiveIntEnv('BENCH_AUDIT_EVENTS', QUICK ? 100_000 : 1_000_000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
-const POOL_SIZE = 10; // the app's DATABASE_POOL_SIZE default; the baseline uses the same
-// The limiter's ceiling (env.schema.ts allows at most 1,000,000 per minute per class ≈ 16,667/s, far above what
-// 2 cores reach), so it is counted but never refuses during the run.
-const RATE_LIMIT = '1000000';
+const WRITE_DOC = process.argv.includes('--write-doc') || process.env.BENCH_DOC === '1';
+const POOL_SIZE = 10; // the app's DATABASE_POOL_SIZE default; the baselines use the same
+const RATE_LIMIT = '1000000'; // the config's ceiling: the limiter counts but never refuses
+// Fixed keys, so the baselines verify the same JWT with the same key and hash API keys with the same pepper.
+const JWT_SECRET = 'bench-jwt-secret-0123456789-abcdefghijklmnopqrstuv';
+const API_KEY_PEPPER = 'bench-api-key-pepper-0123456789-abcdefghijklmnop';
+const RESULTS = path.join(__dirname, 'results', 'latest', 'latest.json');
+const wanted = (name) => !ONLY || ONLY.has(name);
 
-const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
-
-async function request(port, method, urlPath, { body, headers = {} } = {}) {
-  const res = await fetch(`http://${HOST}:${port}${urlPath}`, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  let json;
+/** VmRSS / VmHWM of a process in MB (Linux /proc), or undefined. */
+function memoryOf(pid) {
   try {
-    json = text ? JSON.parse(text) : undefined;
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field) => Number((new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status) || [])[1]);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
   } catch {
-    json = undefined;
+    return undefined;
   }
-  return { status: res.status, json, bytes: Buffer.byteLength(text) };
 }
 
-async function expectOk(port, method, urlPath, opts) {
-  const res = await request(port, method, urlPath, opts);
-  if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${urlPath} → ${res.status} ${JSON.stringify(res.json)}`);
-  return res.json;
-}
-
-async function waitUntil(what, timeoutMs, probe, isAlive) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (isAlive && !isAlive()) throw new Error(`${what}: the process exited`);
-    try {
-      if (await probe()) return;
-    } catch {
-      /* not yet */
-    }
-    await sleep(250);
-  }
-  throw new Error(`${what}: not ready after ${timeoutMs / 1000} s`);
-}
-
-/** Child process with its output kept (tail) for error messages; `stop()` sends SIGTERM, then SIGKILL after graceMs. */
-function startChild(name, args, env) {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const tail = [];
-  const keep = (chunk) => {
-    for (const line of String(chunk).split('\n')) if (line.trim()) tail.push(line);
-    while (tail.length > 40) tail.shift();
+/** Samples a process's RSS every 200 ms until stopped; returns the peak in MB. */
+function rssSampler(pid) {
+  let peak = 0;
+  const tick = () => {
+    const m = memoryOf(pid);
+    if (m && m.rss > peak) peak = m.rss;
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exited = false;
-  const exit = new Promise((resolve) => child.on('exit', (code, signal) => { exited = true; resolve({ code, signal }); }));
-  return {
-    name,
-    child,
-    tail,
-    alive: () => !exited,
-    async stop(graceMs) {
-      if (exited) return exit;
-      child.kill('SIGTERM');
-      const result = await Promise.race([exit, sleep(graceMs).then(() => null)]);
-      if (result) return result;
-      log(`${name} (pid ${child.pid}) still running after ${graceMs / 1000} s: SIGKILL`);
-      child.kill('SIGKILL');
-      return Promise.race([exit, sleep(5000)]);
-    },
+  tick();
+  const timer = setInterval(tick, 200);
+  return () => {
+    clearInterval(timer);
+    tick();
+    return Number(peak.toFixed(1));
   };
 }
 
-function ensureBuilt() {
-  if (fs.existsSync(MAIN) && process.env.BENCH_BUILD !== '1') return;
-  log('building (npx nest build)…');
-  const r = spawnSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit', timeout: 300_000 });
-  if (r.status !== 0 || !fs.existsSync(MAIN)) throw new Error('npx nest build failed');
-}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
-/** Committed transactions in the app database so far (each statement outside a transaction is one). */
-async function xactCommits(db) {
-  await db.query('SELECT pg_stat_clear_snapshot()');
-  const { rows } = await db.query("SELECT xact_commit::bigint AS n FROM pg_stat_database WHERE datname = 'countersign'");
-  return Number(rows[0].n);
-}
-
-async function load(name, opts, db) {
+/** One autocannon measurement (warm-up discarded), with the app's peak RSS when `pid` is given. */
+async function measure(opts, pid) {
   const base = { connections: CONNECTIONS, pipelining: 1, timeout: 10, ...opts };
-  const before = await xactCommits(db);
-  const warm = WARMUP > 0 ? await autocannon({ ...base, duration: WARMUP }) : { requests: { total: 0 } };
+  if (WARMUP > 0) await autocannon({ ...base, duration: WARMUP });
+  const stop = pid ? rssSampler(pid) : null;
   const r = await autocannon({ ...base, duration: DURATION });
-  await sleep(11_000); // idle backends flush their statistics within PGSTAT_IDLE_INTERVAL (10 s)
-  const xacts = (await xactCommits(db)) - before - 2; // less this probe's own two
-  const row = {
-    scenario: name,
+  return {
     requests_per_s: Math.round(r.requests.average),
     latency_p50_ms: r.latency.p50,
     latency_p99_ms: r.latency.p99,
-    latency_avg_ms: Number(r.latency.average.toFixed(2)),
     total: r.requests.total,
-    ok_2xx: r['2xx'],
     non_2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    duration_s: DURATION,
-    // Approximate: background sweepers add a few; the probe's own statements are subtracted.
-    db_xacts_per_request: Number((xacts / Math.max(1, warm.requests.total + r.requests.total)).toFixed(2)),
+    errors: r.errors + r.timeouts,
+    peak_rss_mb: stop ? stop() : undefined,
   };
-  log(`${name}: ${row.requests_per_s} req/s, p50 ${row.latency_p50_ms} ms, p99 ${row.latency_p99_ms} ms` +
-    `, ${row.db_xacts_per_request} DB transactions/request` +
-    (row.non_2xx || row.errors ? ` (non-2xx ${row.non_2xx}, errors ${row.errors})` : ''));
-  return row;
 }
 
-function table(rows, baseline) {
-  const out = [
-    '| scenario | requests/s | p50 (ms) | p99 (ms) | vs. baseline | DB xacts/req | non-2xx / errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ];
-  for (const r of rows) {
-    const ratio = baseline && r.scenario !== 'baseline' ? `${((r.requests_per_s / baseline.requests_per_s) * 100).toFixed(0)} %` : '';
-    out.push(`| ${r.scenario} | ${r.requests_per_s} | ${r.latency_p50_ms} | ${r.latency_p99_ms} | ${ratio} | ${r.db_xacts_per_request} | ${r.non_2xx} / ${r.errors} |`);
-  }
-  return out.join('\n');
+/** RUNS measurements; the median run (by throughput) is reported, with every run's figures kept. */
+function summarize(runs) {
+  const rps = median(runs.map((r) => r.requests_per_s));
+  const mid = runs.reduce((best, r) => (Math.abs(r.requests_per_s - rps) < Math.abs(best.requests_per_s - rps) ? r : best), runs[0]);
+  const rss = runs.map((r) => r.peak_rss_mb).filter((x) => x !== undefined);
+  return {
+    requests_per_s: Math.round(rps),
+    latency_p50_ms: mid.latency_p50_ms,
+    latency_p99_ms: mid.latency_p99_ms,
+    non_2xx: runs.reduce((n, r) => n + r.non_2xx, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    peak_rss_mb: rss.length ? Math.max(...rss) : undefined,
+    rss_by_run_mb: rss.length ? rss : undefined,
+    runs,
+  };
 }
 
-function gitCommit() {
+// ---------- S4: agents claiming and completing jobs over HTTP ----------
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
+function post(port, urlPath, headers, body) {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = http.request({ host: HOST, port, path: urlPath, method: 'POST', agent: keepAlive, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) }, timeout: 30_000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode, json, text });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+let jobRun = 0;
+/** Enqueues `n` jobs for the queue workspace's agents by SQL (capability 'bench'), tagged with a run id. */
+async function enqueueJobs(db, workspaceId, n) {
+  const tag = `r${Date.now().toString(36)}${jobRun++}`;
+  const base = jobRun * 100_000_000;
+  await db.query(
+    `INSERT INTO jobs (id, tenant_id, workspace_id, capability, type, payload)
+     SELECT 'job_' || lpad(upper(to_hex($4::bigint + g)), 26, '0'), w.tenant_id, w.id, 'bench', 'discovery.run', jsonb_build_object('run', $3::text, 'n', g)
+       FROM generate_series(1, $2::int) g, workspaces w WHERE w.id = $1`,
+    [workspaceId, n, tag, base],
+  );
+  return tag;
+}
+
+/** Does the server accept `max_jobs` on claim? Tries with one queued job (and completes whatever it got). */
+async function batchClaimSupported(port, db, workspaceId, agent) {
+  await enqueueJobs(db, workspaceId, 1);
+  const headers = { 'x-agent-secret': agent.secret };
+  const res = await post(port, `/api/v1/agents/${agent.id}/jobs/claim`, headers, { max_jobs: 1 });
+  const jobs = res.status === 200 ? (Array.isArray(res.json && res.json.jobs) ? res.json.jobs : [res.json]) : [];
+  for (const j of jobs) await post(port, `/api/v1/agents/${agent.id}/jobs/${j.id}/complete`, headers, { lease_token: j.lease_token, status: 'succeeded' });
+  return res.status === 200 && Array.isArray(res.json && res.json.jobs);
+}
+
+/** 16 clients claim (one job, or `batch` with max_jobs) and complete until the queue is empty. */
+async function drainJobs(port, db, workspaceId, agents, n, batch, pid) {
+  const tag = await enqueueJobs(db, workspaceId, n);
+  const seen = new Set();
+  let duplicates = 0;
+  let failures = 0;
+  let requests = 0;
+  const latencies = [];
+  const stop = pid ? rssSampler(pid) : null;
+  const started = Date.now();
+  await Promise.all(agents.map(async (agent) => {
+    const headers = { 'x-agent-secret': agent.secret };
+    for (;;) {
+      const t0 = process.hrtime.bigint();
+      const res = await post(port, `/api/v1/agents/${agent.id}/jobs/claim`, headers, batch ? { max_jobs: batch } : {});
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      requests++;
+      if (res.status === 204) return;
+      if (res.status !== 200) {
+        failures++;
+        if (failures > 100) throw new Error(`S4: claim → ${res.status} ${res.text.slice(0, 200)}`);
+        continue;
+      }
+      const jobs = batch ? res.json.jobs : [res.json];
+      if (jobs.length === 0) return;
+      await Promise.all(jobs.map(async (job) => {
+        if (seen.has(job.id)) duplicates++;
+        seen.add(job.id);
+        const t1 = process.hrtime.bigint();
+        const done = await post(port, `/api/v1/agents/${agent.id}/jobs/${job.id}/complete`, headers, { lease_token: job.lease_token, status: 'succeeded' });
+        latencies.push(Number(process.hrtime.bigint() - t1) / 1e6);
+        requests++;
+        if (done.status !== 204) failures++;
+      }));
+    }
+  }));
+  const seconds = (Date.now() - started) / 1000;
+  const peak = stop ? stop() : undefined;
+  const { rows } = await db.query(`SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS ok, count(*)::int AS n FROM jobs WHERE workspace_id = $1 AND payload->>'run' = $2`, [workspaceId, tag]);
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => Number(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))].toFixed(1));
+  return {
+    jobs: n,
+    jobs_per_s: Math.round(rows[0].ok / seconds),
+    seconds: Number(seconds.toFixed(1)),
+    duplicates,
+    lost: rows[0].n - rows[0].ok,
+    failed_requests: failures,
+    requests_per_s: Math.round(requests / seconds),
+    latency_p50_ms: pct(0.5),
+    latency_p99_ms: pct(0.99),
+    peak_rss_mb: peak,
+  };
+}
+
+function gitCommit(dir) {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', timeout: 5000 }).trim();
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8', timeout: 5000 }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', 'src'], { cwd: dir, encoding: 'utf8', timeout: 5000 }).trim();
+    return dirty ? `${sha} (src/ modified)` : sha;
   } catch {
     return undefined;
   }
 }
 
 async function main() {
-  const deadline = setTimeout(() => {
-    log('overall time limit reached; stopping');
-    void cleanup().finally(() => process.exit(2));
-  }, (180 + 6 * (DURATION + WARMUP + 5)) * 1000);
-  deadline.unref();
-
-  ensureBuilt();
+  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx nest build in ${APP_DIR})`);
+  const loadBefore = os.loadavg();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-bench-'));
-  const [appPort, pgPort, basePort] = [await freePort(), await freePort(), await freePort()];
-  log(`DATA_DIR ${dataDir}; app :${appPort}, embedded PostgreSQL :${pgPort}, baseline :${basePort}`);
+  const [appPort, pgPort, rawPort, expressPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  log(`app ${APP_DIR}; DATA_DIR ${dataDir}; app :${appPort}, PostgreSQL :${pgPort}, raw :${rawPort}, express :${expressPort}`);
+  log(`runs ${RUNS} × (${WARMUP} s warm-up + ${DURATION} s), ${CONNECTIONS} connections; load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
 
   const env = {
-    ...process.env,
-    NODE_ENV: 'development',
-    DATA_DIR: dataDir,
-    HOST,
-    PORT: String(appPort),
-    EMBEDDED_PG_PORT: String(pgPort),
-    DATABASE_URL: '',
-    REDIS_URL: '',
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_DEFAULT: RATE_LIMIT,
-    RATE_LIMIT_AUTH: '100000',
-    RATE_LIMIT_AGENT: RATE_LIMIT,
+    ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, HOST, PORT: String(appPort), EMBEDDED_PG_PORT: String(pgPort), DATABASE_URL: '', REDIS_URL: '',
+    LOG_LEVEL: 'warn', RATE_LIMIT_DEFAULT: RATE_LIMIT, RATE_LIMIT_AUTH: '100000', RATE_LIMIT_AGENT: RATE_LIMIT, JWT_SECRET, API_KEY_PEPPER,
   };
-  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", goes to the app's node (for profiling runs).
   const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
-  const app = startChild('app', [...nodeArgs, MAIN], env);
-  let baseline;
+  const app = await startApp(env, nodeArgs);
+  const children = [];
+  let db;
   cleanup = async () => {
-    if (baseline) await baseline.stop(5000);
+    for (const c of children) await c.stop(5000);
+    if (db) await db.end().catch(() => {});
     const r = await app.stop(30_000);
     if (r && r.code !== 0 && r.code !== null) log(`app exited with code ${r.code}:\n${app.tail.slice(-10).join('\n')}`);
-    const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
-    if (fs.existsSync(pidFile)) log(`warning: ${pidFile} still exists; embedded PostgreSQL may not have stopped`);
     if (process.env.BENCH_KEEP_DATA === '1') log(`kept ${dataDir}`);
     else fs.rmSync(dataDir, { recursive: true, force: true });
   };
 
-  const started = Date.now();
-  await waitUntil('app /readyz', 180_000, async () => (await request(appPort, 'GET', '/readyz')).status === 200, app.alive).catch((e) => {
-    throw new Error(`${e.message}\n${app.tail.join('\n')}`);
-  });
-  log(`app ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-  // Seed through the public API.
-  const email = 'bench@example.com';
-  const password = 'bench-password-123';
-  await expectOk(appPort, 'POST', '/api/v1/auth/setup', { body: { email, password, name: 'Bench Admin' } });
-  const { access_token: token } = await expectOk(appPort, 'POST', '/api/v1/auth/login', { body: { email, password } });
-  const bearer = { authorization: `Bearer ${token}` };
-  const ws = await expectOk(appPort, 'POST', '/api/v1/workspaces', { headers: bearer, body: { slug: 'bench-read', display_name: 'Bench read target' } });
-  const { key } = await expectOk(appPort, 'POST', '/api/v1/api-keys', { headers: bearer, body: { name: 'bench', permissions: ['workspace.read'] } });
-
-  const readPath = `/api/v1/workspaces/${ws.id}`;
-  const appRead = await request(appPort, 'GET', readPath, { headers: bearer });
-  const keyRead = await request(appPort, 'GET', readPath, { headers: { 'x-api-key': key } });
-  if (appRead.status !== 200 || keyRead.status !== 200) throw new Error(`read check failed: ${appRead.status} / ${keyRead.status}`);
-
+  const w = await seedWorld(appPort, { agents: S4_AGENTS });
   const pgPassword = fs.readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
   const databaseUrl = `postgres://postgres:${encodeURIComponent(pgPassword)}@${HOST}:${pgPort}/countersign`;
-  baseline = startChild('baseline', [path.join(__dirname, 'baseline-server.js')], {
-    ...process.env, PORT: String(basePort), DATABASE_URL: databaseUrl, POOL_SIZE: String(POOL_SIZE),
-  });
-  const basePath = `/workspaces/${ws.id}`;
-  await waitUntil('baseline', 15_000, async () => (await request(basePort, 'GET', basePath)).status === 200, baseline.alive);
-  const baseRead = await request(basePort, 'GET', basePath);
-  log(`response body: app ${appRead.bytes} B, baseline ${baseRead.bytes} B`);
+  db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  const baseEnv = { ...process.env, DATABASE_URL: databaseUrl, POOL_SIZE: String(POOL_SIZE), JWT_SECRET, API_KEY_PEPPER };
+  const raw = startChild('raw', [path.join(__dirname, 'baselines', 'raw-server.js')], { ...baseEnv, PORT: String(rawPort) });
+  const exp = startChild('express', [path.join(__dirname, 'baselines', 'express-server.js')], { ...baseEnv, PORT: String(expressPort) });
+  children.push(raw, exp);
+  for (const [c, port] of [[raw, rawPort], [exp, expressPort]]) await waitUntil(c.name, 15_000, async () => (await request(port, 'GET', '/hello')).status === 200, c.alive);
 
-  const run = Date.now().toString(36);
+  // Every same-work route must answer like the app before it is measured.
+  const sAlice = bearer(w.alice.token);
+  for (const port of [appPort, rawPort, expressPort]) {
+    await expectOk(port, 'GET', `/api/v1/requests/${w.targetRequestId}`, { headers: sAlice });
+    await expectOk(port, 'GET', `/api/v1/requests/${w.targetRequestId}`, { headers: { 'x-api-key': w.apiKey } });
+  }
+
+  const seeding = {};
+  let cursor50;
+  const auditFilter = 'action=job.claimed&limit=50';
+  if (wanted('S6 first page') || wanted('S6 page 50')) {
+    log(`seeding ${AUDIT_EVENTS} audit events (SQL generate_series)…`);
+    Object.assign(seeding, await seedAudit(databaseUrl, w.tenantId, AUDIT_EVENTS, [w.admin.userId, w.alice.userId, w.bob.userId]));
+    log(`inserted in ${seeding.insert_seconds} s; waiting for the app's sealer…`);
+    seeding.seal_seconds = await waitSealed(databaseUrl, 1_800_000, (left) => log(`  ${left} unsealed`));
+    log(`sealed in ${seeding.seal_seconds} s`);
+    let page = await expectOk(appPort, 'GET', `/api/v1/audit-events?${auditFilter}`, { headers: bearer(w.admin.token) });
+    for (let i = 2; i <= 50; i++) {
+      if (!page.pagination.next_cursor) throw new Error(`S6: only ${i - 1} pages of ${auditFilter}; seed more events (BENCH_AUDIT_EVENTS)`);
+      cursor50 = page.pagination.next_cursor;
+      page = await expectOk(appPort, 'GET', `/api/v1/audit-events?${auditFilter}&cursor=${cursor50}`, { headers: bearer(w.admin.token) });
+    }
+  }
+
+  const targets = [['app', appPort, app.pid], ['express', expressPort], ['raw', rawPort]];
+  const url = (port, p) => `http://${HOST}:${port}${p}`;
+  const json = { 'content-type': 'application/json' };
+  const runId = Date.now().toString(36);
   let n = 0;
+  // S3: pending requests to approve, taken in order; refilled before each measured target.
+  let pending = [];
+  const refillPending = async (need) => {
+    const { rows } = await db.query(`SELECT id FROM requests WHERE tenant_id = $1 AND status = 'pending_approval' AND id <> $2 ORDER BY id`, [w.tenantId, w.targetRequestId]);
+    if (rows.length < need) {
+      log(`S3: creating ${need - rows.length} pending requests (through the raw baseline's create, the same rows)…`);
+      let left = need - rows.length;
+      await Promise.all(Array.from({ length: 16 }, async () => {
+        while (left-- > 0) await post(rawPort, '/api/v1/requests', sAlice, createBody(w.secretId));
+      }));
+      return refillPending(0);
+    }
+    pending = rows.map((r) => r.id);
+  };
+
   const scenarios = [
-    ['healthz', { url: `http://${HOST}:${appPort}/healthz` }],
-    ['baseline', { url: `http://${HOST}:${basePort}${basePath}` }],
-    ['read (JWT)', { url: `http://${HOST}:${appPort}${readPath}`, headers: bearer }],
-    ['read (API key)', { url: `http://${HOST}:${appPort}${readPath}`, headers: { 'x-api-key': key } }],
-    ['create (JWT)', {
-      url: `http://${HOST}:${appPort}`,
-      requests: [{
-        method: 'POST',
-        path: '/api/v1/workspaces',
-        headers: { ...bearer, 'content-type': 'application/json' },
-        // A fresh slug per request (warm-up included), so every request is a real insert + audit event.
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ slug: `b-${run}-${(n++).toString(36)}`, display_name: 'Bench write' }) }),
-      }],
-    }],
+    { name: 'healthz', appPath: '/healthz', basePath: '/hello', opts: (port, p) => ({ url: url(port, p) }) },
+    { name: 'one-row read (reference)', baselinesOnly: true, opts: (port) => ({ url: url(port, `/workspaces/${w.workspaceId}`) }) },
+    { name: 'S1 GET request (JWT)', opts: (port) => ({ url: url(port, `/api/v1/requests/${w.targetRequestId}`), headers: sAlice }) },
+    { name: 'S1b GET request (API key)', opts: (port) => ({ url: url(port, `/api/v1/requests/${w.targetRequestId}`), headers: { 'x-api-key': w.apiKey } }) },
+    { name: 'S2 create request (Idempotency-Key)', opts: (port) => ({
+      url: url(port, ''),
+      requests: [{ method: 'POST', path: '/api/v1/requests', headers: { ...sAlice, ...json }, body: JSON.stringify(createBody(w.secretId)),
+        setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': `bench-${runId}-${(n++).toString(36)}` } }) }],
+    }) },
+    { name: 'S3 approve', before: async () => refillPending(Number(process.env.BENCH_S3_POOL || (WARMUP + DURATION) * 700)), opts: (port) => ({
+      url: url(port, ''),
+      requests: [{ method: 'POST', path: '/', headers: { ...bearer(w.bob.token), ...json }, body: '{}',
+        setupRequest: (req) => ({ ...req, path: `/api/v1/requests/${pending.length ? pending.shift() : 'exhausted'}/approve` }) }],
+    }) },
+    { name: 'S5 authz check', opts: (port) => ({
+      url: url(port, '/api/v1/authz/check'), method: 'POST', headers: { ...bearer(w.admin.token), ...json },
+      body: JSON.stringify({ principal: { type: 'user', id: w.alice.userId }, permission: 'request.create', resource: { type: 'workspace', id: w.workspaceId } }),
+    }) },
+    { name: 'S6 first page', opts: (port) => ({ url: url(port, `/api/v1/audit-events?${auditFilter}`), headers: bearer(w.admin.token) }) },
+    { name: 'S6 page 50', opts: (port) => ({ url: url(port, `/api/v1/audit-events?${auditFilter}&cursor=${cursor50}`), headers: bearer(w.admin.token) }) },
   ];
 
   const rows = [];
-  const db = new Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    for (const [name, opts] of scenarios) {
-      if (ONLY && !ONLY.has(name)) continue;
-      rows.push(await load(name, opts, db));
+  for (const s of scenarios) {
+    if (!wanted(s.name)) continue;
+    const row = { scenario: s.name };
+    for (const [target, port, pid] of targets) {
+      if (s.baselinesOnly && target === 'app') continue;
+      const runs = [];
+      for (let i = 0; i < RUNS; i++) {
+        if (s.before) await s.before();
+        const p = target === 'app' ? s.appPath : s.basePath;
+        runs.push(await measure(s.opts(port, p), pid));
+      }
+      row[target] = summarize(runs);
+      const r = row[target];
+      log(`${s.name} [${target}]: ${r.requests_per_s} req/s, p50 ${r.latency_p50_ms} ms, p99 ${r.latency_p99_ms} ms` +
+        (r.peak_rss_mb ? `, peak RSS ${r.rss_by_run_mb.join('/')} MB` : '') + (r.non_2xx || r.errors ? ` (non-2xx ${r.non_2xx}, errors ${r.errors})` : ''));
     }
-  } finally {
-    await db.end();
+    rows.push(row);
   }
 
+  let s4;
+  if (wanted('S4 job queue')) {
+    s4 = { agents: S4_AGENTS, jobs: S4_JOBS };
+    const rawAgents = w.workers;
+    for (const [target, port, pid] of targets) {
+      const runs = [];
+      for (let i = 0; i < S4_RUNS; i++) runs.push(await drainJobs(port, db, w.queueWorkspaceId, rawAgents, S4_JOBS, 0, pid));
+      s4[target] = runs;
+      log(`S4 [${target}] single claims: ${runs.map((r) => `${r.jobs_per_s} jobs/s (dup ${r.duplicates}, lost ${r.lost})`).join('; ')}`);
+    }
+    s4.batch_supported = await batchClaimSupported(appPort, db, w.queueWorkspaceId, rawAgents[0]);
+    if (s4.batch_supported) {
+      const runs = [];
+      for (let i = 0; i < S4_RUNS; i++) runs.push(await drainJobs(appPort, db, w.queueWorkspaceId, rawAgents, S4_JOBS, S4_BATCH, app.pid));
+      s4.app_batch = runs;
+      s4.batch_size = S4_BATCH;
+      log(`S4 [app] max_jobs=${S4_BATCH}: ${runs.map((r) => `${r.jobs_per_s} jobs/s (dup ${r.duplicates}, lost ${r.lost})`).join('; ')}`);
+    } else {
+      log('S4: the app does not accept max_jobs (batch claims): single claims only');
+    }
+  }
+
+  const finalMemory = memoryOf(app.pid);
   await cleanup();
   cleanup = async () => {};
 
-  const base = rows.find((r) => r.scenario === 'baseline');
-  const md = table(rows, base);
-  process.stdout.write(`\n${md}\n\n`);
   const cpus = os.cpus();
   const result = {
     date: new Date().toISOString(),
-    commit: gitCommit(),
-    machine: { cpus: cpus.length, cpu_model: cpus[0] && cpus[0].model, memory_gb: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.version },
-    settings: { duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, pipelining: 1, db_pool_size: POOL_SIZE, log_level: 'warn', autocannon: require('autocannon/package.json').version },
-    body_bytes: { app_read: appRead.bytes, baseline: baseRead.bytes },
-    results: rows,
-    markdown: md,
+    commit: gitCommit(APP_DIR),
+    app_dir: APP_DIR === ROOT ? '.' : APP_DIR,
+    machine: { cpus: cpus.length, cpu_model: cpus[0] && cpus[0].model, memory_gb: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.version, load_average_before: loadBefore.map((x) => Number(x.toFixed(2))), load_average_after: os.loadavg().map((x) => Number(x.toFixed(2))) },
+    settings: { runs: RUNS, duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, pipelining: 1, db_pool_size: POOL_SIZE, log_level: 'warn', autocannon: require('autocannon/package.json').version, express: require('express/package.json').version, s4_jobs: S4_JOBS, s4_agents: S4_AGENTS, s4_runs: S4_RUNS, audit_events: AUDIT_EVENTS, baseline_principal_cache_ms: Number(process.env.BASELINE_PRINCIPAL_CACHE_MS ?? 1000) },
+    seeding,
+    app_memory_at_end_mb: finalMemory && { rss: Number(finalMemory.rss.toFixed(1)), hwm: Number(finalMemory.hwm.toFixed(1)) },
+    scenarios: rows,
+    s4,
   };
+  result.targets = evaluateTargets(result);
+  const md = table(result);
+  process.stdout.write(`\n${md}\n\n`);
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${path.relative(ROOT, RESULTS)}`);
+  if (WRITE_DOC) {
+    const docPath = path.join(ROOT, 'docs', 'performance.md');
+    fs.writeFileSync(docPath, renderDoc(fs.readFileSync(docPath, 'utf8'), result));
+    const dated = path.join(__dirname, 'results', `${result.date.slice(0, 10)}.json`);
+    fs.writeFileSync(dated, `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote docs/performance.md (results section) and ${path.relative(ROOT, dated)}`);
+  }
 }
 
 let cleanup = async () => {};
@@ -295,6 +410,12 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     void cleanup().finally(() => process.exit(130));
   });
 }
+
+const deadline = setTimeout(() => {
+  log('overall time limit reached; stopping');
+  void cleanup().finally(() => process.exit(2));
+}, Number(process.env.BENCH_DEADLINE_S || 7200) * 1000);
+deadline.unref();
 
 main().then(
   () => process.exit(0),
