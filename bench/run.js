@@ -314,7 +314,7 @@ async function main() {
       requests: [{ method: 'POST', path: '/api/v1/requests', headers: { ...sAlice, ...json }, body: JSON.stringify(createBody(w.secretId)),
         setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': `bench-${runId}-${(n++).toString(36)}` } }) }],
     }) },
-    { name: 'S3 approve', before: async () => refillPending(Number(process.env.BENCH_S3_POOL || (WARMUP + DURATION) * 700)), opts: (port) => ({
+    { name: 'S3 approve', before: async () => refillPending(Number(process.env.BENCH_S3_POOL || (WARMUP + DURATION) * (QUICK ? 300 : 700))), opts: (port) => ({
       url: url(port, ''),
       requests: [{ method: 'POST', path: '/', headers: { ...bearer(w.bob.token), ...json }, body: '{}',
         setupRequest: (req) => ({ ...req, path: `/api/v1/requests/${pending.length ? pending.shift() : 'exhausted'}/approve` }) }],
