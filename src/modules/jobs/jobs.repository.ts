@@ -34,13 +34,15 @@ export class JobsRepository extends BaseRepository {
   }
 
   /**
-   * One statement: the oldest queued job this agent may run (its workspace, its environment or none, one of its
-   * capabilities or pinned to it, a public key when the job needs one), skipping rows other claimers hold, leased with
-   * a fresh token.
+   * One statement: the oldest queued jobs this agent may run (its workspace, its environment or none, one of its
+   * capabilities or pinned to it, a public key when the job needs one), as many as there are lease tokens, skipping rows
+   * other claimers hold; each is leased with its own token. Oldest first.
    */
-  claim(c: Claimant, leaseToken: string, leaseSeconds: number): Promise<JobRow | undefined> {
-    return this.one<JobRow>(
-      `WITH next AS (
+  async claim(c: Claimant, leaseTokens: readonly string[], leaseSeconds: number): Promise<JobRow[]> {
+    if (leaseTokens.length === 0) return [];
+    // The row number (which token a job gets) is computed apart from the locking select: FOR UPDATE takes no window.
+    const rows = await this.rows<JobRow>(
+      `WITH locked AS (
          SELECT id FROM jobs
           WHERE tenant_id = $1 AND status = 'queued' AND workspace_id = $2
             AND (environment_id IS NULL OR $3::text IS NULL OR environment_id = $3)
@@ -48,13 +50,15 @@ export class JobsRepository extends BaseRepository {
             AND (NOT requires_public_key OR $6)
           ORDER BY id
           FOR UPDATE SKIP LOCKED
-          LIMIT 1)
-       UPDATE jobs j SET status = 'leased', agent_id = $4, attempt = j.attempt + 1, lease_token = $7,
+          LIMIT cardinality($7::text[])),
+       numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM locked)
+       UPDATE jobs j SET status = 'leased', agent_id = $4, attempt = j.attempt + 1, lease_token = ($7::text[])[numbered.n],
               lease_expires_at = now() + make_interval(secs => $8), updated_at = now()
-         FROM next WHERE j.id = next.id
+         FROM numbered WHERE j.tenant_id = $1 AND j.id = numbered.id
        RETURNING j.*`,
-      [c.tenantId, c.workspaceId, c.environmentId, c.agentId, c.capabilities, c.hasPublicKey, leaseToken, leaseSeconds],
+      [c.tenantId, c.workspaceId, c.environmentId, c.agentId, c.capabilities, c.hasPublicKey, leaseTokens, leaseSeconds],
     );
+    return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Undoes a claim whose client disconnected (same lease token only); the attempt does not count. */
@@ -71,12 +75,21 @@ export class JobsRepository extends BaseRepository {
     return this.findOneInTenant<JobRow>('jobs', tenantId, id, { lock: 'FOR UPDATE' });
   }
 
-  complete(tenantId: TenantId, id: string, status: 'succeeded' | 'failed', result: Record<string, unknown> | null, error: string | null): Promise<JobRow> {
-    return this.oneRequired<JobRow>(
-      `UPDATE jobs SET status = $3, result = $4, error = $5, completed_lease_token = lease_token, lease_token = NULL,
+  /** The tenant's jobs among `ids`, locked in id order (concurrent batches over the same jobs cannot deadlock). */
+  lockManyForCompletion(tenantId: TenantId, ids: readonly string[]): Promise<JobRow[]> {
+    return this.rows<JobRow>(`SELECT * FROM jobs WHERE tenant_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`, [tenantId, ids]);
+  }
+
+  /** Ends several jobs in one statement (each with its own outcome); the caller holds their locks. */
+  completeMany(tenantId: TenantId, items: readonly { id: string; status: 'succeeded' | 'failed'; result: Record<string, unknown> | null; error: string | null }[]): Promise<JobRow[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return this.rows<JobRow>(
+      `UPDATE jobs j SET status = v.status, result = v.result::jsonb, error = v.error, completed_lease_token = j.lease_token, lease_token = NULL,
               lease_expires_at = NULL, completed_at = now(), updated_at = now()
-        WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-      [tenantId, id, status, result === null ? null : JSON.stringify(result), error],
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(id, status, result, error)
+        WHERE j.tenant_id = $1 AND j.id = v.id
+       RETURNING j.*`,
+      [tenantId, items.map((i) => i.id), items.map((i) => i.status), items.map((i) => (i.result === null ? null : JSON.stringify(i.result))), items.map((i) => i.error)],
     );
   }
 

@@ -14,13 +14,15 @@ import { AppConfig } from '../../config/app-config';
 import { AgentLifecycleListener, AgentsService } from '../agents/agents.service';
 import { AuditService } from '../audit/audit.service';
 import { WorkspacesService } from '../workspaces/workspaces.service';
-import { ClaimedJobDto, CompleteJobDto, CreateJobDto, JobDto, ListJobsQueryDto } from './dto/job.dto';
+import { ClaimedJobDto, ClaimedJobsDto, CompletedJobsDto, CompleteJobDto, CompleteJobsDto, CreateJobDto, JobCompletionDto, JobCompletionOutcome, JobDto, ListJobsQueryDto } from './dto/job.dto';
+import { decideCompletion } from './job-completion';
 import { JobRow } from './job.entity';
 import { JobNotifier } from './job-notifier';
 import { JobNotFoundError, JobRoutingError, LeaseLostError } from './jobs.errors';
 import { JobsRepository } from './jobs.repository';
 import { asTenantId, TenantId } from '../../common/db/tenant-id';
 import { required } from '../../common/errors/invariant';
+import { ValidationFailedError } from '../../common/errors/app-error';
 import { scopeNotFound } from '../workspaces/workspaces.errors';
 
 /** What a job owner (e.g. a request) learns when its job ends; called inside the transaction that ends it. */
@@ -189,26 +191,38 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
 
   /** Claims the next job this agent may run, waiting up to `waitSeconds` for one to be enqueued. */
   async claim(principal: Principal, waitSeconds: number, clientGone?: AbortSignal): Promise<ClaimedJobDto | null> {
+    const [job] = await this.claimUpTo(principal, 1, waitSeconds, clientGone);
+    return job ?? null;
+  }
+
+  /** Claims up to `maxJobs` jobs at once (each with its own lease), waiting up to `waitSeconds` for the first. */
+  async claimBatch(principal: Principal, maxJobs: number, waitSeconds: number, clientGone?: AbortSignal): Promise<ClaimedJobsDto> {
+    return { jobs: await this.claimUpTo(principal, maxJobs, waitSeconds, clientGone) };
+  }
+
+  /** Answers as soon as at least one job is claimed: an agent with free workers is better served now than full later. */
+  private async claimUpTo(principal: Principal, maxJobs: number, waitSeconds: number, clientGone?: AbortSignal): Promise<ClaimedJobDto[]> {
     const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
-      if (clientGone?.aborted) return null;
-      const job = await this.claimOnce(principal);
-      if (job && clientGone?.aborted) {
-        // The agent hung up while we claimed: give the job straight back instead of leasing it to nobody.
-        await this.repo.unclaim(principal.tenantId, job.id, job.lease_token);
-        return null;
+      if (clientGone?.aborted) return [];
+      const jobs = await this.claimOnce(principal, maxJobs);
+      if (jobs.length && clientGone?.aborted) {
+        // The agent hung up while we claimed: give the jobs straight back instead of leasing them to nobody.
+        for (const job of jobs) await this.repo.unclaim(principal.tenantId, job.id, job.lease_token);
+        return [];
       }
-      if (job) return job;
+      if (jobs.length) return jobs;
       const remaining = deadline - Date.now();
-      if (remaining <= 0) return null;
+      if (remaining <= 0) return [];
       await this.notifier.wait(principal.tenantId, remaining, clientGone);
     }
   }
 
+  /** One transaction: one statement leases up to `maxJobs` jobs; each gets its owner's `jobStarted` and a `job.claimed` event. */
   @Transactional()
-  private async claimOnce(principal: Principal): Promise<ClaimedJobDto | null> {
-    const leaseToken = randomBytes(24).toString('base64url');
-    const job = await this.repo.claim(
+  private async claimOnce(principal: Principal, maxJobs: number): Promise<ClaimedJobDto[]> {
+    const leaseTokens = Array.from({ length: maxJobs }, () => randomBytes(24).toString('base64url'));
+    const jobs = await this.repo.claim(
       {
         tenantId: principal.tenantId,
         agentId: principal.id,
@@ -217,21 +231,24 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
         capabilities: principal.agent?.capabilities ?? [],
         hasPublicKey: principal.agent?.hasPublicKey ?? false,
       },
-      leaseToken,
+      leaseTokens,
       this.config.jobs.leaseSeconds,
     );
-    if (!job) return null;
-    if (job.owner_type) await this.owners.get(job.owner_type)?.jobStarted?.(job);
-    await this.audit.record({ action: 'job.claimed', resourceType: 'job', resourceId: job.id, payload: { type: job.type, attempt: job.attempt } });
-    return {
-      id: job.id,
-      type: job.type,
-      request_id: job.owner_type === 'request' ? job.owner_id : null,
-      payload: job.plugin_id && this.claimPayload ? { ...job.payload, ...(await this.claimPayload(job)) } : job.payload,
-      attempt: job.attempt,
-      lease_token: leaseToken,
-      lease_expires_at: isoRequired(required(job.lease_expires_at, `lease of the job ${job.id} just claimed`)),
-    };
+    const claimed: ClaimedJobDto[] = [];
+    for (const job of jobs) {
+      if (job.owner_type) await this.owners.get(job.owner_type)?.jobStarted?.(job);
+      await this.audit.record({ action: 'job.claimed', resourceType: 'job', resourceId: job.id, payload: { type: job.type, attempt: job.attempt } });
+      claimed.push({
+        id: job.id,
+        type: job.type,
+        request_id: job.owner_type === 'request' ? job.owner_id : null,
+        payload: job.plugin_id && this.claimPayload ? { ...job.payload, ...(await this.claimPayload(job)) } : job.payload,
+        attempt: job.attempt,
+        lease_token: required(job.lease_token, `lease token of the job ${job.id} just claimed`),
+        lease_expires_at: isoRequired(required(job.lease_expires_at, `lease of the job ${job.id} just claimed`)),
+      });
+    }
+    return claimed;
   }
 
   /** Only the current lease may complete; repeating the same completion is a no-op, a stale lease is 409. */
@@ -239,11 +256,46 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
   async complete(principal: Principal, jobId: string, dto: CompleteJobDto): Promise<void> {
     const job = await this.repo.lockForCompletion(principal.tenantId, jobId);
     if (!job) throw new JobNotFoundError(jobId);
-    const finished = job.status === 'succeeded' || job.status === 'failed';
-    if (finished && job.completed_lease_token === dto.lease_token && job.status === dto.status && job.agent_id === principal.id) return;
-    if (job.status !== 'leased' || job.lease_token !== dto.lease_token || job.agent_id !== principal.id) throw new LeaseLostError();
-    const done = await this.repo.complete(principal.tenantId, jobId, dto.status, dto.result ?? null, dto.error ?? null);
-    await this.audit.record({ action: `job.${dto.status}`, resourceType: 'job', resourceId: jobId, outcome: dto.status === 'succeeded' ? 'success' : 'failure', payload: { type: job.type, attempt: job.attempt, error: dto.error } });
+    const decision = decideCompletion(job, principal.id, dto.lease_token, dto.status);
+    if (decision === 'already_completed') return;
+    if (decision === 'lease_lost') throw new LeaseLostError();
+    const [done] = await this.repo.completeMany(principal.tenantId, [{ id: jobId, status: dto.status, result: dto.result ?? null, error: dto.error ?? null }]);
+    await this.recordCompletion(job, dto, required(done, `completed job ${jobId}`));
+  }
+
+  /**
+   * Completes several jobs in one transaction, each by the single route's rule; a lost lease or an unknown job is that
+   * job's outcome, not an error, so the others still complete. One transaction (one commit) because nothing in a
+   * completion can fail for one job alone short of a fault, and then the agent's retry of the whole batch is safe:
+   * what committed answers `already_completed`.
+   */
+  @Transactional()
+  async completeBatch(principal: Principal, dto: CompleteJobsDto): Promise<CompletedJobsDto> {
+    const seen = new Set<string>();
+    dto.completions.forEach((c, i) => {
+      if (seen.has(c.job_id)) throw new ValidationFailedError([{ field: `completions[${i}].job_id`, issue: 'names a job already in this batch' }]);
+      seen.add(c.job_id);
+    });
+    const locked = new Map((await this.repo.lockManyForCompletion(principal.tenantId, [...seen])).map((j) => [j.id, j]));
+    const outcomes = new Map<string, JobCompletionOutcome>();
+    const toComplete: JobCompletionDto[] = [];
+    for (const c of dto.completions) {
+      const job = locked.get(c.job_id);
+      const decision = job ? decideCompletion(job, principal.id, c.lease_token, c.status) : 'not_found';
+      outcomes.set(c.job_id, decision === 'complete' ? 'completed' : decision);
+      if (decision === 'complete') toComplete.push(c);
+    }
+    const done = new Map(
+      (await this.repo.completeMany(principal.tenantId, toComplete.map((c) => ({ id: c.job_id, status: c.status, result: c.result ?? null, error: c.error ?? null })))).map((j) => [j.id, j]),
+    );
+    for (const c of toComplete) {
+      await this.recordCompletion(required(locked.get(c.job_id), `locked job ${c.job_id}`), c, required(done.get(c.job_id), `completed job ${c.job_id}`));
+    }
+    return { results: dto.completions.map((c) => ({ job_id: c.job_id, outcome: required(outcomes.get(c.job_id), `outcome of ${c.job_id}`) })) };
+  }
+
+  private async recordCompletion(job: JobRow, dto: CompleteJobDto, done: JobRow): Promise<void> {
+    await this.audit.record({ action: `job.${dto.status}`, resourceType: 'job', resourceId: job.id, outcome: dto.status === 'succeeded' ? 'success' : 'failure', payload: { type: job.type, attempt: job.attempt, error: dto.error } });
     await this.notifyOwner(done);
   }
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/api/pagination.dto';
 import { ApiDateTime, ApiEnum, ApiInteger } from '../../../common/api/api-schema';
 
@@ -85,11 +86,22 @@ export class JobDto {
   completed_at: string | null;
 }
 
+/** The most jobs one claim may take, and the most completions one batch may report. */
+export const MAX_BATCH = 50;
+
 export class ClaimJobDto {
   /** Long-poll up to this many seconds (0–30) when nothing is queued. */
   @IsOptional() @IsInt() @Min(0) @Max(30)
   @ApiInteger()
   wait_seconds?: number;
+
+  /**
+   * Claim up to this many jobs at once (1–50). When given, the answer is always `ClaimedJobsDto` (200, `jobs` empty when
+   * none came within the wait); without it, the answer is one `ClaimedJobDto` or 204.
+   */
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_BATCH)
+  @ApiInteger()
+  max_jobs?: number;
 }
 
 export class ClaimedJobDto {
@@ -107,6 +119,12 @@ export class ClaimedJobDto {
   lease_expires_at: string;
 }
 
+/** The answer to a claim with `max_jobs`: the jobs leased to the agent, oldest first, each with its own lease token. */
+export class ClaimedJobsDto {
+  @ApiProperty({ type: [ClaimedJobDto], maxItems: MAX_BATCH })
+  jobs: ClaimedJobDto[];
+}
+
 export class CompleteJobDto {
   @IsString() @MinLength(1) @MaxLength(128)
   lease_token: string;
@@ -121,4 +139,36 @@ export class CompleteJobDto {
   @IsOptional() @IsObject()
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
   result?: Record<string, unknown>;
+}
+
+/** One job of a batch completion: the single route's body plus the job id. */
+export class JobCompletionDto extends CompleteJobDto {
+  @IsString() @MinLength(1) @MaxLength(64)
+  job_id: string;
+}
+
+export class CompleteJobsDto {
+  /** 1–50 completions, distinct jobs; each is judged on its own (see `JobCompletionOutcome`). */
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_BATCH) @ValidateNested({ each: true }) @Type(() => JobCompletionDto)
+  completions: JobCompletionDto[];
+}
+
+/**
+ * `completed`: recorded now. `already_completed`: this lease already completed the job the same way (a retry; nothing
+ * written). `lease_lost`: the lease is no longer current (expired and moved on, another agent's, or completed
+ * differently). `not_found`: no such job in the tenant.
+ */
+export const JOB_COMPLETION_OUTCOMES = ['completed', 'already_completed', 'lease_lost', 'not_found'] as const;
+export type JobCompletionOutcome = (typeof JOB_COMPLETION_OUTCOMES)[number];
+
+export class JobCompletionResultDto {
+  job_id: string;
+  @ApiEnum(JOB_COMPLETION_OUTCOMES, 'JobCompletionOutcome')
+  outcome: JobCompletionOutcome;
+}
+
+export class CompletedJobsDto {
+  /** One result per completion, in the order sent. */
+  @ApiProperty({ type: [JobCompletionResultDto], maxItems: MAX_BATCH })
+  results: JobCompletionResultDto[];
 }
