@@ -70,6 +70,45 @@ function rssSampler(pid) {
   };
 }
 
+const CLK_TCK = 100; // Linux USER_HZ
+/** utime + stime (ticks) and parent pid of every process, from /proc. */
+function cpuTicks() {
+  const out = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(d), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU used during a measurement by the app process and by the embedded PostgreSQL (postmaster and its backends), in
+ * cores (1.0 = one core busy the whole time): says whether Node's one thread or the database is the bound.
+ */
+function cpuMeter(appPid, postmasterPid) {
+  if (!appPid || !postmasterPid) return () => undefined;
+  const pgTicks = (all) => [...all].reduce((n, [pid, p]) => n + (pid === postmasterPid || p.ppid === postmasterPid ? p.ticks : 0), 0);
+  const before = cpuTicks();
+  const t0 = Date.now();
+  const app0 = before.get(appPid)?.ticks ?? 0;
+  const pg0 = pgTicks(before);
+  return () => {
+    const after = cpuTicks();
+    const seconds = (Date.now() - t0) / 1000;
+    return {
+      app_cpu_cores: Number((((after.get(appPid)?.ticks ?? 0) - app0) / CLK_TCK / seconds).toFixed(2)),
+      pg_cpu_cores: Number(((pgTicks(after) - pg0) / CLK_TCK / seconds).toFixed(2)),
+    };
+  };
+}
+let postmasterPid;
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -80,8 +119,10 @@ async function measure(opts, pid) {
   const base = { connections: CONNECTIONS, pipelining: 1, timeout: 10, ...opts };
   if (WARMUP > 0) await autocannon({ ...base, duration: WARMUP });
   const stop = pid ? rssSampler(pid) : null;
+  const cpu = cpuMeter(pid, postmasterPid);
   const r = await autocannon({ ...base, duration: DURATION });
   return {
+    ...cpu(),
     requests_per_s: Math.round(r.requests.average),
     latency_p50_ms: r.latency.p50,
     latency_p99_ms: r.latency.p99,
@@ -104,6 +145,8 @@ function summarize(runs) {
     non_2xx: runs.reduce((n, r) => n + r.non_2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
     peak_rss_mb: rss.length ? Math.max(...rss) : undefined,
+    app_cpu_cores: mid.app_cpu_cores,
+    pg_cpu_cores: mid.pg_cpu_cores,
     rss_by_run_mb: rss.length ? rss : undefined,
     runs,
   };
@@ -168,6 +211,7 @@ async function drainJobs(port, db, workspaceId, agents, n, batch, pid) {
   let requests = 0;
   const latencies = [];
   const stop = pid ? rssSampler(pid) : null;
+  const cpu = cpuMeter(pid, postmasterPid);
   const started = Date.now();
   await Promise.all(agents.map(async (agent) => {
     const headers = { 'x-agent-secret': agent.secret };
@@ -201,6 +245,7 @@ async function drainJobs(port, db, workspaceId, agents, n, batch, pid) {
   latencies.sort((a, b) => a - b);
   const pct = (p) => Number(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))].toFixed(1));
   return {
+    ...cpu(),
     jobs: n,
     jobs_per_s: Math.round(rows[0].ok / seconds),
     seconds: Number(seconds.toFixed(1)),
@@ -250,6 +295,11 @@ async function main() {
   };
 
   const w = await seedWorld(appPort, { agents: S4_AGENTS });
+  try {
+    postmasterPid = Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    postmasterPid = undefined;
+  }
   const pgPassword = fs.readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
   const databaseUrl = `postgres://postgres:${encodeURIComponent(pgPassword)}@${HOST}:${pgPort}/countersign`;
   db = new Client({ connectionString: databaseUrl });
@@ -342,7 +392,7 @@ async function main() {
       row[target] = summarize(runs);
       const r = row[target];
       log(`${s.name} [${target}]: ${r.requests_per_s} req/s, p50 ${r.latency_p50_ms} ms, p99 ${r.latency_p99_ms} ms` +
-        (r.peak_rss_mb ? `, peak RSS ${r.rss_by_run_mb.join('/')} MB` : '') + (r.non_2xx || r.errors ? ` (non-2xx ${r.non_2xx}, errors ${r.errors})` : ''));
+        (r.peak_rss_mb ? `, peak RSS ${r.rss_by_run_mb.join('/')} MB, CPU app ${r.app_cpu_cores} / PostgreSQL ${r.pg_cpu_cores} cores` : '') + (r.non_2xx || r.errors ? ` (non-2xx ${r.non_2xx}, errors ${r.errors})` : ''));
     }
     rows.push(row);
   }

@@ -9,25 +9,25 @@ const byName = (result, name) => result.scenarios.find((s) => s.scenario === nam
 
 function table(result) {
   const out = [
-    '| scenario | app req/s | p50 / p99 (ms) | Express same work | raw same work | app ÷ Express | app ÷ raw | non-2xx / errors | app peak RSS, per run (MB) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | app req/s | p50 / p99 (ms) | Express same work | raw same work | app ÷ Express | app ÷ raw | non-2xx / errors | app peak RSS, per run (MB) | CPU cores: app / PostgreSQL |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const s of result.scenarios) {
     const a = s.app;
     const e = s.express;
     const r = s.raw;
-    out.push(`| ${s.scenario}${s.scenario === 'healthz' ? ' (baselines: hello, no database)' : ''} | ${a ? a.requests_per_s : '—'} | ${a ? `${a.latency_p50_ms} / ${a.latency_p99_ms}` : '—'} | ${e ? `${e.requests_per_s} (p99 ${e.latency_p99_ms})` : '—'} | ${r ? `${r.requests_per_s} (p99 ${r.latency_p99_ms})` : '—'} | ${a ? fmt(ratio(a.requests_per_s, e && e.requests_per_s)) : fmt(ratio(e && e.requests_per_s, r && r.requests_per_s)) + ' (Express ÷ raw)'} | ${a ? fmt(ratio(a.requests_per_s, r && r.requests_per_s)) : ''} | ${a ? `${a.non_2xx} / ${a.errors}` : `${e.non_2xx + r.non_2xx} / ${e.errors + r.errors}`} | ${a && a.rss_by_run_mb ? a.rss_by_run_mb.join(' / ') : ''} |`);
+    out.push(`| ${s.scenario}${s.scenario === 'healthz' ? ' (baselines: hello, no database)' : ''} | ${a ? a.requests_per_s : '—'} | ${a ? `${a.latency_p50_ms} / ${a.latency_p99_ms}` : '—'} | ${e ? `${e.requests_per_s} (p99 ${e.latency_p99_ms})` : '—'} | ${r ? `${r.requests_per_s} (p99 ${r.latency_p99_ms})` : '—'} | ${a ? fmt(ratio(a.requests_per_s, e && e.requests_per_s)) : fmt(ratio(e && e.requests_per_s, r && r.requests_per_s)) + ' (Express ÷ raw)'} | ${a ? fmt(ratio(a.requests_per_s, r && r.requests_per_s)) : ''} | ${a ? `${a.non_2xx} / ${a.errors}` : `${e.non_2xx + r.non_2xx} / ${e.errors + r.errors}`} | ${a && a.rss_by_run_mb ? a.rss_by_run_mb.join(' / ') : ''} | ${a && a.app_cpu_cores !== undefined ? `${a.app_cpu_cores} / ${a.pg_cpu_cores}` : ''} |`);
   }
   if (result.s4) {
     const s4 = result.s4;
     const line = (label, runs) => {
       if (!runs) return;
       const best = runs[Math.floor(runs.length / 2)];
-      out.push(`| S4 job queue ${label} (${s4.agents} agents, ${s4.jobs} jobs) | ${runs.map((x) => x.jobs_per_s).join(' / ')} jobs/s | ${best.latency_p50_ms} / ${best.latency_p99_ms} per call | ${s4.express ? s4.express.map((x) => x.jobs_per_s).join(' / ') + ' jobs/s' : '—'} | ${s4.raw ? s4.raw.map((x) => x.jobs_per_s).join(' / ') + ' jobs/s' : '—'} | ${fmt(ratio(best.jobs_per_s, s4.express && s4.express[0].jobs_per_s))} | ${fmt(ratio(best.jobs_per_s, s4.raw && s4.raw[0].jobs_per_s))} | dup ${runs.reduce((n, x) => n + x.duplicates, 0)}, lost ${runs.reduce((n, x) => n + x.lost, 0)}, failed ${runs.reduce((n, x) => n + x.failed_requests, 0)} | ${runs.map((x) => x.peak_rss_mb).join(' / ')} |`);
+      out.push(`| S4 job queue ${label} (${s4.agents} agents, ${s4.jobs} jobs) | ${runs.map((x) => x.jobs_per_s).join(' / ')} jobs/s | ${best.latency_p50_ms} / ${best.latency_p99_ms} per call | ${s4.express ? s4.express.map((x) => x.jobs_per_s).join(' / ') + ' jobs/s' : '—'} | ${s4.raw ? s4.raw.map((x) => x.jobs_per_s).join(' / ') + ' jobs/s' : '—'} | ${fmt(ratio(best.jobs_per_s, s4.express && s4.express[0].jobs_per_s))} | ${fmt(ratio(best.jobs_per_s, s4.raw && s4.raw[0].jobs_per_s))} | dup ${runs.reduce((n, x) => n + x.duplicates, 0)}, lost ${runs.reduce((n, x) => n + x.lost, 0)}, failed ${runs.reduce((n, x) => n + x.failed_requests, 0)} | ${runs.map((x) => x.peak_rss_mb).join(' / ')} | ${best.app_cpu_cores !== undefined ? `${best.app_cpu_cores} / ${best.pg_cpu_cores}` : ''} |`);
     };
     line('single claims', s4.app);
     line(`max_jobs=${s4.batch_size}`, s4.app_batch);
-    if (!s4.app_batch) out.push('| S4 job queue, batch claims | not measured: the app refused `max_jobs` | | | | | | | |');
+    if (!s4.app_batch) out.push('| S4 job queue, batch claims | not measured: the app refused `max_jobs` | | | | | | | | |');
   }
   return out.join('\n');
 }
