@@ -130,6 +130,8 @@ function createWork({ pool, jwtSecret, pepper, issuer = 'countersign', audience 
     return principal;
   }
 
+  // Like PermissionCatalogService.needsExtraKeys: built-in owner/admin roles take the tenant's plugin permissions too.
+  const needsPluginKeys = (grants) => grants.some((g) => g.built_in && (g.role_name === 'owner' || g.role_name === 'admin'));
   const holds = (p, permission) => p.grants.some((g) => g.permissions.includes(permission));
 
   async function principalOf(headers) {
@@ -145,6 +147,7 @@ function createWork({ pool, jwtSecret, pepper, issuer = 'countersign', audience 
         const { rows: [s] } = await pool.query(SQL.session, [claims.sid]);
         if (!s || s.session_revoked_at || s.tenant_status !== 'active' || s.user_status !== 'active') throw new HttpError(401, 'INVALID_CREDENTIALS');
         const { rows: grants } = await pool.query(SQL.grants, [s.tenant_id, s.user_id]);
+        if (needsPluginKeys(grants)) await pool.query(SQL.pluginPermissions, [s.tenant_id]);
         return { type: 'user', id: s.user_id, userId: s.user_id, label: s.email, tenantId: s.tenant_id, grants };
       });
     }
@@ -155,7 +158,7 @@ function createWork({ pool, jwtSecret, pepper, issuer = 'countersign', audience 
         const { rows: [k] } = await pool.query(SQL.apiKey, [[hash]]);
         if (!k || k.revoked_at) throw new HttpError(401, 'INVALID_CREDENTIALS');
         const { rows: creatorGrants } = await pool.query(SQL.grants, [k.tenant_id, k.created_by]);
-        await pool.query(SQL.pluginPermissions, [k.tenant_id]);
+        if (needsPluginKeys(creatorGrants)) await pool.query(SQL.pluginPermissions, [k.tenant_id]);
         const grants = [{ permissions: k.permissions, scope_type: 'tenant', scope_id: k.tenant_id, creator: creatorGrants.length }];
         return { type: 'api_key', id: k.id, userId: k.created_by, label: k.name, tenantId: k.tenant_id, grants };
       });
