@@ -127,8 +127,9 @@ export class Cluster {
     return r;
   }
 
+  /** The replicas running and ready (a replica still starting is not in the list). */
   live(): Replica[] {
-    return this.replicas.filter((r) => r.running);
+    return this.replicas.filter((r) => r.isReady);
   }
 
   async restartReplica(r: Replica): Promise<void> {

@@ -22,6 +22,7 @@ export function appDir(): string {
 /** One API replica: `node dist/src/main.js` of the built app, NODE_ENV=production, on a fixed port (kept across restarts). */
 export class Replica {
   process?: ManagedProcess;
+  private ready?: ManagedProcess;
   starts = 0;
   kills = 0;
   /** Error/fatal log lines of every incarnation. */
@@ -62,16 +63,24 @@ export class Replica {
     this.starts++;
     const proc = this.process;
     proc.exited.then(() => this.errorLines.push(...proc.errorLines.filter((l) => !this.errorLines.includes(l)))).catch(() => undefined);
+    let state: 'ready' | 'exited';
     try {
-      await until(`${this.name} ready`, readyTimeoutMs, async () => {
-        if (!proc.running) throw new Error(`exited ${JSON.stringify(proc.exit)}`);
+      state = await until(`${this.name} ready`, readyTimeoutMs, async () => {
+        if (!proc.running) return 'exited';
         const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();
-        return res.status === 200;
+        return res.status === 200 ? 'ready' : undefined;
       }, 200);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${proc.tail(30)}`, { cause: error });
     }
+    if (state === 'exited') throw new Error(`${this.name} exited while starting (${JSON.stringify(proc.exit)}):\n${proc.tail(30)}`);
+    this.ready = proc;
+  }
+
+  /** Started and answered /readyz since (not killed or stopped meanwhile). */
+  get isReady(): boolean {
+    return this.running && this.ready === this.process;
   }
 
   /** kill -9 of the process group (no drain, connections cut). */
