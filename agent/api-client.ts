@@ -21,8 +21,14 @@ export type BulkResult = Schemas['BulkSecretsResultDto'];
 export type Dek = Schemas['DekDto'];
 export type ReadWrapBody = Schemas['CreateWrapDto'];
 export type CreatedWrap = Schemas['CreatedWrapDto'];
-/** A job's outcome; the lease token is added by `complete`. */
+/** A job's outcome; the job id and lease token are added when it is reported. */
 export type Completion = Omit<Schemas['CompleteJobDto'], 'lease_token'>;
+/** One job of a batch completion. */
+export type JobCompletion = Schemas['JobCompletionDto'];
+/** What the server did with one completion of a batch (`completed`, `already_completed`, `lease_lost`, `not_found`). */
+export type CompletionResult = Schemas['JobCompletionResultDto'];
+/** The server's limit on `max_jobs` and on the completions of one batch. */
+export const MAX_BATCH = 50;
 
 /** A response other than 2xx. `code` and `message` come from the error envelope; `retryAfterMs` from `Retry-After`. */
 export class ApiError extends Error {
@@ -130,17 +136,18 @@ export class AgentApi {
     await this.call('POST', '/heartbeat', body, { signal });
   }
 
-  /** Long-polls up to `waitSeconds`; null on 204 (nothing to do). */
-  async claim(waitSeconds: number, signal?: AbortSignal): Promise<ClaimedJob | null> {
-    const body: Schemas['ClaimJobDto'] = { wait_seconds: waitSeconds };
+  /** Claims up to `maxJobs` jobs (1–50), long-polling up to `waitSeconds` for the first; [] when none came. */
+  async claim(maxJobs: number, waitSeconds: number, signal?: AbortSignal): Promise<ClaimedJob[]> {
+    const body: Schemas['ClaimJobDto'] = { max_jobs: maxJobs, wait_seconds: waitSeconds };
     const res = await this.call('POST', '/jobs/claim', body, { signal, timeoutMs: (waitSeconds + 15) * 1000 });
-    if (res.status === 204) return null;
-    return (await res.json()) as ClaimedJob;
+    return ((await res.json()) as Schemas['ClaimedJobsDto']).jobs;
   }
 
-  async complete(jobId: string, leaseToken: string, completion: Completion, signal?: AbortSignal): Promise<void> {
-    const body: Schemas['CompleteJobDto'] = { lease_token: leaseToken, ...completion };
-    await this.call('POST', `/jobs/${encodeURIComponent(jobId)}/complete`, body, { signal });
+  /** Reports 1–50 completions in one call; one result per completion, in the order sent. */
+  async complete(completions: JobCompletion[], signal?: AbortSignal): Promise<CompletionResult[]> {
+    const body: Schemas['CompleteJobsDto'] = { completions };
+    const res = await this.call('POST', '/jobs/complete', body, { signal });
+    return ((await res.json()) as Schemas['CompletedJobsDto']).results;
   }
 
   async bulkSecrets(secrets: ReportedSecret[], fullSync: boolean, signal?: AbortSignal): Promise<BulkResult> {

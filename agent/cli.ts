@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MAX_BATCH } from './api-client';
 import { AgentConfigFile, CAPABILITY, loadConfigFile } from './config-file';
 import { LogLevel } from './logger';
 import { defaultStatePath } from './state';
@@ -19,6 +20,8 @@ export interface AgentConfig {
   capabilities: string[];
   waitSeconds: number;
   heartbeatSeconds: number;
+  /** Jobs run at the same time; the agent claims as many as it has free workers. */
+  concurrency: number;
   logLevel: LogLevel;
 }
 
@@ -37,8 +40,12 @@ export const USAGE = `Usage: countersign-agent (--dir DIR | --config FILE | both
   --capabilities LIST    comma-separated capabilities (default: file with --dir); the config file's are added
   --wait SECONDS         claim long-poll, 0–30 (default 20)
   --heartbeat SECONDS    heartbeat interval (default 30)
+  --concurrency N        jobs run at the same time, 1–50 (default 4); claims take as many as there are free workers
   --log-level LEVEL      debug, info, warn or error (default info)
 `;
+
+/** Jobs an agent runs at the same time unless `--concurrency` says otherwise. */
+export const DEFAULT_CONCURRENCY = 4;
 
 /** The server's limit on an agent's capabilities. */
 const MAX_CAPABILITIES = 50;
@@ -62,6 +69,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       capabilities: { type: 'string' },
       wait: { type: 'string' },
       heartbeat: { type: 'string' },
+      concurrency: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -91,6 +99,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     capabilities,
     waitSeconds: intOption('--wait', values.wait, 20, 0, 30),
     heartbeatSeconds: intOption('--heartbeat', values.heartbeat, 30, 1, 3600),
+    concurrency: intOption('--concurrency', values.concurrency, DEFAULT_CONCURRENCY, 1, MAX_BATCH),
     logLevel,
   };
 }

@@ -59,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
       job_types: [...handlers.keys()],
       cluster_name: config.clusterName,
       capabilities: config.capabilities,
+      concurrency: config.concurrency,
       version: AGENT_VERSION,
     });
     const runner = new AgentRunner({
@@ -69,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
       capabilities: config.capabilities,
       waitSeconds: config.waitSeconds,
       heartbeatSeconds: config.heartbeatSeconds,
+      concurrency: config.concurrency,
       privateKeyRaw: Buffer.from(state.x25519_private_key, 'base64'),
       log,
       lifecycle,

@@ -1,16 +1,23 @@
 /**
- * The agent's main loop: a heartbeat every `heartbeatSeconds`, and a claim loop that long-polls for a job, runs its
- * handler and reports the completion. Transient failures back off (1 s → 30 s, jitter, `Retry-After` honoured);
- * a rejected credential (401/403: revoked) stops the agent with a non-zero exit.
+ * The agent's main loop: a heartbeat every `heartbeatSeconds`, and a claim loop feeding a bounded pool of
+ * `concurrency` workers. The loop claims `max_jobs = free workers` (long-polling while all are free or some are still
+ * free), starts each job at once, and waits for a worker to free up when none is. A worker is free again once its job's
+ * completion is reported, so the agent never holds more than `concurrency` leases; completions that finish together
+ * are reported in one call (`CompletionBatcher`). Transient failures back off (1 s → 30 s, jitter, `Retry-After`
+ * honoured); a rejected credential (401/403: revoked) stops the agent with a non-zero exit.
  */
-import { AgentApi, ApiError, ClaimedJob, Completion, isTransient } from './api-client';
+import { AgentApi, ClaimedJob, Completion, isTransient, MAX_BATCH } from './api-client';
 import { Backoff, sleep } from './backoff';
+import { CompletionBatcher } from './completions';
+import { errorFields, errorMessage, isCredentialFailure } from './errors';
 import { JobContext, JobFailure, JobHandler } from './handlers/handler';
 import { Lifecycle } from './lifecycle';
 import { Logger } from './logger';
 import { SecretProvider } from './providers/provider';
-import { retryDelay, retryTransient } from './retry';
+import { retryDelay } from './retry';
 import { AGENT_VERSION } from './version';
+
+export { errorFields, isCredentialFailure } from './errors';
 
 export interface RunnerOptions {
   api: AgentApi;
@@ -20,29 +27,33 @@ export interface RunnerOptions {
   capabilities: string[];
   waitSeconds: number;
   heartbeatSeconds: number;
+  /** Jobs run at the same time (1–50): the most leases this agent holds. */
+  concurrency: number;
   privateKeyRaw: Buffer;
   log: Logger;
   lifecycle: Lifecycle;
 }
 
 const MAX_ERROR_LENGTH = 4000;
-/** How long a completion is retried through transient failures before giving up (the lease decides after that). */
-const COMPLETE_RETRY_BUDGET_MS = 5 * 60_000;
-
-/** 401 (unknown or revoked secret) and 403 (the secret is not this agent's) can't get better by retrying. */
-export function isCredentialFailure(err: unknown): err is ApiError {
-  return err instanceof ApiError && (err.status === 401 || err.status === 403);
-}
 
 export class AgentRunner {
   private ready = false;
+  /** The jobs in the pool: each promise settles once its job ran and its completion was reported (never rejects). */
+  private readonly running = new Set<Promise<void>>();
+  private readonly completions: CompletionBatcher;
+  private readonly concurrency: number;
 
-  constructor(private readonly o: RunnerOptions) {}
+  constructor(private readonly o: RunnerOptions) {
+    this.concurrency = Math.min(Math.max(1, Math.floor(o.concurrency)), MAX_BATCH);
+    this.completions = new CompletionBatcher(o.api, o.lifecycle, o.log, (err) => o.lifecycle.fail('the server rejected the agent secret (revoked?)', errorFields(err)));
+  }
 
   /** Runs until stopped; resolves with the process exit code. */
   async run(): Promise<number> {
     const heartbeats = this.heartbeatLoop();
     await this.claimLoop();
+    // Jobs in flight finish (or are abandoned after the grace period) and report before the process exits.
+    await Promise.all(this.running);
     await heartbeats;
     this.o.log.info('stopped', { agent_id: this.o.api.agentId, failed: this.o.lifecycle.failed });
     return this.o.lifecycle.failed ? 1 : 0;
@@ -69,10 +80,16 @@ export class AgentRunner {
   private async claimLoop(): Promise<void> {
     const { api, lifecycle, log } = this.o;
     const backoff = new Backoff();
+    const stopped = aborted(lifecycle.stopping);
     while (!lifecycle.stopping.aborted) {
-      let job: ClaimedJob | null;
+      const free = this.concurrency - this.running.size;
+      if (free === 0) {
+        await Promise.race([...this.running, stopped]);
+        continue;
+      }
+      let jobs: ClaimedJob[];
       try {
-        job = await api.claim(this.o.waitSeconds, lifecycle.stopping);
+        jobs = await api.claim(free, this.o.waitSeconds, lifecycle.stopping);
         backoff.reset();
       } catch (err) {
         if (lifecycle.stopping.aborted) break;
@@ -83,8 +100,15 @@ export class AgentRunner {
         await sleep(delay, lifecycle.stopping);
         continue;
       }
-      if (job) await this.runJob(job);
+      for (const job of jobs) this.start(job);
     }
+  }
+
+  private start(job: ClaimedJob): void {
+    const worker: Promise<void> = this.runJob(job)
+      .catch((err: unknown) => this.o.log.error('job failed unexpectedly', { job_id: job.id, ...errorFields(err) }))
+      .finally(() => this.running.delete(worker));
+    this.running.add(worker);
   }
 
   private async runJob(job: ClaimedJob): Promise<void> {
@@ -109,40 +133,16 @@ export class AgentRunner {
         completion = { status: 'failed', error: truncate(errorMessage(err)), ...(err instanceof JobFailure && err.result ? { result: err.result } : {}) };
       }
     }
-    await this.complete(job, completion, Date.now() - started);
-  }
-
-  private async complete(job: ClaimedJob, completion: Completion, durationMs: number): Promise<void> {
-    const { api, lifecycle, log } = this.o;
-    try {
-      await retryTransient(() => api.complete(job.id, job.lease_token, completion, lifecycle.abandon), {
-        signal: lifecycle.abandon,
-        budgetMs: COMPLETE_RETRY_BUDGET_MS,
-        log,
-        what: 'job completion',
-      });
-      log[completion.status === 'succeeded' ? 'info' : 'warn']('job completed', { job_id: job.id, type: job.type, status: completion.status, error: completion.error, duration_ms: durationMs });
-    } catch (err) {
-      if (lifecycle.abandon.aborted) {
-        log.warn('job completion abandoned at shutdown', { job_id: job.id });
-      } else if (isCredentialFailure(err)) {
-        lifecycle.fail('the server rejected the agent secret (revoked?)', errorFields(err));
-      } else if (err instanceof ApiError && err.code === 'LEASE_LOST') {
-        log.warn('job lease lost before completion; another attempt owns it now', { job_id: job.id });
-      } else {
-        log.error('job completion failed', { job_id: job.id, ...errorFields(err) });
-      }
-    }
+    await this.completions.submit(job, completion, Date.now() - started);
   }
 }
 
-export function errorFields(err: unknown): Record<string, unknown> {
-  if (err instanceof ApiError) return { error: err.message, status: err.status, code: err.code, server_request_id: err.requestId };
-  return { error: errorMessage(err) };
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** Settles when `signal` aborts (never rejects). */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 function truncate(s: string): string {

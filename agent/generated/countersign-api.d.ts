@@ -138,12 +138,35 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Claim the next job
-         * @description Claim the next job this agent may run (long-polls up to `wait_seconds`); 204 when none. A plugin job's payload
-         *     carries the plugin's decrypted settings, so an Idempotency-Key never stores or replays the answer (409
-         *     IDEMPOTENCY_REPLAY_UNAVAILABLE naming the job instead).
+         * Claim the next job, or a batch
+         * @description Claim the next job this agent may run (long-polls up to `wait_seconds`); 204 when none. With `max_jobs`, claims up
+         *     to that many at once, each with its own lease token, and always answers 200 `ClaimedJobsDto` (`jobs` empty when
+         *     none came within the wait; it answers as soon as one is there). A plugin job's payload carries the plugin's
+         *     decrypted settings, so an Idempotency-Key never stores or replays the answer (409 IDEMPOTENCY_REPLAY_UNAVAILABLE
+         *     naming the job instead).
          */
         post: operations["AgentJobs_claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/jobs/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a batch of jobs
+         * @description Complete up to 50 jobs at once, each by the single route's rule, in one transaction. Each job gets its outcome
+         *     (`completed`, `already_completed`, `lease_lost`, `not_found`); the answer is 200 whatever the outcomes.
+         */
+        post: operations["AgentJobs_completeBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2222,9 +2245,21 @@ export interface components {
             request_id: string | null;
             type: string;
         };
+        ClaimedJobsDto: {
+            jobs: components["schemas"]["ClaimedJobDto"][];
+        };
         ClaimJobDto: {
+            /**
+             * @description Claim up to this many jobs at once (1–50). When given, the answer is always `ClaimedJobsDto` (200, `jobs` empty when
+             *     none came within the wait); without it, the answer is one `ClaimedJobDto` or 204.
+             */
+            max_jobs?: number;
             /** @description Long-poll up to this many seconds (0–30) when nothing is queued. */
             wait_seconds?: number;
+        };
+        CompletedJobsDto: {
+            /** @description One result per completion, in the order sent. */
+            results: components["schemas"]["JobCompletionResultDto"][];
         };
         CompleteJobDto: {
             error?: string;
@@ -2233,6 +2268,10 @@ export interface components {
                 [key: string]: unknown;
             };
             status: components["schemas"]["JobOutcome"];
+        };
+        CompleteJobsDto: {
+            /** @description 1–50 completions, distinct jobs; each is judged on its own (see `JobCompletionOutcome`). */
+            completions: components["schemas"]["JobCompletionDto"][];
         };
         CreateApiKeyDto: {
             /**
@@ -2675,6 +2714,21 @@ export interface components {
             settings?: {
                 [key: string]: unknown;
             };
+        };
+        JobCompletionDto: {
+            error?: string;
+            job_id: string;
+            lease_token: string;
+            result?: {
+                [key: string]: unknown;
+            };
+            status: components["schemas"]["JobOutcome"];
+        };
+        /** @enum {string} */
+        JobCompletionOutcome: "completed" | "already_completed" | "lease_lost" | "not_found";
+        JobCompletionResultDto: {
+            job_id: string;
+            outcome: components["schemas"]["JobCompletionOutcome"];
         };
         JobDto: {
             agent_id: string | null;
@@ -4742,7 +4796,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK: a `ClaimedJobDto`. */
+            /** @description Without `max_jobs`: the claimed job (`ClaimedJobDto`). With `max_jobs`: the claimed jobs (`ClaimedJobsDto`, possibly empty). */
             200: {
                 headers: {
                     "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
@@ -4753,10 +4807,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClaimedJobDto"];
+                    "application/json": components["schemas"]["ClaimedJobDto"] | components["schemas"]["ClaimedJobsDto"];
                 };
             };
-            /** @description No job within the wait. */
+            /** @description No job within the wait (only without `max_jobs`). */
             204: {
                 headers: {
                     "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
@@ -4767,6 +4821,188 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
+            400: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials. */
+            401: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept. */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request. */
+            422: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unexpected error (`INTERNAL_ERROR`); no internals are exposed. */
+            500: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    AgentJobs_completeBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Ties calls of one user action together (defaults to the request id); stored on audit events and jobs. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Caller-chosen request id (echoed back); generated when absent or malformed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The agent the X-Agent-Secret belongs to (else 403).
+                 * @example agt_01JD3Z6Q8Y4K2M9V7T5R3P1N0B
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompleteJobsDto"];
+            };
+        };
+        responses: {
+            /** @description OK: a `CompletedJobsDto`. */
+            200: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompletedJobsDto"];
+                };
             };
             /** @description Validation failed (`VALIDATION_FAILED`), with the fields named in `details`. */
             400: {
@@ -5545,6 +5781,20 @@ export interface operations {
             };
             /** @description only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED). */
             403: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No job or DEK with this id for this agent. */
+            404: {
                 headers: {
                     "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -6985,6 +7235,19 @@ export interface operations {
             };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -9833,6 +10096,19 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -12418,6 +12694,19 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No such request visible to you. */
             404: {
                 headers: {
@@ -12710,6 +12999,19 @@ export interface operations {
             };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -13016,6 +13318,19 @@ export interface operations {
             };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -13342,6 +13657,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No such request visible to you. */
             404: {
                 headers: {
@@ -13505,6 +13834,20 @@ export interface operations {
             };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
                 headers: {
                     "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -13889,6 +14232,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No such request visible to you. */
             404: {
                 headers: {
@@ -14052,6 +14409,20 @@ export interface operations {
             };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
+                headers: {
+                    "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
                 headers: {
                     "X-Idempotency-Replayed": components["headers"]["X-Idempotency-Replayed"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -14239,6 +14610,19 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No such request visible to you. */
             404: {
                 headers: {
@@ -14343,6 +14727,19 @@ export interface operations {
             };
             /** @description Missing, invalid, expired or revoked credentials. */
             401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description agent credentials are not accepted (PERMISSION_DENIED). */
+            403: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];

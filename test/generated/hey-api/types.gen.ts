@@ -855,13 +855,6 @@ export type JobPage = {
     pagination: PaginationMetaDto;
 };
 
-export type ClaimJobDto = {
-    /**
-     * Long-poll up to this many seconds (0–30) when nothing is queued.
-     */
-    wait_seconds?: number;
-};
-
 export type ClaimedJobDto = {
     request_id: string | null;
     payload: {
@@ -877,7 +870,54 @@ export type ClaimedJobDto = {
     lease_token: string;
 };
 
+export type ClaimedJobsDto = {
+    jobs: Array<ClaimedJobDto>;
+};
+
+export type ClaimJobDto = {
+    /**
+     * Long-poll up to this many seconds (0–30) when nothing is queued.
+     */
+    wait_seconds?: number;
+    /**
+     * Claim up to this many jobs at once (1–50). When given, the answer is always `ClaimedJobsDto` (200, `jobs` empty when
+     * none came within the wait); without it, the answer is one `ClaimedJobDto` or 204.
+     */
+    max_jobs?: number;
+};
+
 export type JobOutcome = 'succeeded' | 'failed';
+
+export type JobCompletionDto = {
+    status: JobOutcome;
+    result?: {
+        [key: string]: unknown;
+    };
+    job_id: string;
+    lease_token: string;
+    error?: string;
+};
+
+export type CompleteJobsDto = {
+    /**
+     * 1–50 completions, distinct jobs; each is judged on its own (see `JobCompletionOutcome`).
+     */
+    completions: Array<JobCompletionDto>;
+};
+
+export type JobCompletionOutcome = 'completed' | 'already_completed' | 'lease_lost' | 'not_found';
+
+export type JobCompletionResultDto = {
+    outcome: JobCompletionOutcome;
+    job_id: string;
+};
+
+export type CompletedJobsDto = {
+    /**
+     * One result per completion, in the order sent.
+     */
+    results: Array<JobCompletionResultDto>;
+};
 
 export type CompleteJobDto = {
     status: JobOutcome;
@@ -4344,6 +4384,10 @@ export type PermissionsListErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
      */
     429: ErrorEnvelope;
@@ -6533,16 +6577,96 @@ export type AgentJobsClaimError = AgentJobsClaimErrors[keyof AgentJobsClaimError
 
 export type AgentJobsClaimResponses = {
     /**
-     * OK: a `ClaimedJobDto`.
+     * Without `max_jobs`: the claimed job (`ClaimedJobDto`). With `max_jobs`: the claimed jobs (`ClaimedJobsDto`, possibly empty).
      */
-    200: ClaimedJobDto;
+    200: ClaimedJobDto | ClaimedJobsDto;
     /**
-     * No job within the wait.
+     * No job within the wait (only without `max_jobs`).
      */
     204: void;
 };
 
 export type AgentJobsClaimResponse = AgentJobsClaimResponses[keyof AgentJobsClaimResponses];
+
+export type AgentJobsCompleteBatchData = {
+    body: CompleteJobsDto;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+        /**
+         * Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The agent the X-Agent-Secret belongs to (else 403).
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/agents/{id}/jobs/complete';
+};
+
+export type AgentJobsCompleteBatchErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than 1 MiB.
+     */
+    413: ErrorEnvelope;
+    /**
+     * The body is not JSON.
+     */
+    415: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     */
+    422: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type AgentJobsCompleteBatchError = AgentJobsCompleteBatchErrors[keyof AgentJobsCompleteBatchErrors];
+
+export type AgentJobsCompleteBatchResponses = {
+    /**
+     * OK: a `CompletedJobsDto`.
+     */
+    200: CompletedJobsDto;
+};
+
+export type AgentJobsCompleteBatchResponse = AgentJobsCompleteBatchResponses[keyof AgentJobsCompleteBatchResponses];
 
 export type AgentJobsCompleteData = {
     body: CompleteJobDto;
@@ -6888,6 +7012,10 @@ export type RequestsListErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * No such request visible to you.
      */
     404: ErrorEnvelope;
@@ -7103,6 +7231,10 @@ export type RequestsGetErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * No such request visible to you.
      */
     404: ErrorEnvelope;
@@ -7163,6 +7295,10 @@ export type RequestsSubmitErrors = {
      * Missing, invalid, expired or revoked credentials.
      */
     401: ErrorEnvelope;
+    /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
     /**
      * No such request visible to you.
      */
@@ -7403,6 +7539,10 @@ export type RequestsCancelErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * No such request visible to you.
      */
     404: ErrorEnvelope;
@@ -7479,6 +7619,10 @@ export type RequestsExecuteErrors = {
      * Missing, invalid, expired or revoked credentials.
      */
     401: ErrorEnvelope;
+    /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
     /**
      * No such request visible to you.
      */
@@ -7557,6 +7701,10 @@ export type RequestsRollbackErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * No such request visible to you.
      */
     404: ErrorEnvelope;
@@ -7629,6 +7777,10 @@ export type RequestsApproversErrors = {
      * Missing, invalid, expired or revoked credentials.
      */
     401: ErrorEnvelope;
+    /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
     /**
      * No such request visible to you.
      */
@@ -7777,6 +7929,10 @@ export type RequestsListWrapsErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * No such request visible to you.
      */
     404: ErrorEnvelope;
@@ -7834,6 +7990,10 @@ export type RequestsRevealErrors = {
      * Missing, invalid, expired or revoked credentials.
      */
     401: ErrorEnvelope;
+    /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
     /**
      * No such request visible to you.
      */
@@ -7904,6 +8064,10 @@ export type ApprovalsInboxErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * agent credentials are not accepted (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
      * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
      */
     429: ErrorEnvelope;
@@ -7967,6 +8131,10 @@ export type AgentWrapsCreateReadErrors = {
      * only agent credentials are accepted; the X-Agent-Secret must belong to the agent in the path (PERMISSION_DENIED).
      */
     403: ErrorEnvelope;
+    /**
+     * No job or DEK with this id for this agent.
+     */
+    404: ErrorEnvelope;
     /**
      * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
      */
