@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import * as path from 'node:path';
 import { version } from '../package.json';
@@ -9,6 +8,7 @@ import { AuthService } from './modules/auth/auth.service';
 import { EmbeddedDatabase } from './common/db/embedded-postgres';
 import { runMigrations } from './common/db/migration-runner';
 import { configureHttpApp } from './common/http/configure-http';
+import { createHttpAdapter } from './common/http/http-adapter';
 import { installGracefulShutdown } from './common/lifecycle/graceful-shutdown';
 import { acquireInstanceLock, AlreadyRunningError, InstanceLock } from './common/lifecycle/instance-lock';
 import { onShutdownSignal } from './common/lifecycle/shutdown-signals';
@@ -86,7 +86,8 @@ async function bootstrap(): Promise<void> {
     const applied = await runMigrations(databaseUrl);
     logger.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'schema up to date');
 
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
+    // HTTP_ADAPTER: Express (default) or Fastify; configureHttpApp gives both the same pipeline.
+    const app = await NestFactory.create(AppModule.forRoot(config, logger), createHttpAdapter(config), {
       bodyParser: false,
       bufferLogs: true,
       forceCloseConnections: true,

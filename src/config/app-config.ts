@@ -26,6 +26,8 @@ export class AppConfig {
   readonly redisUrl?: string;
   readonly logLevel: string;
   readonly shutdownGraceSeconds: number;
+  /** Express (default) or Fastify under Nest; both serve the same API (src/common/http). */
+  readonly httpAdapter: 'express' | 'fastify';
   /** The HTTP server's `keepAliveTimeout`; `headersTimeout` is set 1 s above it. */
   readonly httpKeepAliveTimeoutMs: number;
   /** NODE_ENV=production: the configured setup token (otherwise one is generated while setup is pending). */
@@ -225,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisUrl: raw.REDIS_URL,
     logLevel: raw.LOG_LEVEL,
     shutdownGraceSeconds: raw.SHUTDOWN_GRACE_SECONDS,
+    httpAdapter: raw.HTTP_ADAPTER,
     httpKeepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     setupToken: raw.SETUP_TOKEN,
     metricsToken: raw.METRICS_TOKEN,

@@ -58,6 +58,10 @@ export class EnvironmentVariables {
   @IsInt() @Min(0) @Max(600)
   SHUTDOWN_GRACE_SECONDS: number = 25;
 
+  /** The HTTP server under Nest: Express (the default the design names) or Fastify (`@nestjs/platform-fastify`). */
+  @IsIn(['express', 'fastify'])
+  HTTP_ADAPTER: 'express' | 'fastify' = 'express';
+
   /** How long an idle keep-alive connection stays open; above load balancers' idle timeouts (60 s is common). */
   @IsInt() @Min(1000) @Max(3600000)
   HTTP_KEEP_ALIVE_TIMEOUT_MS: number = 65000;

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { version } from '../../package.json';
 import { AppModule } from '../../src/app.module';
 import { configureHttpApp } from '../../src/common/http/configure-http';
+import { createHttpAdapter } from '../../src/common/http/http-adapter';
 import { createRootLogger } from '../../src/common/observability/logger';
 import { buildOpenApiDocument } from '../../src/common/http/openapi';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
@@ -44,6 +45,8 @@ export interface TestAppOptions {
   /** Use this database URL instead of the file's own database (e.g. through a proxy). */
   databaseUrl?: string;
   db?: TestDatabase;
+  /** The HTTP adapter (default: HTTP_ADAPTER from the environment, else Express). */
+  adapter?: 'express' | 'fastify';
 }
 
 /** The real application (same pipeline as `main.ts`) on a fresh database of its own. */
@@ -59,12 +62,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     DB_CONNECT_TIMEOUT_MS: '30000',
     REDIS_URL: '',
     ...options.env,
+    ...(options.adapter ? { HTTP_ADAPTER: options.adapter } : {}),
     DATABASE_URL: options.databaseUrl ?? db.url,
   });
   const logs = new LogCapture();
   const logger = createRootLogger(config.logLevel, logs);
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, logger), ...(options.imports ?? [])] }).compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, logger: false, forceCloseConnections: true });
+  const app = moduleRef.createNestApplication(createHttpAdapter(config), { bodyParser: false, logger: false, forceCloseConnections: true });
   // Every response is checked against the document this same app generates; `close()` fails on any mismatch.
   const contract = new ContractRecorder();
   app.use(contract.middleware);

@@ -1,6 +1,8 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { EntityManager, QueryFailedError } from 'typeorm';
 import { PageRequest } from '../api/pagination';
 import { TABLE_NAMES, TableName, Tables } from './schema.generated';
 
@@ -26,15 +28,48 @@ function table(name: TableName): string {
   return name;
 }
 
+/** The pg Pool behind TypeORM's PostgreSQL driver (`master`), cached per manager. */
+const pools = new WeakMap<EntityManager, Pool | null>();
+function poolOf(manager: EntityManager): Pool | undefined {
+  let pool = pools.get(manager);
+  if (pool === undefined) {
+    const master: unknown = Reflect.get(manager.connection.driver, 'master');
+    pool = master instanceof Pool ? master : null;
+    pools.set(manager, pool);
+  }
+  return pool ?? undefined;
+}
+
+/**
+ * A statement outside any transaction straight on the pool: what TypeORM's query runner does for it (take a
+ * client, run, release, wrap a failure in `QueryFailedError`) without the runner object, its event broadcaster and
+ * its logger per statement. Rows come back as they are; TypeORM's `[rows, count]` for UPDATE/DELETE never arises.
+ */
+async function poolRows<T>(pool: Pool, sql: string, params: unknown[]): Promise<T[]> {
+  let result;
+  try {
+    result = await pool.query(sql, params);
+  } catch (error) {
+    // Like TypeORM: a failed connect is thrown as it is, a failed statement as QueryFailedError.
+    if (error instanceof Error && 'severity' in error) throw new QueryFailedError(sql, params, error);
+    throw error;
+  }
+  return result.rows as T[];
+}
+
 /**
  * Repositories query with parameterized SQL through the request's unit of work: inside a transaction they use it,
- * outside they use the pool. Every method of a tenant-owned table takes the tenant id first.
+ * outside they use the pool directly (a read that needs no transaction costs one pool checkout, no query runner). Every method of a tenant-owned table takes the tenant id first.
  */
 @Injectable()
 export abstract class BaseRepository {
   constructor(protected readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
 
   protected async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    if (!this.txHost.isTransactionActive()) {
+      const pool = poolOf(this.txHost.tx);
+      if (pool) return poolRows<T>(pool, sql, params);
+    }
     const result: unknown = await this.txHost.tx.query(sql, params);
     // TypeORM returns [rows, rowCount] for UPDATE/DELETE (also inside WITH …) on PostgreSQL; rows are never arrays
     // themselves, so that shape is unambiguous. Normalise to rows.

@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
@@ -9,6 +9,7 @@ import { AUDIT_SINK, AuditSink } from '../audit/audit.types';
 import { AUDITED, AuditedMetadata } from '../audit/audited.decorator';
 import { RequestContextStore } from '../context/request-context';
 import { HttpRequest } from './http-types';
+import { RouteScopedInterceptor } from './route-scoped-interceptors';
 import { routeTemplate } from './route-template';
 
 /** `workspace.created` → `workspace`; `agent_enrollment_token.created` → `agent_enrollment_token`. */
@@ -30,13 +31,18 @@ export function resourceIdOf(result: unknown, params: Record<string, string | st
  * (`RouteAccessInventory`).
  */
 @Injectable()
-export class AuditInterceptor implements NestInterceptor {
+export class AuditInterceptor implements RouteScopedInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly cls: ClsService<RequestContextStore>,
     @Inject(AUDIT_SINK) private readonly sink: AuditSink,
   ) {}
+
+  /** Only routes declaring `@Audited(action)` (decided once per route at start-up). */
+  appliesTo(handler: (...args: never[]) => unknown): boolean {
+    return this.reflector.get<AuditedMetadata | undefined>(AUDITED, handler)?.kind === 'action';
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const metadata = this.reflector.get<AuditedMetadata | undefined>(AUDITED, context.getHandler());

@@ -3,7 +3,7 @@ import { ApiExtension, ApiResponse } from '@nestjs/swagger';
 import { createHash } from 'node:crypto';
 import { map, Observable } from 'rxjs';
 import { RawHttpResponse } from '../errors/app-error';
-import { HttpNext, HttpRequest, HttpResponse } from './http-types';
+import { HttpNext, HttpRequest, HttpResponse, requestPath } from './http-types';
 
 const API_PREFIX = '/api/v1';
 
@@ -13,7 +13,7 @@ const API_PREFIX = '/api/v1';
  * (the permission catalog) replaces it on success, and every error keeps it.
  */
 export function noStoreMiddleware(req: HttpRequest, res: HttpResponse, next: HttpNext): void {
-  const path = req.path;
+  const path = requestPath(req);
   if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) res.setHeader('Cache-Control', 'no-store');
   next();
 }
@@ -36,13 +36,34 @@ export class ETagInterceptor implements NestInterceptor {
     return next.handle().pipe(
       map((body: unknown) => {
         const tag = entityTag(body);
-        res.setHeader('ETag', tag);
-        // Express's `fresh` check: GET/HEAD, a 2xx status, If-None-Match (weak comparison) and no `no-cache` request.
-        if (req.fresh) throw new RawHttpResponse(304, '');
+        setResponseHeader(res, 'ETag', tag);
+        if (isFresh(req, tag)) throw new RawHttpResponse(304, '');
         return body;
       }),
     );
   }
+}
+
+/** Express's `res.setHeader`, Fastify's `reply.header`. */
+function setResponseHeader(res: unknown, name: string, value: string): void {
+  const r = res as { setHeader?: (n: string, v: string) => void; header: (n: string, v: string) => void };
+  if (typeof r.setHeader === 'function') r.setHeader(name, value);
+  else r.header(name, value);
+}
+
+/**
+ * Express's `req.fresh` rule, on either adapter: a GET/HEAD without `Cache-Control: no-cache` whose `If-None-Match` names
+ * this tag (weak comparison) or is `*`. Only 2xx answers get here (errors never reach `map`).
+ */
+function isFresh(req: { method: string; headers: Record<string, string | string[] | undefined> }, tag: string): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (typeof ifNoneMatch !== 'string' || !ifNoneMatch) return false;
+  const cacheControl = req.headers['cache-control'];
+  if (typeof cacheControl === 'string' && /(?:^|,)\s*no-cache\s*(?:,|$)/.test(cacheControl)) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  const opaque = (t: string) => t.trim().replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((t) => opaque(t) === tag);
 }
 
 /** The route computes an ETag of its answer and honours If-None-Match (304). */

@@ -9,22 +9,19 @@ import { MetricsService } from '../observability/metrics.service';
 import { jsonBody, requireJsonBody } from './body-parsing';
 import { noStoreMiddleware } from './caching';
 import { clientGoneMiddleware } from './client-gone';
+import { configureFastify } from './configure-fastify';
 import { ErrorFilter } from './error.filter';
 import { hostileUrlMiddleware } from './hostile-input.middleware';
-import { httpLogger } from './http-logging';
+import { trustProxySetting } from './http-adapter';
+import { accessLogMiddleware } from './http-logging';
 import { lifecycleMiddleware } from './lifecycle.middleware';
 import { buildOpenApiDocument, mountOpenApi } from './openapi';
 import { requestIdMiddleware } from './request-id.middleware';
-import { RouteIndex } from './route-index';
+import { expressRouteEntries, RouteIndex } from './route-index';
+import { scopeGlobalInterceptors } from './route-scoped-interceptors';
 import { applyServerTimeouts } from './server-timeouts';
 import { attachRouteIndex } from './route-template';
 import { createValidationPipe } from './validation';
-
-function trustProxySetting(value: string | undefined): boolean | number | string {
-  if (!value) return false;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value; // e.g. "loopback, 10.0.0.0/8"
-}
 
 function optional<T>(app: INestApplication, token: symbol): T | undefined {
   try {
@@ -35,36 +32,48 @@ function optional<T>(app: INestApplication, token: symbol): T | undefined {
 }
 
 /**
- * Everything Express-specific about the HTTP pipeline, in order: ids → access log → lifecycle/metrics → caching
- * headers → URL and JSON body rules (NUL, depth, reserved keys); then the global pipe and filter, OpenAPI. Used by
- * `main.ts` and by the e2e tests, so both run the same app.
+ * The middleware both adapters run, in order: ids → access log → lifecycle/metrics → client-gone → caching headers →
+ * URL rules (NUL, broken percent-encoding) → 415 for a body that is not JSON. JSON parsing comes after, per adapter.
  */
-export async function configureHttpApp(
-  nestApp: INestApplication,
-  config: AppConfig,
-  rootLogger: Logger,
-  version: string,
-): Promise<void> {
-  const app = nestApp as NestExpressApplication;
-  app.set('trust proxy', trustProxySetting(config.trustProxy));
-  app.disable('x-powered-by');
+function sharedMiddleware(app: INestApplication, rootLogger: Logger, routes: RouteIndex) {
+  return [
+    requestIdMiddleware,
+    accessLogMiddleware(rootLogger),
+    lifecycleMiddleware(app.get(LifecycleService), app.get(MetricsService)),
+    clientGoneMiddleware,
+    noStoreMiddleware,
+    hostileUrlMiddleware(routes),
+    requireJsonBody,
+  ];
+}
+
+/**
+ * Everything HTTP about the app, in order: the shared middleware, the adapter's JSON body parsing (same limits and
+ * refusals), then the global pipe and filter, the interceptors scoped to the routes that use them, OpenAPI. Used by
+ * `main.ts` and by the e2e tests, so both run the same app, on Express (default) or Fastify (`HTTP_ADAPTER`).
+ */
+export async function configureHttpApp(app: INestApplication, config: AppConfig, rootLogger: Logger, version: string): Promise<void> {
   applyServerTimeouts(app.getHttpServer(), config.httpKeepAliveTimeoutMs);
-  // No automatic weak ETag (a hash of every body, one-time reveals included): routes that want one use @WithETag().
-  app.set('etag', false);
   const routes = new RouteIndex();
-  attachRouteIndex(app.getHttpAdapter().getInstance(), routes);
-  app.use(requestIdMiddleware);
-  app.use(httpLogger(rootLogger));
-  app.use(lifecycleMiddleware(app.get(LifecycleService), app.get(MetricsService)));
-  app.use(clientGoneMiddleware);
-  app.use(noStoreMiddleware);
-  app.use(hostileUrlMiddleware(routes));
-  app.use(requireJsonBody);
-  app.use(jsonBody);
+  const fastify = app.getHttpAdapter().getType() === 'fastify' ? configureFastify(app, routes) : undefined;
+  if (fastify) {
+    for (const middleware of sharedMiddleware(app, rootLogger, routes)) app.use(middleware);
+  } else {
+    const express = app as NestExpressApplication;
+    express.set('trust proxy', trustProxySetting(config.trustProxy));
+    express.disable('x-powered-by');
+    // No automatic weak ETag (a hash of every body, one-time reveals included): routes that want one use @WithETag().
+    express.set('etag', false);
+    attachRouteIndex(express.getHttpAdapter().getInstance().locals, routes);
+    for (const middleware of sharedMiddleware(app, rootLogger, routes)) app.use(middleware);
+    app.use(jsonBody);
+  }
 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ErrorFilter(app.get(HttpAdapterHost), routes, optional<AuditSink>(app, AUDIT_SINK)));
+  scopeGlobalInterceptors(app);
   if (config.exposeDocs) mountOpenApi(app, buildOpenApiDocument(app, version));
   await app.init();
-  routes.load(app.getHttpAdapter().getInstance());
+  if (fastify) await fastify.ready();
+  else routes.load(expressRouteEntries(app.getHttpAdapter().getInstance()));
 }

@@ -2,13 +2,28 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerException } from '@nestjs/throttler';
 import { AuditSink } from '../audit/audit.types';
-import { AppError, InternalError, MethodNotAllowedError, RawHttpResponse, StorageUnavailableError, UnstorableInputError } from '../errors/app-error';
+import { AppError, InternalError, MethodNotAllowedError, RawHttpResponse, StorageUnavailableError, UnstorableInputError, UnsupportedMediaTypeError } from '../errors/app-error';
+import { bodyTooLargeError, invalidJsonError } from './body-parsing';
 import { ErrorCode } from '../errors/error-codes';
 import { isDatabaseUnavailable, isInvalidDatabaseInput } from '../errors/database-errors';
 import { FrameworkHttpError, RateLimitExceededError, RouteNotFoundError, ServiceUnavailableError } from './http.errors';
-import { HttpRequest, HttpResponse } from './http-types';
+import { HttpRequest, HttpResponse, requestPath } from './http-types';
 import { RouteIndex } from './route-index';
 import { routeTemplate } from './route-template';
+
+/**
+ * Fastify's own request errors (`FST_…` with a 4xx `statusCode`: body too large, bad content length, media type) as the
+ * errors the Express path gives for the same request.
+ */
+function fastifyError(exception: unknown): AppError | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const { code, statusCode } = exception as { code?: unknown; statusCode?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number' || statusCode >= 500) return undefined;
+  if (statusCode === 413) return bodyTooLargeError();
+  if (statusCode === 415) return new UnsupportedMediaTypeError(undefined);
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || code === 'FST_ERR_CTP_INVALID_JSON_BODY') return invalidJsonError();
+  return new FrameworkHttpError(statusCode, exception.message);
+}
 
 const DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['PERMISSION_DENIED', 'PRIVILEGE_ESCALATION']);
 
@@ -38,14 +53,16 @@ export class ErrorFilter implements ExceptionFilter {
     }
     const error = this.toAppError(exception, req);
 
+    // Fastify hands filters its reply; the access log and `headersSent` live on the Node response behind it.
+    const raw = ((res as { raw?: HttpResponse }).raw ?? res) as HttpResponse;
     if (error.status >= 500) {
       // The full error goes to the log (with the request id), never to the client.
-      Object.assign(res, { err: exception });
+      Object.assign(raw, { err: exception });
       this.logger.error({ err: exception, request_id: req.id, code: error.code }, 'request failed');
     }
     if (DENIALS.has(error.code)) await this.recordDenial(req, error);
-    if (res.headersSent) {
-      res.end();
+    if (raw.headersSent) {
+      raw.end();
       return;
     }
     const adapter = this.adapterHost.httpAdapter;
@@ -72,12 +89,15 @@ export class ErrorFilter implements ExceptionFilter {
   private toAppError(exception: unknown, req: HttpRequest): AppError {
     if (exception instanceof AppError) return exception;
     if (exception instanceof ThrottlerException) return new RateLimitExceededError();
+    const fastify = fastifyError(exception);
+    if (fastify) return fastify;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404 && exception.message.startsWith('Cannot ')) {
-        const allowed = this.routes.allowedMethods(req.path);
-        if (allowed.length > 0 && !allowed.includes(req.method)) return new MethodNotAllowedError(req.method, req.path, allowed);
-        return new RouteNotFoundError(req.method, req.path);
+        const path = requestPath(req);
+        const allowed = this.routes.allowedMethods(path);
+        if (allowed.length > 0 && !allowed.includes(req.method)) return new MethodNotAllowedError(req.method, path, allowed);
+        return new RouteNotFoundError(req.method, path);
       }
       if (status >= 500) return status === 503 ? new ServiceUnavailableError(exception.message) : new InternalError();
       return new FrameworkHttpError(status, exception.message);

@@ -1,36 +1,64 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from 'pino';
-import pinoHttp from 'pino-http';
-import { HttpRequest } from './http-types';
+import { HttpNext, HttpRequest, requestPath } from './http-types';
 import { routeTemplate } from './route-template';
 
 const QUIET_PATHS = new Set(['/healthz', '/livez', '/readyz', '/metrics']);
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
-/** One JSON line per request: request and correlation ids, method, route template, status, duration. */
-export function httpLogger(logger: Logger) {
-  return pinoHttp({
-    logger,
-    genReqId: (req: IncomingMessage) => (req as HttpRequest).id,
-    autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) },
-    quietReqLogger: true,
-    customAttributeKeys: { reqId: 'request_id', responseTime: 'duration_ms' },
-    // Called when the request starts (bindings of its child logger) and again when it ends.
-    customProps: (req: IncomingMessage, res: ServerResponse) =>
-      res.headersSent
-        ? { route: routeTemplate(req as HttpRequest), status: res.statusCode }
-        : { correlation_id: (req as HttpRequest).correlationId, method: req.method },
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    customSuccessMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${routeTemplate(req as HttpRequest)} ${res.statusCode}`,
-    customErrorMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${routeTemplate(req as HttpRequest)} ${res.statusCode}`,
-    serializers: {
-      req: (req: { method?: string; url?: string; headers?: Record<string, unknown>; remoteAddress?: string }) => ({
-        method: req.method,
-        path: (req.url ?? '').split('?')[0],
-        user_agent: req.headers?.['user-agent'],
-        remote_address: req.remoteAddress,
-      }),
-      res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+/**
+ * `req.log` for nestjs-pino (it runs Nest's loggers of a request on it, so their lines carry the request id): the
+ * child logger is made only when something logs, not for every request as pino-http does.
+ */
+function lazyRequestLogger(root: Logger, req: HttpRequest): Logger {
+  let child: Logger | undefined;
+  const real = () => (child ??= root.child({ request_id: req.id, correlation_id: req.correlationId }));
+  const lazy: Record<string, unknown> = {
+    child: (bindings: Record<string, unknown>) => real().child(bindings),
+    isLevelEnabled: (level: string) => root.isLevelEnabled(level),
+    get level() {
+      return root.level;
     },
-  });
+  };
+  for (const level of LEVELS) lazy[level] = (...args: unknown[]) => (real()[level] as (...a: unknown[]) => void)(...args);
+  return lazy as unknown as Logger;
+}
+
+/**
+ * Exactly one JSON line per request (probes excepted), written when the response finishes or the connection closes:
+ * request and correlation ids, method, route template, status, duration; 5xx at `error` with the error the filter
+ * attached, 4xx at `warn`. One object and one write per request — no child loggers unless the request logs.
+ */
+export function accessLogMiddleware(logger: Logger) {
+  return (req: HttpRequest, res: ServerResponse & { err?: unknown }, next: HttpNext): void => {
+    const started = performance.now();
+    Reflect.set(req, 'log', lazyRequestLogger(logger, req));
+    if (QUIET_PATHS.has(requestPath(req))) return next();
+    let logged = false;
+    const done = () => {
+      if (logged) return;
+      logged = true;
+      res.removeListener('finish', done);
+      res.removeListener('close', done);
+      const status = res.statusCode;
+      const route = routeTemplate(req);
+      const line: Record<string, unknown> = {
+        request_id: req.id,
+        correlation_id: req.correlationId,
+        method: req.method,
+        route,
+        status,
+        req: { method: req.method, path: requestPath(req), user_agent: req.headers['user-agent'], remote_address: (req as IncomingMessage).socket?.remoteAddress },
+        res: { status },
+        duration_ms: Math.round(performance.now() - started),
+      };
+      const msg = `${req.method} ${route} ${status}`;
+      if (res.err !== undefined || status >= 500) logger.error({ ...line, err: res.err ?? new Error(`failed with status code ${status}`) }, msg);
+      else if (status >= 400) logger.warn(line, msg);
+      else logger.info(line, msg);
+    };
+    res.on('finish', done);
+    res.on('close', done);
+    next();
+  };
 }

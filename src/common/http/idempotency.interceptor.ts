@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor, OnApplicationBootstrap, RequestMethod } from '@nestjs/common';
+import { CallHandler, ExecutionContext, HttpStatus, Injectable, OnApplicationBootstrap, RequestMethod, Type } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
@@ -11,10 +11,13 @@ import { canonicalJson } from '../crypto/canonical-json';
 import { ExclusiveRunner, LOCKS } from '../db/exclusive-runner';
 import { IdempotencyRecord, IdempotencyRepository } from '../db/idempotency.repository';
 import { AppError, RawHttpResponse, ValidationFailedError } from '../errors/app-error';
-import { HttpRequest } from './http-types';
+import { HttpRequest, requestPath } from './http-types';
 import { IDEMPOTENCY_EXEMPT, REVEALS_SECRET } from './idempotency.decorator';
+import { RouteScopedInterceptor } from './route-scoped-interceptors';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Route methods that can mutate (`ALL` included: it answers POST too). */
+const MUTATING_ROUTE_METHODS = new Set([RequestMethod.POST, RequestMethod.PUT, RequestMethod.PATCH, RequestMethod.DELETE, RequestMethod.ALL]);
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /** Outcomes that are never stored: the caller may fix the request and retry with the same key. */
 const NOT_STORED = new Set([400, 401, 403, 429]);
@@ -47,7 +50,7 @@ export class IdempotencyReplayUnavailableError extends AppError {
  * A crash leaves neither, so the key can be retried. Replays are byte for byte, marked `X-Idempotency-Replayed: true`.
  */
 @Injectable()
-export class IdempotencyInterceptor implements NestInterceptor, OnApplicationBootstrap {
+export class IdempotencyInterceptor implements RouteScopedInterceptor, OnApplicationBootstrap {
   constructor(
     private readonly reflector: Reflector,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
@@ -62,6 +65,13 @@ export class IdempotencyInterceptor implements NestInterceptor, OnApplicationBoo
     });
   }
 
+  /** Only mutation routes that are not exempt ever need it (decided once per route at start-up). */
+  appliesTo(handler: (...args: never[]) => unknown, controller: Type): boolean {
+    const method = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, handler);
+    if (method === undefined || !MUTATING_ROUTE_METHODS.has(method)) return false;
+    return !this.reflector.getAllAndOverride<boolean>(IDEMPOTENCY_EXEMPT, [handler, controller]);
+  }
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<HttpRequest & { principal?: Principal }>();
     const header = req.headers['idempotency-key'];
@@ -73,7 +83,7 @@ export class IdempotencyInterceptor implements NestInterceptor, OnApplicationBoo
     if (!KEY_PATTERN.test(key)) throw new ValidationFailedError([{ field: 'Idempotency-Key', issue: 'must be 1–255 visible ASCII characters' }]);
     // Users are global: the tenant is part of the scope so a key never crosses tenants.
     const scope = req.principal ? `${req.principal.tenantId}:${req.principal.type}:${req.principal.id}` : 'anonymous';
-    const fingerprint = createHash('sha256').update(`${req.method} ${req.path} ${canonicalJson(req.body ?? null)}`).digest('hex');
+    const fingerprint = createHash('sha256').update(`${req.method} ${requestPath(req)} ${canonicalJson(req.body ?? null)}`).digest('hex');
     const revealsSecret = !!this.reflector.getAllAndOverride<boolean>(REVEALS_SECRET, targets);
     return from(this.run(context, next, { scope, key, fingerprint, revealsSecret }));
   }

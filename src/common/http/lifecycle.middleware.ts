@@ -1,7 +1,7 @@
 import { ShuttingDownError } from '../errors/app-error';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 import { MetricsService } from '../observability/metrics.service';
-import { HttpNext, HttpRequest, HttpResponse } from './http-types';
+import { HttpNext, HttpRequest, HttpResponse, requestPath } from './http-types';
 import { routeTemplate } from './route-template';
 
 const PROBES = new Set(['/healthz', '/livez', '/readyz', '/metrics']);
@@ -9,7 +9,7 @@ const PROBES = new Set(['/healthz', '/livez', '/readyz', '/metrics']);
 /** Counts in-flight requests for the drain, refuses new work once shutdown began, and times every request. */
 export function lifecycleMiddleware(lifecycle: LifecycleService, metrics: MetricsService) {
   return (req: HttpRequest, res: HttpResponse, next: HttpNext): void => {
-    const probe = PROBES.has(req.path);
+    const probe = PROBES.has(requestPath(req));
     if (!probe && lifecycle.shuttingDown) return next(new ShuttingDownError());
     const started = process.hrtime.bigint();
     if (!probe) lifecycle.requestStarted();

@@ -4,6 +4,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { AppConfig } from '../../config/app-config';
 import { REDIS, RedisClient } from '../redis/redis.module';
+import { MemoryThrottlerStorage } from './rate-limit-memory.storage';
 import { rateLimitClassOf } from './rate-limit.decorator';
 
 /** SPEC §1: every limit is per minute. */
@@ -27,7 +28,7 @@ export const RATE_LIMIT_WINDOW_MS = 60_000;
           },
         ],
         // The shared client is not ours to close: the storage only disconnects clients it created itself.
-        storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+        storage: redis ? new ThrottlerStorageRedisService(redis) : new MemoryThrottlerStorage(),
       }),
     }),
   ],
