@@ -6,7 +6,7 @@ import { ClusterAgent } from './harness/nodes';
 import { sleep, until } from './harness/processes';
 import { report } from './harness/summary';
 
-const LOAD_SECONDS = Number(process.env.CLUSTER_CRASH_SECONDS ?? 60);
+const LOAD_SECONDS = Number(process.env.CLUSTER_CRASH_SECONDS ?? 45);
 const MIN_KILLS = 10;
 const WORKERS = 4;
 const AGENTS = 3;
@@ -171,13 +171,15 @@ describe('crash suite', () => {
     for (const r of cluster.replicas) if (!r.running) await cluster.restartReplica(r);
     for (const a of agents) if (!a.running) a.start();
 
+    // Every figure is gathered first and the checks run at the end, so a failing run still reports its figures.
+    const checks: (() => void)[] = [];
     const db = cluster.database;
     // Executing requests must have a job that is queued or leased (a lease that will run out and be swept).
     const orphanedExecuting = await db.query<{ id: string }>(
       `SELECT r.id FROM requests r WHERE r.status = 'executing'
           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.owner_type = 'request' AND j.owner_id = r.id AND j.status IN ('queued', 'leased'))`,
     );
-    expect(orphanedExecuting).toEqual([]);
+    checks.push(() => expect(orphanedExecuting).toEqual([]));
     // Then, after leases run out and the sweeper requeues, every request ends.
     const notFinal = `SELECT r.id, r.status, j.id AS job_id, j.status AS job_status, j.attempt, j.agent_id, j.lease_expires_at, j.created_at AS job_created_at
                         FROM requests r LEFT JOIN jobs j ON j.owner_type = 'request' AND j.owner_id = r.id
@@ -190,15 +192,15 @@ describe('crash suite', () => {
     figures.requests_slow_during_load = slow.size;
     // A job leased to an agent that restarted stays leased while that agent heartbeats (heartbeats extend every lease
     // of the agent): listed here with its lease, so the failure says which.
-    expect(stuck).toEqual([]);
+    checks.push(() => expect(stuck).toEqual([]));
 
     // Every acknowledged request and approval is in the database.
     const ids = [...ledger.requests];
     const foundRequests = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM requests WHERE id = ANY($1)`, [ids]))[0].n;
     const approvedIds = [...ledger.approvals];
     const foundApprovals = (await db.query<{ n: number }>(`SELECT count(DISTINCT request_id)::int AS n FROM approvals WHERE request_id = ANY($1) AND decision = 'approved'`, [approvedIds]))[0].n;
-    expect(foundRequests).toBe(ids.length);
-    expect(foundApprovals).toBe(approvedIds.length);
+    checks.push(() => expect(foundRequests).toBe(ids.length));
+    checks.push(() => expect(foundApprovals).toBe(approvedIds.length));
 
     // Jobs: each completed once; re-deliveries (claims after a lease ran out) counted.
     const jobs = await db.query<{ id: string; status: string; attempt: number }>(`SELECT id, status, attempt FROM jobs WHERE owner_type = 'request' AND owner_id = ANY($1)`, [ids]);
@@ -208,16 +210,16 @@ describe('crash suite', () => {
     const redeliveries = jobs.reduce((n, j) => n + Math.max(0, j.attempt - 1), 0);
     const jobStates: Record<string, number> = {};
     for (const j of jobs) jobStates[j.status] = (jobStates[j.status] ?? 0) + 1;
-    expect(duplicateExecutions).toBe(0);
+    checks.push(() => expect(duplicateExecutions).toBe(0));
     const requestStates = Object.fromEntries((await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM requests WHERE id = ANY($1) GROUP BY 1`, [ids])).map((r) => [r.status, r.n]));
 
     // Wraps: revealed at most once (clients' view and the audit trail), never two read wraps per request.
     const twiceRevealed = [...ledger.reveals.values()].filter((n) => n > 1).length;
     const revealEvents = await db.query<{ resource_id: string; n: number }>(`SELECT resource_id, count(*)::int AS n FROM audit_events WHERE action = 'wrap.revealed' GROUP BY 1 HAVING count(*) > 1`);
     const wrapsPerRequest = await db.query<{ request_id: string; n: number }>(`SELECT request_id, count(*)::int AS n FROM wraps WHERE kind = 'read' AND request_id = ANY($1) GROUP BY 1 HAVING count(*) > 1`, [ids]);
-    expect(twiceRevealed).toBe(0);
-    expect(revealEvents).toEqual([]);
-    expect(wrapsPerRequest).toEqual([]);
+    checks.push(() => expect(twiceRevealed).toBe(0));
+    checks.push(() => expect(revealEvents).toEqual([]));
+    checks.push(() => expect(wrapsPerRequest).toEqual([]));
 
     // Audit: verify green in both tenants with every event sealed once the sealer catches up.
     const verify = async (token: string) => (await api.must(200, 'GET', '/api/v1/audit-events/verify', { token })).json as { verified: boolean; unsealed: number; checked: number };
@@ -230,10 +232,10 @@ describe('crash suite', () => {
       return v.verified && v.unsealed === 0 ? v : undefined;
     }, 500);
     const unsealed = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events e WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.event_id = e.id)`))[0].n;
-    expect(unsealed).toBe(0);
+    checks.push(() => expect(unsealed).toBe(0));
 
-    expect(api.stats.appServerErrors).toEqual([]);
-    expect(kills.replica + kills.agent).toBeGreaterThanOrEqual(MIN_KILLS);
+    checks.push(() => expect(api.stats.appServerErrors).toEqual([]));
+    checks.push(() => expect(kills.replica + kills.agent).toBeGreaterThanOrEqual(MIN_KILLS));
     Object.assign(figures, {
       load_seconds: Number(loadSeconds.toFixed(1)),
       workers: WORKERS,
@@ -251,5 +253,6 @@ describe('crash suite', () => {
       audit: { tenant_events_checked: owner.checked, default_tenant_events_checked: admin.checked, verified: owner.verified && admin.verified, unsealed },
       replica_error_log_lines: cluster.replicas.reduce((n, r) => n + r.errorLines.length, 0),
     });
+    for (const check of checks) check();
   });
 });
