@@ -31,9 +31,15 @@ export const FUZZ_ENV: Record<string, string> = {
   IDEMPOTENCY_PURGE_INTERVAL_MS: '86400000',
 };
 
-/** The mutation routes of shard `shard` (0-based) of `shards`, in the order they run: destructive ones last. */
+/**
+ * The mutation routes of shard `shard` (0-based) of `shards`, in the order they run: destructive ones last. A route's
+ * shard depends on its key only, so a new route does not move the others.
+ */
 export function shardRoutes(routes: RouteAccess[], shard: number, shards: number): RouteAccess[] {
-  const mine = routes.filter(isMutation).sort((a, b) => routeKey(a).localeCompare(routeKey(b))).filter((_, i) => i % shards === shard);
+  const mine = routes
+    .filter(isMutation)
+    .sort((a, b) => routeKey(a).localeCompare(routeKey(b)))
+    .filter((r) => (routeSeed(0, r) >>> 0) % shards === shard);
   return [...mine.filter((r) => !destructive(r)), ...mine.filter(destructive)];
 }
 

@@ -37,7 +37,7 @@ export class AuthGuard implements CanActivate {
     if (!access) throw new UndeclaredRouteError();
 
     const req = context.switchToHttp().getRequest<GuardedRequest>();
-    const principal = await this.authenticate(req, context);
+    const principal = await this.authenticate(req, context, access);
     if (!access.principals.includes(principal.type)) {
       throw new PrincipalTypeNotAllowedError(principal.type, access.principals);
     }
@@ -48,9 +48,10 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(req: GuardedRequest, context: ExecutionContext): Promise<Principal> {
+  private async authenticate(req: GuardedRequest, context: ExecutionContext, access: AuthenticatedMetadata): Promise<Principal> {
     const agentSecret = req.headers['x-agent-secret'];
-    if (typeof agentSecret === 'string' && agentSecret) return this.resolver.fromAgentSecret(req.params?.id, agentSecret);
+    // Only agent routes name the agent in `:id`; elsewhere `:id` is another object and the credential type decides (403).
+    if (typeof agentSecret === 'string' && agentSecret) return this.resolver.fromAgentSecret(access.principals.includes('agent') ? req.params?.id : undefined, agentSecret);
     const apiKeyHeader = req.headers['x-api-key'];
     const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
     const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];

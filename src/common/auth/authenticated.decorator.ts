@@ -45,6 +45,8 @@ export function Authenticated(options: AuthenticatedOptions = {}) {
   if (metadata.permission) forbidden.push(`Needs \`${metadata.permission}\`${metadata.scope ? ` at ${metadata.scope} scope` : ''}`);
   if (!metadata.principals.includes('user') || !metadata.principals.includes('api_key')) forbidden.push(`only ${metadata.principals.join(' or ').replace(/_/g, ' ')} credentials are accepted`);
   if (metadata.principals.includes('agent')) forbidden.push('the X-Agent-Secret must belong to the agent in the path');
+  // Any route can be sent an X-Agent-Secret: where agents are not accepted, that is a 403 too.
+  if (!forbidden.length) forbidden.push('agent credentials are not accepted');
   if (forbidden.length) decorators.push(ApiForbiddenResponse({ type: ErrorEnvelope, description: `${forbidden.join('; ')} (PERMISSION_DENIED).` }));
   return applyDecorators(...decorators);
 }

@@ -18,6 +18,16 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constru
 
 const MAX_ISSUES = 20;
 const NUL = '\u0000';
+/** Half of a UTF-16 surrogate pair on its own: not Unicode, not storable as UTF-8, and it crashes validators (isEmail). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What is wrong with one body string or key, if anything. */
+function textIssue(text: string): string | undefined {
+  if (text.includes(NUL)) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(text)) return 'must not contain unpaired surrogates (\\uD800–\\uDFFF alone)';
+  return undefined;
+}
+
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 const OPEN_BRACE = 0x7b;
@@ -79,19 +89,23 @@ function fieldOf(node: Node | undefined, key?: string | number): string {
 }
 
 /**
- * What is wrong with a parsed JSON body: NUL characters in any string or key, reserved keys, and containers nested
+ * What is wrong with a parsed JSON body: NUL characters or unpaired surrogates in any string or key, reserved keys, and containers nested
  * deeper than {@link MAX_JSON_DEPTH} ({@link MAX_FREE_FORM_JSON_DEPTH} under a free-form key). Breadth-first with an
  * explicit queue of containers (no recursion; scalars are checked in place, so a megabyte of numbers is one pass);
  * at most 20 issues, each `{field, issue}` as in every validation error.
  */
 export function inspectJsonBody(body: unknown): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  if (typeof body === 'string') return body.includes(NUL) ? [{ field: 'body', issue: 'must not contain NUL characters' }] : [];
+  if (typeof body === 'string') {
+    const issue = textIssue(body);
+    return issue ? [{ field: 'body', issue }] : [];
+  }
   if (body === null || typeof body !== 'object') return issues;
   const queue: Node[] = [{ value: body, parent: undefined, key: '', depth: 1, freeForm: false }];
   const visit = (node: Node, key: string | number, item: unknown, freeForm: boolean) => {
     if (typeof item === 'string') {
-      if (item.includes(NUL)) issues.push({ field: fieldOf(node, key), issue: 'must not contain NUL characters' });
+      const issue = textIssue(item);
+      if (issue) issues.push({ field: fieldOf(node, key), issue });
     } else if (item !== null && typeof item === 'object') {
       queue.push({ value: item, parent: node, key, depth: node.depth + 1, freeForm });
     }
@@ -109,7 +123,8 @@ export function inspectJsonBody(body: unknown): FieldIssue[] {
       continue;
     }
     for (const key of Object.keys(value)) {
-      if (key.includes(NUL)) issues.push({ field: fieldOf(node, key), issue: 'must not contain NUL characters' });
+      const keyIssue = textIssue(key);
+      if (keyIssue) issues.push({ field: fieldOf(node, key), issue: keyIssue });
       else if (RESERVED_KEYS.has(key)) issues.push({ field: fieldOf(node, key), issue: 'is a reserved name' });
       else visit(node, key, (value as Record<string, unknown>)[key], node.freeForm || FREE_FORM_KEYS.has(key));
     }

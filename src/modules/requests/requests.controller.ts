@@ -214,6 +214,7 @@ export class AgentWrapsController {
   @Post()
   @Authenticated({ principals: ['agent'] })
   @Audited('wrap.created')
+  @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No job or DEK with this id for this agent.' })
   createReadWrap(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWrapDto): Promise<CreatedWrapDto> {
     return this.wraps.createReadWrap(principal, dto);
   }

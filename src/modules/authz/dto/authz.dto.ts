@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsIn, IsObject, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { ApiEnum } from '../../../common/api/api-schema';
 import { PrincipalType, ScopeType } from '../../../common/auth/principal';
 import { SCOPE_TYPES } from '../../roles/dto/role.dto';
@@ -28,13 +28,14 @@ export class AuthzResourceRefDto {
 }
 
 export class AuthzCheckDto {
-  @ValidateNested() @Type(() => AuthzPrincipalRefDto)
+  // ValidateNested alone lets a missing object through (then a 500 reading its fields).
+  @IsObject() @ValidateNested() @Type(() => AuthzPrincipalRefDto)
   principal: AuthzPrincipalRefDto;
 
   @IsString() @MinLength(1) @MaxLength(100)
   permission: string;
 
-  @ValidateNested() @Type(() => AuthzResourceRefDto)
+  @IsObject() @ValidateNested() @Type(() => AuthzResourceRefDto)
   resource: AuthzResourceRefDto;
 }
 
