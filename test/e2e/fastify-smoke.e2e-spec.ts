@@ -1,13 +1,14 @@
 /**
  * The Fastify smoke subset (issue 14 §5): the same suites that pin the HTTP contract on Express run here against the
  * app built on @nestjs/platform-fastify (`HTTP_ADAPTER=fastify`, which createTestApp passes on): the error envelope,
- * request ids, 413/415 and the one access-log line (foundation), the README walk-through, idempotent replay, and the
- * rate-limit headers; plus /docs and /openapi.json below. Jest gives each test file its own `process.env`, so the
- * setting stays in this file.
+ * request ids, 413/415 and the one access-log line (foundation), the hostile-input sweep of every route, the README
+ * walk-through, idempotent replay, and the rate-limit headers; plus /docs and /openapi.json below. Jest gives each
+ * test file its own `process.env`, so the setting stays in this file.
  */
 import request from 'supertest';
 import { createTestApp, TestApp } from '../helpers/test-app';
 import './foundation.e2e-spec';
+import './hostile-input.e2e-spec';
 import './identity-walkthrough.e2e-spec';
 import './idempotency.e2e-spec';
 import './rate-limits.e2e-spec';

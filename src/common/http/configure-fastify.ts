@@ -1,6 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { UnsupportedMediaTypeError } from '../errors/app-error';
+import { acceptedId } from '../context/request-context';
+import { UnsupportedMediaTypeError, ValidationFailedError } from '../errors/app-error';
+import { inspectPath } from './hostile-input';
+import { requestPath } from './http-types';
 import { hasBody, parseJsonBody } from './body-parsing';
 import { RouteEntry, RouteIndex, templateMatcher } from './route-index';
 import { MATCHED_ROUTE, ROUTE_INDEX } from './route-template';
@@ -18,6 +21,7 @@ const JSON_TYPES = /^application\/(?:[\w.-]+\+)?json(?:\s*;|\s*$)/i;
 export function configureFastify(app: INestApplication, routes: RouteIndex): { ready(): Promise<void> } {
   const instance = app.getHttpAdapter().getInstance() as FastifyInstance;
   const entries: RouteEntry[] = [];
+  Reflect.set(instance, ROUTE_INDEX, routes);
   instance.addHook('onRoute', (route: RouteOptions) => {
     // Wildcards are static files (/docs assets), not operations.
     if (route.url.includes('*')) return;
@@ -56,4 +60,27 @@ export function configureFastify(app: INestApplication, routes: RouteIndex): { r
       routes.load(entries);
     },
   };
+}
+
+/**
+ * Fastify refuses a URL it cannot percent-decode before any hook or middleware runs (`FST_ERR_BAD_URL`). This answers it
+ * as the Express path's URL check does: 400 VALIDATION_FAILED naming the parameter, with the headers the shared
+ * middleware would have set. (No access-log line or metric: those middleware never ran.)
+ */
+export function fastifyFrameworkError(error: Error, req: FastifyRequest, reply: FastifyReply): void {
+  const path = requestPath(req.raw);
+  const routes: unknown = Reflect.get(req.server, ROUTE_INDEX);
+  const issues = inspectPath(path, routes instanceof RouteIndex ? routes.templates() : []);
+  const refused = new ValidationFailedError(
+    issues.length ? issues : [{ field: 'path', issue: 'is not valid percent-encoded UTF-8' }],
+    'The request URL holds characters this API does not accept.',
+  );
+  const api = path === '/api/v1' || path.startsWith('/api/v1/');
+  void reply
+    .code(refused.status)
+    .header('X-Request-ID', req.id)
+    .header('X-Correlation-Id', acceptedId(req.headers['x-correlation-id']) ?? req.id)
+    .headers(api ? { 'X-API-Version': '1', 'Cache-Control': 'no-store' } : {})
+    .header('Content-Type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ error: { code: refused.code, message: refused.message, details: refused.details, request_id: req.id } }));
 }

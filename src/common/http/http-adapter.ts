@@ -6,6 +6,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppConfig } from '../../config/app-config';
 import { acceptedId } from '../context/request-context';
 import { BODY_LIMIT_BYTES } from './body-parsing';
+import { fastifyFrameworkError } from './configure-fastify';
 
 /** `TRUST_PROXY`: a hop count, or addresses/subnets (`loopback, 10.0.0.0/8`); unset: never trusted. */
 export function trustProxySetting(value: string | undefined): boolean | number | string {
@@ -31,5 +32,7 @@ export function createHttpAdapter(config: Pick<AppConfig, 'httpAdapter' | 'trust
     routerOptions: { ignoreTrailingSlash: true },
     // Fastify's own logger stays off: the access log middleware writes the one line per request.
     logger: false,
+    // A URL Fastify cannot decode never reaches the middleware: answered in our envelope all the same.
+    frameworkErrors: fastifyFrameworkError,
   });
 }
