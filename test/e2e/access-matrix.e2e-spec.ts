@@ -80,6 +80,7 @@ const MATRIX: Record<string, MatrixEntry> = {
   'POST /api/v1/agents/:id/dek': { agentOnly: true },
   'POST /api/v1/agents/:id/jobs/claim': { agentOnly: true, body: { wait_seconds: 0 } },
   'POST /api/v1/agents/:id/jobs/:job_id/complete': { agentOnly: true, body: { lease_token: 'x', status: 'succeeded' } },
+  'POST /api/v1/agents/:id/jobs/complete': { agentOnly: true, body: { completions: [{ job_id: 'job_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', lease_token: 'x', status: 'succeeded' }] } },
   'POST /api/v1/agents/:id/secrets/bulk': { agentOnly: true, body: { secrets: [] } },
   'POST /api/v1/jobs': { body: { type: 'discovery.run', capability: 'file', workspace_id: 'wsp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
   'GET /api/v1/jobs': {},
