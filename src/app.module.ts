@@ -19,6 +19,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { AuthzModule } from './modules/authz/authz.module';
 import { HealthModule } from './modules/health/health.module';
 import { RolesModule } from './modules/roles/roles.module';
+import { GroupsModule } from './modules/groups/groups.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
 import { UsersModule } from './modules/users/users.module';
 import { WorkspacesModule } from './modules/workspaces/workspaces.module';
@@ -45,6 +46,7 @@ export class AppModule {
         TenantsModule,
         WorkspacesModule,
         RolesModule,
+        GroupsModule,
         AuthzModule,
         ApiKeysModule,
         KmsModule,

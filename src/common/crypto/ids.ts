@@ -28,6 +28,9 @@ export const ID_PREFIXES = {
   webhook: 'whk',
   delivery: 'dlv',
   webhookEvent: 'evt',
+  group: 'grp',
+  authProvider: 'idp',
+  oidcLogin: 'oil',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

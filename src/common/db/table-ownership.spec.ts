@@ -22,6 +22,8 @@ const OWNER: Record<TableName, string> = {
   jobs: 'jobs',
   workspaces: 'workspaces',
   environments: 'workspaces',
+  groups: 'groups',
+  group_members: 'groups',
   secrets: 'secrets',
   requests: 'requests',
   wraps: 'requests',
@@ -29,6 +31,9 @@ const OWNER: Record<TableName, string> = {
   workflows: 'workflows',
   policies: 'policies',
   plugins: 'plugins',
+  auth_providers: 'auth',
+  oidc_logins: 'auth',
+  oidc_identities: 'auth',
   webhooks: 'webhooks',
   webhook_deliveries: 'webhooks',
   audit_events: 'audit',
@@ -55,8 +60,12 @@ const ALLOWED: Record<string, { tables: TableName[]; why: string }> = {
     why: "session context (credential path) and memberships read the tenant's status; the owner guard reads who holds the built-in owner role under the tenant row lock",
   },
   'roles/roles.repository.ts': {
-    tables: ['tenant_members', 'users'],
-    why: 'approver candidates: active members with their assignments in one statement',
+    tables: ['tenant_members', 'users', 'groups', 'group_members'],
+    why: "approver candidates: active members with their assignments in one statement; a user's grants are their own and their groups' assignments, read in one statement on every principal cache miss (credential path), with the group's name for explanations",
+  },
+  'groups/groups.repository.ts': {
+    tables: ['users'],
+    why: "a page of members carries each member's email and name in one statement",
   },
   'secrets/secrets.repository.ts': {
     tables: ['agents'],

@@ -48,7 +48,7 @@ export class AuthzService {
     const allowed = !inactive && !!decisive;
     let reason: string;
     if (inactive) reason = inactive;
-    else if (decisive) reason = `granted by ${decisive.role_name} at ${decisive.scope_type} ${decisive.scope_id}`;
+    else if (decisive) reason = `granted by ${decisive.role_name} at ${decisive.scope_type} ${decisive.scope_id}${decisive.group_id ? ` through group ${decisive.group_name ?? decisive.group_id} (${decisive.group_id})` : ''}`;
     else reason = `no ${dto.principal.type === 'user' ? 'role assignment' : 'key permission'} grants ${dto.permission} at ${dto.resource.type} ${dto.resource.id}`;
     for (const s of sources) s.covers_resource = covers(s, target, tenantId);
     return { allowed, reason, permission: dto.permission, resource: dto.resource, principal: dto.principal, sources };
@@ -65,6 +65,8 @@ export class AuthzService {
         role_name: r.role_name,
         scope_type: r.scope_type,
         scope_id: r.scope_id,
+        group_id: r.group_id,
+        group_name: r.group_name,
         grants_permission: r.permissions.includes(dto.permission),
         covers_resource: covers(r, target, tenantId),
       }));
@@ -77,7 +79,7 @@ export class AuthzService {
     const inactive = key.revoked_at ? 'the API key is revoked' : key.expires_at && key.expires_at.getTime() <= Date.now() ? 'the API key has expired' : undefined;
     return {
       sources: [
-        { assignment_id: null, role_id: null, role_name: `api key ${key.name}`, scope_type: 'tenant', scope_id: tenantId, grants_permission: effective.has(dto.permission), covers_resource: true },
+        { assignment_id: null, role_id: null, role_name: `api key ${key.name}`, scope_type: 'tenant', scope_id: tenantId, group_id: null, group_name: null, grants_permission: effective.has(dto.permission), covers_resource: true },
       ],
       inactive,
     };

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RolesModule } from '../roles/roles.module';
+import { GroupsModule } from '../groups/groups.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { WorkflowsModule } from '../workflows/workflows.module';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
@@ -9,7 +10,7 @@ import { PoliciesService } from './policies.service';
 import { PolicyInputBuilder } from './policy-input.builder';
 
 @Module({
-  imports: [WorkflowsModule, WorkspacesModule, RolesModule, SecretsModule],
+  imports: [WorkflowsModule, WorkspacesModule, RolesModule, GroupsModule, SecretsModule],
   controllers: [PoliciesController],
   providers: [PoliciesService, PoliciesRepository, PolicyInputBuilder],
   exports: [PoliciesService, PolicyInputBuilder],

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Principal } from '../../common/auth/principal';
 
 import { RolesService } from '../roles/roles.service';
+import { GroupsService } from '../groups/groups.service';
 import { SecretRow } from '../secrets/secret.entity';
 import { WorkspacesService } from '../workspaces/workspaces.service';
 import { PolicyInput } from './policy-engine';
@@ -24,6 +25,7 @@ export class PolicyInputBuilder {
   constructor(
     private readonly workspaces: WorkspacesService,
     private readonly roles: RolesService,
+    private readonly groups: GroupsService,
   ) {}
 
   async build(principal: Principal, source: PolicyInputSource): Promise<PolicyInput> {
@@ -34,6 +36,7 @@ export class PolicyInputBuilder {
     }
     // An API key acts for its creator: its requester roles are the creator's.
     const roles = principal.userId ? await this.roles.roleNamesOf(principal.tenantId, principal.userId) : [];
+    const groups = principal.userId ? (await this.groups.groupsOf(principal.tenantId, principal.userId)).map((g) => g.name).sort() : [];
     return {
       request: {
         type: source.type,
@@ -43,8 +46,8 @@ export class PolicyInputBuilder {
         environment_protected: environment?.protected ?? false,
         access_duration_seconds: source.accessDurationSeconds,
       },
-      // Countersign has no groups yet: the variable is declared (SPEC §4) and always empty.
-      requester: { id: principal.id, email: principal.label, roles, groups: [] },
+      // Group names, like role names (an API key acts for its creator: the creator's groups).
+      requester: { id: principal.id, email: principal.label, roles, groups },
       secret: source.secret ? { provider: source.secret.provider, cluster_name: source.secret.cluster_name, ref: source.secret.ref, labels: { ...source.secret.labels } } : null,
       target: source.target ?? null,
       now: new Date(),

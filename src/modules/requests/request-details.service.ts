@@ -26,7 +26,8 @@ export const toRequestDto = (r: RequestRow): RequestDto => ({
   access_duration_seconds: r.access_duration_seconds,
   current_stage: awaitsApproval(r.status) ? r.current_stage : null,
   policy_decision: r.policy_decision,
-  workflow: r.workflow ? { ...r.workflow } : null,
+  // Snapshots taken before groups existed have no approver_group_ids.
+  workflow: r.workflow ? { ...r.workflow, stages: r.workflow.stages.map((s) => ({ ...s, approver_group_ids: s.approver_group_ids ?? [] })) } : null,
   job_id: r.job_id,
   break_glass: r.break_glass,
   approval_expires_at: iso(r.approval_expires_at),

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { holds, Principal } from '../../common/auth/principal';
-import { DecidableRequest, ApprovalEligibilityService } from '../approvals/approval-eligibility.service';
-import { GrantSource } from '../roles/roles.service';
+import { DecidableRequest, ApprovalEligibilityService, EligibilitySources } from '../approvals/approval-eligibility.service';
 import { InboxQueryDto, ListRequestsQueryDto } from './dto/request.dto';
 import { awaitsApproval } from './request-lifecycle';
 import { RequestRow } from './request.entity';
@@ -61,7 +60,7 @@ export class RequestVisibilityService {
     return this.mayDecide(principal, await this.eligibility.sourcesOf(principal), row);
   }
 
-  private visibleFrom(principal: Principal, sources: GrantSource[], row: RequestRow): boolean {
+  private visibleFrom(principal: Principal, sources: EligibilitySources, row: RequestRow): boolean {
     return this.ownOrReadAll(principal, row) || (awaitsApproval(row.status) && this.mayDecide(principal, sources, row));
   }
 
@@ -70,18 +69,19 @@ export class RequestVisibilityService {
     return holds(principal, 'request.read_all', { workspaceId: row.workspace_id, environmentId: row.environment_id });
   }
 
-  private mayDecide(principal: Principal, sources: GrantSource[], row: RequestRow): boolean {
+  private mayDecide(principal: Principal, sources: EligibilitySources, row: RequestRow): boolean {
     // No one decides a request without a workflow (it never awaited approval).
     if (!row.workflow) return false;
     return this.eligibility.reasonFrom(principal, sources, decidable(row), row.workflow.stages[row.current_stage ?? 0]) === null;
   }
 
-  private visibility(principal: Principal, sources: GrantSource[]): Visibility {
+  private visibility(principal: Principal, sources: EligibilitySources): Visibility {
     const readAll = principal.grants.filter((g) => g.permission === 'request.read_all');
     return {
       readAllScopes: readAll.some((g) => g.scopeType === 'tenant') ? ['*'] : readAll.map((g) => g.scopeId),
       userId: principal.userId ?? principal.id,
-      roleIds: [...new Set(sources.map((s) => s.role_id))],
+      roleIds: [...new Set(sources.assignments.map((s) => s.role_id))],
+      groupIds: sources.groupIds,
     };
   }
 }

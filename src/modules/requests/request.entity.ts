@@ -10,7 +10,7 @@ export interface WorkflowSnapshotJson {
   id: string;
   name: string;
   version: number;
-  stages: { name: string; required_approvals: number; approver_role_ids: string[]; approver_user_ids: string[] }[];
+  stages: { name: string; required_approvals: number; approver_role_ids: string[]; approver_user_ids: string[]; approver_group_ids?: string[] }[];
   approval_timeout_seconds: number | null;
   auto_execute: boolean;
 }

@@ -12,6 +12,8 @@ export interface Visibility {
   userId: string;
   /** The roles the caller holds at any scope (narrows "may decide"; eligibility itself is decided in TypeScript). */
   roleIds: string[];
+  /** The groups the caller is a member of (same narrowing). */
+  groupIds: string[];
 }
 
 export interface RequestFilter {
@@ -24,13 +26,15 @@ export interface RequestFilter {
 }
 
 /**
- * A narrowing, not a decision: pending requests whose current stage names the caller or one of the caller's roles.
+ * A narrowing, not a decision: pending requests whose current stage names the caller, one of the caller's roles or one
+ * of the caller's groups.
  * Whether the caller is eligible (role at the request's scope, request.approve there) is decided per row by
  * `ApprovalEligibilityService`, the one source of truth.
  */
 const NAMED_IN_STAGE = `(r.status = 'pending_approval' AND (
     (r.workflow->'stages'->r.current_stage->'approver_user_ids') ? $3
-    OR (r.workflow->'stages'->r.current_stage->'approver_role_ids') ?| $4::text[]))`;
+    OR (r.workflow->'stages'->r.current_stage->'approver_role_ids') ?| $4::text[]
+    OR (r.workflow->'stages'->r.current_stage->'approver_group_ids') ?| $11::text[]))`;
 
 @Injectable()
 export class RequestsRepository extends BaseRepository {
@@ -66,7 +70,7 @@ export class RequestsRepository extends BaseRepository {
           AND ($5::text IS NULL OR r.requester_id = $5) AND ($6::text IS NULL OR r.status = $6) AND ($7::text IS NULL OR r.type = $7)
           AND ($8::text IS NULL OR r.workspace_id = $8) AND ($9::text IS NULL OR r.id > $9)
         ORDER BY r.id LIMIT $10`,
-      [tenantId, v.readAllScopes, v.userId, v.roleIds, f.requesterId ?? null, f.status ?? null, f.type ?? null, f.workspaceId ?? null, page.after ?? null, page.limit + 1],
+      [tenantId, v.readAllScopes, v.userId, v.roleIds, f.requesterId ?? null, f.status ?? null, f.type ?? null, f.workspaceId ?? null, page.after ?? null, page.limit + 1, v.groupIds],
     );
   }
 

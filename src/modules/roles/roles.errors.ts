@@ -31,8 +31,27 @@ export class RoleInUseError extends AppError {
 }
 
 export class AssignmentExistsError extends ConflictError {
+  constructor(assignee: 'user' | 'group' = 'user') {
+    super(`The ${assignee} already has this role at this scope.`);
+  }
+}
+
+/** The group a role assignment names is not in the tenant. */
+export class AssigneeGroupNotFoundError extends NotFoundError {
+  constructor(id: string) {
+    super('Group', id);
+  }
+}
+
+export class AssigneeRequiredError extends ValidationFailedError {
+  constructor(field: 'user_id' | 'group_id', issue: string) {
+    super([{ field, issue }]);
+  }
+}
+
+export class OwnerToGroupError extends ValidationFailedError {
   constructor() {
-    super('The user already has this role at this scope.');
+    super([{ field: 'role_id', issue: 'the built-in owner role is assigned to users only, not to groups' }]);
   }
 }
 

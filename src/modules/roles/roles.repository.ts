@@ -49,7 +49,7 @@ export class RolesRepository extends BaseRepository {
     );
   }
 
-  insertAssignment(tenantId: TenantId, a: Pick<UserRoleRow, 'id' | 'user_id' | 'role_id' | 'scope_type' | 'scope_id' | 'created_by'>): Promise<UserRoleRow | undefined> {
+  insertAssignment(tenantId: TenantId, a: Pick<UserRoleRow, 'id' | 'user_id' | 'role_id' | 'scope_type' | 'scope_id' | 'created_by'> & { user_id: string }): Promise<UserRoleRow | undefined> {
     return this.one<UserRoleRow>(
       `INSERT INTO user_roles (id, tenant_id, user_id, role_id, scope_type, scope_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (tenant_id, user_id, role_id, scope_type, scope_id) DO NOTHING RETURNING *`,
@@ -57,21 +57,57 @@ export class RolesRepository extends BaseRepository {
     );
   }
 
-  listAssignments(tenantId: TenantId, filter: { userId?: string; roleId?: string }, page: PageRequest): Promise<UserRoleRow[]> {
+  /** A group's assignment; undefined when the group already holds the role at that scope. */
+  insertGroupAssignment(tenantId: TenantId, a: Pick<UserRoleRow, 'id' | 'role_id' | 'scope_type' | 'scope_id' | 'created_by'> & { group_id: string }): Promise<UserRoleRow | undefined> {
+    return this.one<UserRoleRow>(
+      `INSERT INTO user_roles (id, tenant_id, group_id, role_id, scope_type, scope_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (tenant_id, group_id, role_id, scope_type, scope_id) WHERE group_id IS NOT NULL DO NOTHING RETURNING *`,
+      [a.id, tenantId, a.group_id, a.role_id, a.scope_type, a.scope_id, a.created_by],
+    );
+  }
+
+  /** The group of the tenant (a role assignment may target it), or undefined. */
+  findGroup(tenantId: TenantId, id: string): Promise<{ id: string; name: string } | undefined> {
+    return this.one(`SELECT id, name FROM groups WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  }
+
+  /**
+   * Assignments in id order. `userId`: the user's own; with `throughGroups`, also those of the groups the user is in
+   * (what the user holds, each row naming its group).
+   */
+  listAssignments(tenantId: TenantId, filter: { userId?: string; roleId?: string; groupId?: string; throughGroups?: boolean }, page: PageRequest): Promise<UserRoleRow[]> {
     return this.rows<UserRoleRow>(
-      `SELECT ur.*, r.name AS role_name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-        WHERE ur.tenant_id = $1 AND ($2::text IS NULL OR ur.user_id = $2) AND ($3::text IS NULL OR ur.role_id = $3)
+      `SELECT ur.*, r.name AS role_name, g.name AS group_name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+         LEFT JOIN groups g ON g.tenant_id = ur.tenant_id AND g.id = ur.group_id
+        WHERE ur.tenant_id = $1
+          AND ($2::text IS NULL OR ur.user_id = $2
+               OR ($6 AND ur.group_id IN (SELECT gm.group_id FROM group_members gm WHERE gm.tenant_id = $1 AND gm.user_id = $2)))
+          AND ($3::text IS NULL OR ur.role_id = $3) AND ($7::text IS NULL OR ur.group_id = $7)
           AND ($4::text IS NULL OR ur.id > $4) ORDER BY ur.id LIMIT $5`,
-      [tenantId, filter.userId ?? null, filter.roleId ?? null, page.after ?? null, page.limit + 1],
+      [tenantId, filter.userId ?? null, filter.roleId ?? null, page.after ?? null, page.limit + 1, filter.throughGroups === true, filter.groupId ?? null],
     );
   }
 
   findAssignment(tenantId: TenantId, id: string): Promise<UserRoleRow | undefined> {
     return this.one<UserRoleRow>(
-      `SELECT ur.*, r.name AS role_name, r.built_in AS role_built_in FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+      `SELECT ur.*, r.name AS role_name, r.built_in AS role_built_in, g.name AS group_name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+         LEFT JOIN groups g ON g.tenant_id = ur.tenant_id AND g.id = ur.group_id
         WHERE ur.tenant_id = $1 AND ur.id = $2`,
       [tenantId, id],
     );
+  }
+
+  /** A group's assignments with their roles' permissions (what joining the group gives). */
+  groupAssignments(tenantId: TenantId, groupId: string): Promise<{ id: string; role_id: string; role_name: string; permissions: string[]; scope_type: ScopeType; scope_id: string }[]> {
+    return this.rows(
+      `SELECT ur.id, ur.role_id, r.name AS role_name, r.permissions, ur.scope_type, ur.scope_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+        WHERE ur.tenant_id = $1 AND ur.group_id = $2 ORDER BY ur.id`,
+      [tenantId, groupId],
+    );
+  }
+
+  deleteGroupAssignments(tenantId: TenantId, groupId: string): Promise<UserRoleRow[]> {
+    return this.rows<UserRoleRow>(`DELETE FROM user_roles WHERE tenant_id = $1 AND group_id = $2 RETURNING *`, [tenantId, groupId]);
   }
 
   deleteAssignment(tenantId: TenantId, id: string): Promise<UserRoleRow | undefined> {
@@ -79,30 +115,62 @@ export class RolesRepository extends BaseRepository {
   }
 
   /**
-   * Active members who hold one of `roleIds` anywhere or are listed in `userIds`, with all their assignments (for
-   * approver eligibility).
+   * Active members who hold one of `roleIds` anywhere (themselves or through a group), are listed in `userIds` or are
+   * members of `groupIds`, with all their assignments, own and through groups (for approver eligibility), and which of
+   * `groupIds` they are in (`in_groups`, the same on each of a user's rows).
    */
-  candidateAssignments(tenantId: TenantId, roleIds: string[], userIds: string[]): Promise<{ user_id: string; email: string; role_id: string | null; scope_type: string | null; scope_id: string | null; permissions: string[] | null }[]> {
+  candidateAssignments(
+    tenantId: TenantId,
+    roleIds: string[],
+    userIds: string[],
+    groupIds: string[],
+  ): Promise<{ user_id: string; email: string; in_groups: string[]; role_id: string | null; scope_type: string | null; scope_id: string | null; group_id: string | null; permissions: string[] | null }[]> {
     return this.rows(
       `WITH candidates AS (
-         SELECT DISTINCT user_id FROM user_roles WHERE tenant_id = $1 AND role_id = ANY($2::text[])
-         UNION SELECT unnest($3::text[]))
-       SELECT c.user_id, u.email, ur.role_id, ur.scope_type, ur.scope_id, r.permissions
+         SELECT user_id FROM user_roles WHERE tenant_id = $1 AND user_id IS NOT NULL AND role_id = ANY($2::text[])
+         UNION SELECT gm.user_id FROM user_roles ur JOIN group_members gm ON gm.tenant_id = ur.tenant_id AND gm.group_id = ur.group_id
+                WHERE ur.tenant_id = $1 AND ur.role_id = ANY($2::text[])
+         UNION SELECT unnest($3::text[])
+         UNION SELECT user_id FROM group_members WHERE tenant_id = $1 AND group_id = ANY($4::text[])),
+       held AS (
+         SELECT ur.user_id, ur.role_id, ur.scope_type, ur.scope_id, NULL::text AS group_id FROM user_roles ur JOIN candidates c ON c.user_id = ur.user_id
+          WHERE ur.tenant_id = $1
+         UNION ALL
+         SELECT gm.user_id, ur.role_id, ur.scope_type, ur.scope_id, ur.group_id FROM group_members gm JOIN candidates c ON c.user_id = gm.user_id
+           JOIN user_roles ur ON ur.tenant_id = gm.tenant_id AND ur.group_id = gm.group_id
+          WHERE gm.tenant_id = $1)
+       SELECT c.user_id, u.email,
+              ARRAY(SELECT gm.group_id FROM group_members gm WHERE gm.tenant_id = $1 AND gm.user_id = c.user_id AND gm.group_id = ANY($4::text[]) ORDER BY gm.group_id) AS in_groups,
+              h.role_id, h.scope_type, h.scope_id, h.group_id, r.permissions
          FROM candidates c
          JOIN tenant_members m ON m.tenant_id = $1 AND m.user_id = c.user_id AND m.status = 'active'
          JOIN users u ON u.id = c.user_id AND u.status = 'active'
-         LEFT JOIN user_roles ur ON ur.tenant_id = $1 AND ur.user_id = c.user_id
-         LEFT JOIN roles r ON r.id = ur.role_id
+         LEFT JOIN held h ON h.user_id = c.user_id
+         LEFT JOIN roles r ON r.id = h.role_id
         ORDER BY c.user_id`,
-      [tenantId, roleIds, userIds],
+      [tenantId, roleIds, userIds, groupIds],
     );
   }
 
-  /** Every (role permissions, scope) a user holds in the tenant: the input of the principal's grants. */
-  grantRows(tenantId: TenantId, userId: string): Promise<{ permissions: string[]; scope_type: ScopeType; scope_id: string; role_id: string; role_name: string; built_in: boolean; assignment_id: string }[]> {
+  /**
+   * Every (role permissions, scope) a user holds in the tenant, their own assignments and their groups' (naming the
+   * group): the input of the principal's grants. One statement, two index lookups, on every principal cache miss.
+   */
+  grantRows(
+    tenantId: TenantId,
+    userId: string,
+  ): Promise<{ permissions: string[]; scope_type: ScopeType; scope_id: string; role_id: string; role_name: string; built_in: boolean; assignment_id: string; group_id: string | null; group_name: string | null }[]> {
     return this.rows(
-      `SELECT r.permissions, ur.scope_type, ur.scope_id, r.id AS role_id, r.name AS role_name, r.built_in, ur.id AS assignment_id
-         FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.user_id = $2`,
+      `SELECT r.permissions, ur.scope_type, ur.scope_id, r.id AS role_id, r.name AS role_name, r.built_in, ur.id AS assignment_id,
+              NULL::text AS group_id, NULL::text AS group_name
+         FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.user_id = $2
+       UNION ALL
+       SELECT r.permissions, ur.scope_type, ur.scope_id, r.id, r.name, r.built_in, ur.id, g.id, g.name
+         FROM group_members gm
+         JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
+         JOIN user_roles ur ON ur.tenant_id = gm.tenant_id AND ur.group_id = gm.group_id
+         JOIN roles r ON r.id = ur.role_id
+        WHERE gm.tenant_id = $1 AND gm.user_id = $2`,
       [tenantId, userId],
     );
   }

@@ -13,8 +13,11 @@ import { WorkspacesService } from '../workspaces/workspaces.service';
 import { CreateRoleDto, CreateUserRoleDto, ListUserRolesQueryDto, PermissionDto, ReplaceRolePermissionsDto, RoleDto, UserRoleDto } from './dto/role.dto';
 import { RoleRow, UserRoleRow } from './role.entity';
 import {
+  AssigneeGroupNotFoundError,
   AssignmentExistsError,
   AssignmentNotFoundError,
+  AssigneeRequiredError,
+  OwnerToGroupError,
   BuiltInRoleError,
   RoleInUseError,
   RoleNameTakenError,
@@ -45,6 +48,8 @@ const toUserRoleDto = (a: UserRoleRow): UserRoleDto => ({
   id: a.id,
   tenant_id: a.tenant_id,
   user_id: a.user_id,
+  group_id: a.group_id,
+  group_name: a.group_id ? (a.group_name ?? null) : null,
   role_id: a.role_id,
   role_name: a.role_name ?? '',
   scope_type: a.scope_type,
@@ -53,6 +58,14 @@ const toUserRoleDto = (a: UserRoleRow): UserRoleDto => ({
   created_at: isoRequired(a.created_at),
 });
 
+/** Exactly one of `user_id` and `group_id` (400 naming the field otherwise). */
+function assigneeOf(dto: CreateUserRoleDto): { kind: 'user' | 'group'; id: string } {
+  if (dto.user_id !== undefined && dto.group_id !== undefined) throw new AssigneeRequiredError('group_id', 'give either user_id or group_id, not both');
+  if (dto.user_id !== undefined) return { kind: 'user', id: dto.user_id };
+  if (dto.group_id !== undefined) return { kind: 'group', id: dto.group_id };
+  throw new AssigneeRequiredError('user_id', 'user_id or group_id is required');
+}
+
 export interface GrantSource {
   assignment_id: string;
   role_id: string;
@@ -60,6 +73,18 @@ export interface GrantSource {
   scope_type: string;
   scope_id: string;
   permissions: string[];
+  /** The group the assignment reaches the user through (null: assigned to the user). */
+  group_id: string | null;
+  group_name: string | null;
+}
+
+/** A user who could approve a stage, with what they hold (own and through groups) and which stage groups they are in. */
+export interface ApproverCandidate {
+  userId: string;
+  email: string;
+  /** Those of the stage's groups the user is a member of. */
+  groupIds: string[];
+  assignments: { role_id: string; scope_type: string; scope_id: string; permissions: string[]; group_id: string | null }[];
 }
 
 @Injectable()
@@ -99,20 +124,25 @@ export class RolesService {
     return toGrants(rows.map((r) => ({ permissions: this.catalog.effective(r, extra), scopeType: r.scope_type, scopeId: r.scope_id })));
   }
 
-  /** Users who could approve a stage (its roles anywhere, or listed), with their assignments; eligibility is decided by the caller. */
-  async candidateApprovers(tenantId: TenantId, roleIds: string[], userIds: string[]): Promise<{ userId: string; email: string; assignments: { role_id: string; scope_type: string; scope_id: string; permissions: string[] }[] }[]> {
-    const rows = await this.repo.candidateAssignments(tenantId, roleIds, userIds);
-    const byUser = new Map<string, { userId: string; email: string; assignments: { role_id: string; scope_type: string; scope_id: string; permissions: string[] }[] }>();
+  /**
+   * Users who could approve a stage (its roles anywhere, own or through a group; listed; or members of its groups), with
+   * their assignments; eligibility is decided by the caller.
+   */
+  async candidateApprovers(tenantId: TenantId, stage: { roleIds: string[]; userIds: string[]; groupIds: string[] }): Promise<ApproverCandidate[]> {
+    const rows = await this.repo.candidateAssignments(tenantId, stage.roleIds, stage.userIds, stage.groupIds);
+    const byUser = new Map<string, ApproverCandidate>();
     for (const r of rows) {
       let candidate = byUser.get(r.user_id);
-      if (!candidate) byUser.set(r.user_id, (candidate = { userId: r.user_id, email: r.email, assignments: [] }));
+      if (!candidate) byUser.set(r.user_id, (candidate = { userId: r.user_id, email: r.email, groupIds: r.in_groups, assignments: [] }));
       // LEFT JOIN: a listed user without any assignment has a row of nulls.
-      if (r.role_id !== null && r.scope_type !== null && r.scope_id !== null) candidate.assignments.push({ role_id: r.role_id, scope_type: r.scope_type, scope_id: r.scope_id, permissions: r.permissions ?? [] });
+      if (r.role_id !== null && r.scope_type !== null && r.scope_id !== null) {
+        candidate.assignments.push({ role_id: r.role_id, scope_type: r.scope_type, scope_id: r.scope_id, permissions: r.permissions ?? [], group_id: r.group_id });
+      }
     }
     return [...byUser.values()];
   }
 
-  /** The assignments behind a user's grants, for explanations. */
+  /** The assignments behind a user's grants (own and through groups, naming the group), for explanations. */
   grantSources(tenantId: TenantId, userId: string): Promise<GrantSource[]> {
     return this.repo.grantRows(tenantId, userId);
   }
@@ -182,37 +212,73 @@ export class RolesService {
     await this.audit.record({ action: 'role.deleted', resourceType: 'role', resourceId: id, payload: { name: role.name } });
   }
 
+  /** Gives a user or a group (exactly one of `user_id`, `group_id`) a role at a scope. */
   @Transactional()
   async assign(principal: Principal, dto: CreateUserRoleDto): Promise<UserRoleDto> {
+    const assignee = assigneeOf(dto);
     const role = await this.find(principal.tenantId, dto.role_id);
-    await this.users.assertMember(principal.tenantId, dto.user_id);
+    let groupName: string | null = null;
+    if (assignee.kind === 'user') await this.users.assertMember(principal.tenantId, assignee.id);
+    else {
+      const group = await this.repo.findGroup(principal.tenantId, assignee.id);
+      if (!group) throw new AssigneeGroupNotFoundError(assignee.id);
+      // The owner guard (only an owner demotes an owner, never the last one) counts users holding `owner` themselves.
+      if (role.built_in && role.name === 'owner') throw new OwnerToGroupError();
+      groupName = group.name;
+    }
     const scope = await this.resolveTarget(principal.tenantId, dto.scope_type, dto.scope_id);
     this.requireAssignmentEdit(principal, scope);
     this.assertCanGrant(principal, role.permissions, scope);
-    const row = await this.repo.insertAssignment(principal.tenantId, {
-      id: newId('userRole'),
-      user_id: dto.user_id,
-      role_id: role.id,
-      scope_type: dto.scope_type,
-      scope_id: dto.scope_id,
-      created_by: principal.userId ?? null,
-    });
-    if (!row) throw new AssignmentExistsError();
-    await this.audit.record({ action: 'role.assigned', resourceType: 'user_role', resourceId: row.id, payload: { user_id: dto.user_id, role_id: role.id, role_name: role.name, scope_type: dto.scope_type, scope_id: dto.scope_id } });
-    return toUserRoleDto({ ...row, role_name: role.name });
+    const common = { id: newId('userRole'), role_id: role.id, scope_type: dto.scope_type, scope_id: dto.scope_id, created_by: principal.userId ?? null };
+    const row =
+      assignee.kind === 'user'
+        ? await this.repo.insertAssignment(principal.tenantId, { ...common, user_id: assignee.id })
+        : await this.repo.insertGroupAssignment(principal.tenantId, { ...common, group_id: assignee.id });
+    if (!row) throw new AssignmentExistsError(assignee.kind);
+    const target = assignee.kind === 'user' ? { user_id: assignee.id } : { group_id: assignee.id, group_name: groupName };
+    await this.audit.record({ action: 'role.assigned', resourceType: 'user_role', resourceId: row.id, payload: { ...target, role_id: role.id, role_name: role.name, scope_type: dto.scope_type, scope_id: dto.scope_id } });
+    return toUserRoleDto({ ...row, role_name: role.name, group_name: groupName });
   }
 
   async listAssignments(principal: Principal, query: ListUserRolesQueryDto): Promise<Page<UserRoleDto>> {
     requireTenantPermission(principal, 'role.read');
     const page = toPageRequest(query);
-    return toPage(await this.repo.listAssignments(principal.tenantId, { userId: query.user_id, roleId: query.role_id }, page), page, toUserRoleDto);
+    return toPage(await this.repo.listAssignments(principal.tenantId, { userId: query.user_id, roleId: query.role_id, groupId: query.group_id }, page), page, toUserRoleDto);
   }
 
+  /** What a user holds: their own assignments and those of their groups (`group_id`, `group_name` say which). */
   async assignmentsOfUser(principal: Principal, userId: string, query: PaginationQueryDto): Promise<Page<UserRoleDto>> {
     requireTenantPermission(principal, 'user.read');
     await this.users.assertListed(principal.tenantId, userId);
     const page = toPageRequest(query);
-    return toPage(await this.repo.listAssignments(principal.tenantId, { userId }, page), page, toUserRoleDto);
+    return toPage(await this.repo.listAssignments(principal.tenantId, { userId, throughGroups: true }, page), page, toUserRoleDto);
+  }
+
+  /**
+   * Joining a group gives its assignments: the caller must hold every permission of each at its scope (403
+   * PRIVILEGE_ESCALATION), as when assigning those roles directly.
+   */
+  async assertCanGrantGroupAssignments(principal: Principal, groupId: string): Promise<void> {
+    for (const a of await this.repo.groupAssignments(principal.tenantId, groupId)) {
+      // An assignment whose workspace or environment is gone grants nothing there; judge it at tenant scope (stricter).
+      const scope = await this.resolveTarget(principal.tenantId, a.scope_type, a.scope_id).catch((): TargetScope => ({ type: 'tenant' }));
+      this.assertCanGrant(principal, a.permissions, scope);
+    }
+  }
+
+  /** Removes a group's assignments (the group is being deleted, in the caller's transaction), each audited. Returns how many. */
+  async removeGroupAssignments(tenantId: TenantId, groupId: string): Promise<number> {
+    const removed = await this.repo.deleteGroupAssignments(tenantId, groupId);
+    await this.audit.recordMany(
+      removed.map((a) => ({
+        action: 'role.unassigned' as const,
+        resourceType: 'user_role',
+        resourceId: a.id,
+        tenantId,
+        payload: { group_id: groupId, role_id: a.role_id, scope_type: a.scope_type, scope_id: a.scope_id, reason: 'group deleted' },
+      })),
+    );
+    return removed.length;
   }
 
   @Transactional()
@@ -222,10 +288,13 @@ export class RolesService {
     // An assignment whose workspace or environment is gone is managed from tenant scope.
     const scope = await this.resolveTarget(principal.tenantId, assignment.scope_type, assignment.scope_id).catch((): TargetScope => ({ type: 'tenant' }));
     this.requireAssignmentEdit(principal, scope);
-    const demotesOwner = assignment.scope_type === 'tenant' && assignment.role_built_in === true && assignment.role_name === 'owner';
-    await this.users.assertOwnerChangeAllowed(principal, assignment.user_id, demotesOwner ? 'demote' : 'change');
+    if (assignment.user_id !== null) {
+      const demotesOwner = assignment.scope_type === 'tenant' && assignment.role_built_in === true && assignment.role_name === 'owner';
+      await this.users.assertOwnerChangeAllowed(principal, assignment.user_id, demotesOwner ? 'demote' : 'change');
+    }
     if (!(await this.repo.deleteAssignment(principal.tenantId, id))) throw new AssignmentNotFoundError(id);
-    await this.audit.record({ action: 'role.unassigned', resourceType: 'user_role', resourceId: id, payload: { user_id: assignment.user_id, role_id: assignment.role_id, scope_type: assignment.scope_type, scope_id: assignment.scope_id } });
+    const target = assignment.user_id !== null ? { user_id: assignment.user_id } : { group_id: assignment.group_id, group_name: assignment.group_name ?? null };
+    await this.audit.record({ action: 'role.unassigned', resourceType: 'user_role', resourceId: id, payload: { ...target, role_id: assignment.role_id, scope_type: assignment.scope_type, scope_id: assignment.scope_id } });
   }
 
   /** A scope of the caller's tenant; ids of other tenants (or unknown ones) are 404. */

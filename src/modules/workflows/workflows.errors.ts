@@ -18,8 +18,15 @@ export class WorkflowInUseError extends AppError {
   }
 }
 
+/** A stage names a group that is not in the tenant (404 naming the field and the ids). */
+export class ApproverGroupNotFoundError extends AppError {
+  constructor(index: number, ids: string[]) {
+    super(404, 'NOT_FOUND', `Group ${ids.join(', ')} was not found.`, [{ field: `stages[${index}].approver_group_ids`, issue: `unknown group ${ids.join(', ')}` }]);
+  }
+}
+
 export class StageWithoutApproversError extends ValidationFailedError {
   constructor(index: number) {
-    super([{ field: `stages[${index}].approver_role_ids`, issue: 'a stage needs at least one approver role id or approver user id' }]);
+    super([{ field: `stages[${index}].approver_role_ids`, issue: 'a stage needs at least one approver role id, approver user id or approver group id' }]);
   }
 }

@@ -51,6 +51,14 @@ export class WorkflowsRepository extends BaseRepository {
     );
   }
 
+  /** Whether a stage of one of the tenant's workflows names the group as approvers. */
+  namesGroup(tenantId: TenantId, groupId: string): Promise<boolean> {
+    return this.one<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM workflows w, jsonb_array_elements(w.stages) s WHERE w.tenant_id = $1 AND s->'approver_group_ids' ? $2) AS found`,
+      [tenantId, groupId],
+    ).then((r) => r?.found === true);
+  }
+
   delete(tenantId: TenantId, id: string): Promise<WorkflowRow | undefined> {
     return this.one<WorkflowRow>(`DELETE FROM workflows WHERE tenant_id = $1 AND id = $2 AND NOT built_in RETURNING *`, [tenantId, id]);
   }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Transactional } from '@nestjs-cls/transactional';
 import { Page, toPage, toPageRequest } from '../../common/api/pagination';
 import { PaginationQueryDto } from '../../common/api/pagination.dto';
@@ -8,9 +8,10 @@ import { newId } from '../../common/crypto/ids';
 import { AuditService } from '../audit/audit.service';
 import { RolesService } from '../roles/roles.service';
 import { UsersService } from '../users/users.service';
+import { GroupsService } from '../groups/groups.service';
 import { CreateWorkflowDto, WorkflowDto } from './dto/workflow.dto';
 import { WorkflowRow, WorkflowStage } from './workflow.entity';
-import { BuiltInWorkflowError, StageWithoutApproversError, WorkflowInUseError, WorkflowNotFoundError } from './workflows.errors';
+import { ApproverGroupNotFoundError, BuiltInWorkflowError, StageWithoutApproversError, WorkflowInUseError, WorkflowNotFoundError } from './workflows.errors';
 import { WorkflowsRepository } from './workflows.repository';
 import { TenantId } from '../../common/db/tenant-id';
 import { required } from '../../common/errors/invariant';
@@ -20,7 +21,7 @@ export interface WorkflowSnapshot {
   id: string;
   name: string;
   version: number;
-  stages: { name: string; required_approvals: number; approver_role_ids: string[]; approver_user_ids: string[] }[];
+  stages: { name: string; required_approvals: number; approver_role_ids: string[]; approver_user_ids: string[]; approver_group_ids: string[] }[];
   approval_timeout_seconds: number | null;
   auto_execute: boolean;
 }
@@ -31,12 +32,20 @@ export type WorkflowUsageCheck = (tenantId: TenantId, workflowId: string) => Pro
 /** SPEC §4: the tenant default is "one approval by a holder of the approver, admin or owner role". */
 export const DEFAULT_WORKFLOW_ROLES = ['approver', 'admin', 'owner'];
 
+const toStage = (s: WorkflowStage) => ({
+  name: s.name,
+  required_approvals: s.required_approvals,
+  approver_role_ids: [...s.approver_role_ids],
+  approver_user_ids: [...s.approver_user_ids],
+  approver_group_ids: [...(s.approver_group_ids ?? [])],
+});
+
 const toWorkflowDto = (w: WorkflowRow): WorkflowDto => ({
   id: w.id,
   tenant_id: w.tenant_id,
   name: w.name,
   description: w.description,
-  stages: w.stages,
+  stages: w.stages.map(toStage),
   approval_timeout_seconds: w.approval_timeout_seconds,
   auto_execute: w.auto_execute,
   version: w.version,
@@ -49,21 +58,27 @@ const toSnapshot = (w: WorkflowRow): WorkflowSnapshot => ({
   id: w.id,
   name: w.name,
   version: w.version,
-  stages: w.stages.map((s) => ({ name: s.name, required_approvals: s.required_approvals, approver_role_ids: [...s.approver_role_ids], approver_user_ids: [...s.approver_user_ids] })),
+  stages: w.stages.map(toStage),
   approval_timeout_seconds: w.approval_timeout_seconds,
   auto_execute: w.auto_execute,
 });
 
 @Injectable()
-export class WorkflowsService {
+export class WorkflowsService implements OnModuleInit {
   private readonly usageChecks: WorkflowUsageCheck[] = [];
 
   constructor(
     private readonly repo: WorkflowsRepository,
     private readonly roles: RolesService,
     private readonly users: UsersService,
+    private readonly groups: GroupsService,
     private readonly audit: AuditService,
   ) {}
+
+  onModuleInit(): void {
+    // SPEC: deleting a group is 409 IN_USE while a workflow stage names it.
+    this.groups.addUsage({ what: 'workflows', inUse: (tenantId, groupId) => this.repo.namesGroup(tenantId, groupId) });
+  }
 
   /** Port for modules that reference workflows (policies), so this module does not depend on them. */
   addUsageCheck(fn: WorkflowUsageCheck): void {
@@ -133,7 +148,7 @@ export class WorkflowsService {
       id: newId('workflow'),
       name: 'Default approval',
       description: 'One approval by a holder of the approver, admin or owner role (used when no policy matches).',
-      stages: [{ name: 'approval', required_approvals: 1, approver_role_ids: roleIds, approver_user_ids: [] }],
+      stages: [{ name: 'approval', required_approvals: 1, approver_role_ids: roleIds, approver_user_ids: [], approver_group_ids: [] }],
       approval_timeout_seconds: null,
       auto_execute: true,
     });
@@ -158,20 +173,26 @@ export class WorkflowsService {
     return row;
   }
 
-  /** Normalises the body and checks that every approver role and user is in the tenant (404 naming them otherwise). */
+  /** Normalises the body and checks that every approver role, user and group is in the tenant (404 naming them otherwise). */
   private async definition(tenantId: TenantId, dto: CreateWorkflowDto) {
-    const stages: WorkflowStage[] = dto.stages.map((s, index) => {
+    const stages = dto.stages.map((s, index) => {
       const stage = {
         name: s.name,
         required_approvals: s.required_approvals,
         approver_role_ids: [...new Set(s.approver_role_ids ?? [])],
         approver_user_ids: [...new Set(s.approver_user_ids ?? [])],
+        approver_group_ids: [...new Set(s.approver_group_ids ?? [])],
       };
-      if (!stage.approver_role_ids.length && !stage.approver_user_ids.length) throw new StageWithoutApproversError(index);
+      if (!stage.approver_role_ids.length && !stage.approver_user_ids.length && !stage.approver_group_ids.length) throw new StageWithoutApproversError(index);
       return stage;
-    });
+    }) satisfies WorkflowStage[];
     await this.roles.assertRoles(tenantId, stages.flatMap((s) => s.approver_role_ids));
     for (const userId of new Set(stages.flatMap((s) => s.approver_user_ids))) await this.users.assertMember(tenantId, userId);
+    const groups = await this.groups.describe(tenantId, stages.flatMap((s) => s.approver_group_ids));
+    for (const [index, s] of stages.entries()) {
+      const missing = s.approver_group_ids.filter((id) => !groups.has(id));
+      if (missing.length) throw new ApproverGroupNotFoundError(index, missing);
+    }
     return {
       name: dto.name,
       description: dto.description ?? '',

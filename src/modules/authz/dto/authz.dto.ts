@@ -52,6 +52,11 @@ export class AuthzSourceDto {
   role_name: string;
   scope_type: string;
   scope_id: string;
+  /** The group the assignment reaches the user through (null: the user's own assignment, or an API key). */
+  @ApiProperty({ type: String, nullable: true, example: null })
+  group_id: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null })
+  group_name: string | null;
   /** The role includes the permission. */
   grants_permission: boolean;
   /** The assignment's scope contains the resource. */

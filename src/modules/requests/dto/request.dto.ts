@@ -252,10 +252,27 @@ export class RequestDetailDto extends RequestDto {
   timeline: TimelineEntryDto[];
 }
 
+export const APPROVER_GROUNDS = ['user', 'role', 'group'] as const;
+
+/** Why the stage names an approver: listed by id (`user`), a stage role at the request's scope (`role`, with `group_id` when held through a group), or a stage group (`group`). */
+export class ApproverGroundDto {
+  @ApiEnum(APPROVER_GROUNDS, 'ApproverGround', { example: 'group' })
+  via: (typeof APPROVER_GROUNDS)[number];
+  @ApiProperty({ type: String, nullable: true, example: null })
+  role_id: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'grp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
+  group_id: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'Platform team' })
+  group_name: string | null;
+}
+
 export class EligibleApproverDto {
   user_id: string;
   @ApiProperty({ format: 'email' })
   email: string;
+  /** Every way the current stage names this user. */
+  @ApiProperty({ type: [ApproverGroundDto] })
+  via: ApproverGroundDto[];
 }
 
 export class ApproversDto {

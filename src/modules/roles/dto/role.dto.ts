@@ -47,10 +47,17 @@ export class RoleDto {
   updated_at: string;
 }
 
+/** Exactly one of `user_id` and `group_id` (400 naming the field otherwise). */
 export class CreateUserRoleDto {
-  @IsString() @MinLength(1) @MaxLength(64)
+  /** The user who gets the role (or give `group_id`). */
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(64)
   @ApiProperty({ example: 'usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
-  user_id: string;
+  user_id?: string;
+
+  /** The group whose members get the role, each at this scope (or give `user_id`). The built-in owner role goes to users only. */
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(64)
+  @ApiProperty({ example: 'grp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
+  group_id?: string;
 
   @IsString() @MinLength(1) @MaxLength(64)
   @ApiProperty({ example: 'rol_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
@@ -72,13 +79,24 @@ export class ListUserRolesQueryDto extends PaginationQueryDto {
 
   @IsOptional() @IsString() @MaxLength(64)
   role_id?: string;
+
+  /** Assignments of this group. */
+  @IsOptional() @IsString() @MaxLength(64)
+  group_id?: string;
 }
 
 export class UserRoleDto {
   @ApiProperty({ example: 'ura_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
   id: string;
   tenant_id: string;
-  user_id: string;
+  /** The user holding the role, or null when the assignment targets a group. */
+  @ApiProperty({ type: String, nullable: true, example: 'usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' })
+  user_id: string | null;
+  /** The group whose members hold the role, or null when the assignment targets a user. */
+  @ApiProperty({ type: String, nullable: true, example: null })
+  group_id: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null })
+  group_name: string | null;
   role_id: string;
   role_name: string;
   @ApiEnum(SCOPE_TYPES, 'ScopeType')

@@ -20,9 +20,18 @@ export class WorkflowStageInputDto {
   @ApiProperty({ example: ['rol_01JD3Z6Q8Y4K2M9V7T5R3P1N0B'] })
   approver_role_ids?: string[];
 
-  /** These users (with `request.approve`) may approve. A stage needs at least one role id or user id. */
+  /** These users (with `request.approve`) may approve. */
   @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(64, { each: true })
+  @ApiProperty({ example: ['usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B'] })
   approver_user_ids?: string[];
+
+  /**
+   * Members of these groups of the tenant (with `request.approve` at the request's scope) may approve. A stage needs
+   * at least one approver role id, user id or group id.
+   */
+  @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(64, { each: true })
+  @ApiProperty({ example: ['grp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B'] })
+  approver_group_ids?: string[];
 }
 
 /** The whole definition (POST creates it, PUT replaces it and increments `version`). */
@@ -55,6 +64,7 @@ export class WorkflowStageDto {
   required_approvals: number;
   approver_role_ids: string[];
   approver_user_ids: string[];
+  approver_group_ids: string[];
 }
 
 export class WorkflowDto {
