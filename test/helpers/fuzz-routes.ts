@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Client } from 'pg';
 import request, { Response } from 'supertest';
 import { RouteAccess } from '../../src/common/auth/route-access';
-import { IdKind } from '../../src/common/crypto/ids';
+import { ID_PREFIXES, IdKind } from '../../src/common/crypto/ids';
 import { anyValue, deepValue, EDGE_STRINGS, hostileValue, Schema, unsupportedKeywords } from './fuzz-schema';
 import { FuzzWorld, idOf, shapedId, worldHints } from './fuzz-world';
 import { TestApp } from './test-app';
@@ -75,6 +75,7 @@ const COLLECTIONS: Record<string, IdKind> = {
   plugins: 'plugin',
   webhooks: 'webhook',
   deliveries: 'delivery',
+  groups: 'group',
 };
 
 export const routeKey = (r: RouteAccess) => `${r.method} ${r.path}`;
@@ -85,12 +86,17 @@ const sessionBound = (r: RouteAccess) => r.access === 'authenticated' && r.path.
 /** Routes run last within a shard: a success removes what later cases would target. */
 export const destructive = (r: RouteAccess) => r.method === 'DELETE' || /\/(revoke|logout)$/.test(r.path);
 
-export function kindOfParam(segments: string[], index: number): IdKind {
+/** The id kind a path parameter holds; undefined for a collection not in COLLECTIONS (then fuzzed with ids of any kind). */
+export function kindOfParam(segments: string[], index: number): IdKind | undefined {
   const param = segments[index].slice(1);
   const collection = param === 'id' ? segments[index - 1] : `${param.replace(/_id$/, '')}s`.replace(/ys$/, 'ies');
-  const kind = COLLECTIONS[collection];
-  if (!kind) throw new Error(`no id kind for :${param} in ${segments.join('/')}: add its collection to COLLECTIONS`);
-  return kind;
+  return COLLECTIONS[collection];
+}
+
+/** `:params` of a route with no known id kind: fuzzed with well-formed ids of every kind but no real object. */
+export function paramsWithoutKind(route: RouteAccess): string[] {
+  const segments = route.path.split('/');
+  return segments.flatMap((s, i) => (s.startsWith(':') && !kindOfParam(segments, i) ? [s] : []));
 }
 
 /** UTF-8 percent-encoding of every byte but unreserved characters (lone surrogates become U+FFFD, as on the wire). */
@@ -105,6 +111,8 @@ const garbageSegment: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 65, max: 6000 }).map((n) => 'a'.repeat(n)) },
   { weight: 1, arbitrary: fc.constantFrom('0', '-1', '1e9', 'null', 'undefined', '[object Object]', 'true') },
 );
+
+const anyShapedId: fc.Arbitrary<string> = fc.constantFrom(...(Object.keys(ID_PREFIXES) as IdKind[])).chain(shapedId);
 
 const queryString: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.constant('') },
@@ -200,8 +208,9 @@ export function caseArbitrary(ctx: FuzzContext, route: RouteAccess): fc.Arbitrar
   const segmentArbs = segments.map((segment, index) => {
     if (!segment.startsWith(':')) return fc.constant(segment);
     const kind = kindOfParam(segments, index);
-    const real =
-      agentOnly(route) && kind === 'agent'
+    const real = !kind
+      ? anyShapedId
+      : agentOnly(route) && kind === 'agent'
         ? fc.oneof({ weight: 8, arbitrary: fc.constant(world.agentA.id) }, { weight: 1, arbitrary: fc.constant(world.agentB.id) }, { weight: 1, arbitrary: shapedId('agent') })
         : idOf(world, [kind], 'targets');
     return fc.oneof({ weight: 8, arbitrary: real }, { weight: 2, arbitrary: garbageSegment });

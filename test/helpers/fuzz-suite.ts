@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import request from 'supertest';
 import { RouteAccess, RouteAccessInventory } from '../../src/common/auth/route-access';
-import { destructive, fuzzRoute, rowCounter, FuzzContext, isMutation, OpenApiDocument, routeKey, RouteFuzzResult, routeSeed, skipReason } from './fuzz-routes';
+import { destructive, fuzzRoute, paramsWithoutKind, rowCounter, FuzzContext, isMutation, OpenApiDocument, routeKey, RouteFuzzResult, routeSeed, skipReason } from './fuzz-routes';
 import { buildFuzzWorld } from './fuzz-world';
 import { auth } from './identity';
 import { createTestApp, TestApp } from './test-app';
@@ -75,6 +75,9 @@ export function describeFuzzShard(shard: number, shards: number): void {
       // eslint-disable-next-line no-console
       if (Object.keys(skipped).length) console.log(`fuzz: skipped routes:\n${Object.entries(skipped).map(([r, why]) => `  ${r}: ${why}`).join('\n')}`);
       expect(skipped).toEqual(SKIPPED);
+      const noRealIds = routes.filter(isMutation).filter((r) => paramsWithoutKind(r).length);
+      // eslint-disable-next-line no-console
+      if (noRealIds.length) console.log(`fuzz: fuzzed without real ids (add the collection to COLLECTIONS in fuzz-routes.ts and objects to fuzz-world.ts):\n${noRealIds.map((r) => `  ${routeKey(r)}: ${paramsWithoutKind(r).join(', ')}`).join('\n')}`);
     });
 
     if (shard === 0) {

@@ -73,6 +73,11 @@ export async function buildFuzzWorld(t: TestApp): Promise<FuzzWorld> {
       id(await post(tok, '/api/v1/user-roles', { user_id: users[0], role_id: roles[0], scope_type: 'workspace', scope_id: workspaces[0] })),
       id(await post(tok, '/api/v1/user-roles', { user_id: users[1], role_id: roles[1], scope_type: 'tenant', scope_id: owner.tenantId })),
     ];
+    const groups = [];
+    for (const n of [1, 2]) {
+      groups.push(id(await post(tok, '/api/v1/groups', { name: `${tag} group ${n}` })));
+      await post(tok, `/api/v1/groups/${groups[n - 1]}/members`, { user_id: users[n - 1] });
+    }
     const apiKeys = [];
     for (const n of [1, 2]) apiKeys.push(id(await post(tok, '/api/v1/api-keys', { name: `${tag}-key-${n}`, permissions: ['workspace.read'] })));
     const mint = async (n: string, w: string) => {
@@ -105,6 +110,7 @@ export async function buildFuzzWorld(t: TestApp): Promise<FuzzWorld> {
       role: [...roles, approver],
       user: users,
       userRole: userRoles,
+      group: groups,
       apiKey: apiKeys,
       agent: [core.id, ...spare.map((s) => s.id)],
       secret: secrets,
@@ -185,6 +191,8 @@ const ID_FIELDS: Record<string, IdKind[]> = {
   approver_user_id: ['user'],
   role_id: ['role'],
   approver_role_id: ['role'],
+  approver_group_id: ['group'],
+  group_id: ['group'],
   agent_id: ['agent'],
   secret_id: ['secret'],
   job_id: ['job'],

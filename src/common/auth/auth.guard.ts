@@ -50,8 +50,11 @@ export class AuthGuard implements CanActivate {
 
   private async authenticate(req: GuardedRequest, context: ExecutionContext, access: AuthenticatedMetadata): Promise<Principal> {
     const agentSecret = req.headers['x-agent-secret'];
-    // Only agent routes name the agent in `:id`; elsewhere `:id` is another object and the credential type decides (403).
-    if (typeof agentSecret === 'string' && agentSecret) return this.resolver.fromAgentSecret(access.principals.includes('agent') ? req.params?.id : undefined, agentSecret);
+    if (typeof agentSecret === 'string' && agentSecret) {
+      // Only agent routes take an agent secret (and name its agent in `:id`); elsewhere the credential type decides.
+      if (!access.principals.includes('agent')) throw new PrincipalTypeNotAllowedError('agent', access.principals);
+      return this.resolver.fromAgentSecret(req.params?.id, agentSecret);
+    }
     const apiKeyHeader = req.headers['x-api-key'];
     const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
     const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
