@@ -40,6 +40,8 @@ export class AgentRunner {
   private ready = false;
   /** The jobs in the pool: each promise settles once its job ran and its completion was reported (never rejects). */
   private readonly running = new Set<Promise<void>>();
+  /** Ids of the jobs in `running`: heartbeats extend only their leases (a lease from before a crash runs out). */
+  private readonly runningJobIds = new Set<string>();
   private readonly completions: CompletionBatcher;
   private readonly concurrency: number;
 
@@ -63,7 +65,7 @@ export class AgentRunner {
     const { api, lifecycle, log } = this.o;
     while (!lifecycle.stopping.aborted) {
       try {
-        await api.heartbeat({ version: AGENT_VERSION, capabilities: this.o.capabilities }, lifecycle.stopping);
+        await api.heartbeat({ version: AGENT_VERSION, capabilities: this.o.capabilities, running_job_ids: [...this.runningJobIds] }, lifecycle.stopping);
         if (!this.ready) {
           this.ready = true;
           log.info('agent ready', { agent_id: api.agentId, capabilities: this.o.capabilities, cluster_name: this.o.clusterName });
@@ -107,8 +109,12 @@ export class AgentRunner {
   private start(job: ClaimedJob): void {
     const worker: Promise<void> = this.runJob(job)
       .catch((err: unknown) => this.o.log.error('job failed unexpectedly', { job_id: job.id, ...errorFields(err) }))
-      .finally(() => this.running.delete(worker));
+      .finally(() => {
+        this.running.delete(worker);
+        this.runningJobIds.delete(job.id);
+      });
     this.running.add(worker);
+    this.runningJobIds.add(job.id);
   }
 
   private async runJob(job: ClaimedJob): Promise<void> {

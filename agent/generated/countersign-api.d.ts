@@ -2702,6 +2702,7 @@ export interface components {
         HeartbeatDto: {
             capabilities?: string[];
             version?: string;
+            running_job_ids?: string[];
         };
         InstallPluginDto: {
             /** @description A built-in plugin of `GET /plugins/catalog`… */

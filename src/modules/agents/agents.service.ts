@@ -31,8 +31,8 @@ export const dekContext = (tenantId: string, dekId: string) => `dek:${tenantId}:
 export interface AgentLifecycleListener {
   /** Inside the revocation's transaction; returns how many leases it released. */
   agentRevoked(tenantId: string, agentId: string): Promise<number>;
-  /** Inside the heartbeat's transaction; returns how many leases it extended. */
-  agentHeartbeat(tenantId: string, agentId: string): Promise<number>;
+  /** Inside the heartbeat's transaction; returns how many leases it extended (only `runningJobIds`' when given). */
+  agentHeartbeat(tenantId: string, agentId: string, runningJobIds?: string[]): Promise<number>;
 }
 
 @Injectable()
@@ -178,7 +178,7 @@ export class AgentsService {
   async heartbeat(principal: Principal, dto: HeartbeatDto): Promise<void> {
     await this.repo.heartbeat(principal.tenantId, principal.id, dto.version, dto.capabilities);
     let extended = 0;
-    for (const l of this.listeners) extended += await l.agentHeartbeat(principal.tenantId, principal.id);
+    for (const l of this.listeners) extended += await l.agentHeartbeat(principal.tenantId, principal.id, dto.running_job_ids);
     await this.audit.record({ action: 'agent.heartbeat_received', resourceType: 'agent', resourceId: principal.id, payload: { version: dto.version, capabilities: dto.capabilities, extended_leases: extended } });
   }
 

@@ -102,11 +102,12 @@ export class JobsRepository extends BaseRepository {
     );
   }
 
-  extendLeasesOf(tenantId: TenantId, agentId: string, leaseSeconds: number): Promise<number> {
+  /** The agent's leases (only those of `jobIds` when given) run `leaseSeconds` from now. */
+  extendLeasesOf(tenantId: TenantId, agentId: string, leaseSeconds: number, jobIds?: string[]): Promise<number> {
     return this.rows(
       `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
-        WHERE tenant_id = $1 AND agent_id = $2 AND status = 'leased' RETURNING 1`,
-      [tenantId, agentId, leaseSeconds],
+        WHERE tenant_id = $1 AND agent_id = $2 AND status = 'leased' AND ($4::text[] IS NULL OR id = ANY($4::text[])) RETURNING 1`,
+      [tenantId, agentId, leaseSeconds, jobIds ?? null],
     ).then((r) => r.length);
   }
 

@@ -347,8 +347,8 @@ export class JobsService implements OnApplicationBootstrap, AgentLifecycleListen
     return released.length;
   }
 
-  agentHeartbeat(tenantId: TenantId, agentId: string): Promise<number> {
-    return this.repo.extendLeasesOf(tenantId, agentId, this.config.jobs.leaseSeconds);
+  agentHeartbeat(tenantId: TenantId, agentId: string, runningJobIds?: string[]): Promise<number> {
+    return this.repo.extendLeasesOf(tenantId, agentId, this.config.jobs.leaseSeconds, runningJobIds);
   }
 
   private async notifyOwner(job: JobRow): Promise<void> {

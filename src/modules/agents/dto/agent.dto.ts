@@ -126,6 +126,15 @@ export class HeartbeatDto {
   @IsOptional() @IsArray() @ArrayMaxSize(50) @Matches(CAPABILITY, { each: true, message: 'each capability must match ^[a-z0-9][a-z0-9._-]{0,62}$' })
   @ApiProperty({ type: 'array', items: { type: 'string', pattern: CAPABILITY.source } })
   capabilities?: string[];
+
+  /**
+   * The jobs this agent is running now. When given, only their leases are extended: a lease the agent no longer knows
+   * about (it crashed after the claim, or gave the job up) then runs out and the job is queued again. Without it,
+   * every lease the agent holds is extended (agents that predate this field).
+   */
+  @IsOptional() @IsArray() @ArrayMaxSize(100) @Matches(/^job_[A-Za-z0-9]{1,64}$/, { each: true, message: 'each running job id must be a job id (job_…)' })
+  @ApiProperty({ required: false, type: 'array', maxItems: 100, items: { type: 'string', pattern: '^job_[A-Za-z0-9]{1,64}$' }, example: ['job_01JD3Z6Q8Y4K2M9V7T5R3P1N0B'] })
+  running_job_ids?: string[];
 }
 
 export class DekDto {
