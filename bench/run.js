@@ -202,7 +202,10 @@ async function batchClaimSupported(port, db, workspaceId, agent) {
   return res.status === 200 && Array.isArray(res.json && res.json.jobs);
 }
 
-/** 16 clients claim (one job, or `batch` with max_jobs) and complete until the queue is empty. */
+/**
+ * 16 clients claim and complete until the queue is empty: one job per claim and one completion per job, or (batch)
+ * up to `batch` jobs per claim (`max_jobs`) completed together through POST …/jobs/complete.
+ */
 async function drainJobs(port, db, workspaceId, agents, n, batch, pid) {
   const tag = await enqueueJobs(db, workspaceId, n);
   const seen = new Set();
@@ -228,9 +231,21 @@ async function drainJobs(port, db, workspaceId, agents, n, batch, pid) {
       }
       const jobs = batch ? res.json.jobs : [res.json];
       if (jobs.length === 0) return;
-      await Promise.all(jobs.map(async (job) => {
+      for (const job of jobs) {
         if (seen.has(job.id)) duplicates++;
         seen.add(job.id);
+      }
+      if (batch) {
+        // The batch completion route: one call for the jobs claimed together.
+        const t1 = process.hrtime.bigint();
+        const done = await post(port, `/api/v1/agents/${agent.id}/jobs/complete`, headers, { completions: jobs.map((job) => ({ job_id: job.id, lease_token: job.lease_token, status: 'succeeded' })) });
+        latencies.push(Number(process.hrtime.bigint() - t1) / 1e6);
+        requests++;
+        if (done.status !== 200) failures += jobs.length;
+        else failures += done.json.results.filter((r) => r.outcome !== 'completed').length;
+        continue;
+      }
+      await Promise.all(jobs.map(async (job) => {
         const t1 = process.hrtime.bigint();
         const done = await post(port, `/api/v1/agents/${agent.id}/jobs/${job.id}/complete`, headers, { lease_token: job.lease_token, status: 'succeeded' });
         latencies.push(Number(process.hrtime.bigint() - t1) / 1e6);

@@ -23,8 +23,18 @@ const SQL = {
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id
          LEFT JOIN tenant_members m ON m.tenant_id = s.tenant_id AND m.user_id = s.user_id
         WHERE s.id = $1`,
-  grants: `SELECT r.permissions, ur.scope_type, ur.scope_id, r.id AS role_id, r.name AS role_name, r.built_in, ur.id AS assignment_id
-         FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.user_id = $2`,
+  grants: `SELECT r.permissions, ur.scope_type, ur.scope_id, r.id AS role_id, r.name AS role_name, r.built_in, ur.id AS assignment_id,
+              NULL::text AS group_id, NULL::text AS group_name
+         FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.tenant_id = $1 AND ur.user_id = $2
+       UNION ALL
+       SELECT r.permissions, ur.scope_type, ur.scope_id, r.id, r.name, r.built_in, ur.id, g.id, g.name
+         FROM group_members gm
+         JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
+         JOIN user_roles ur ON ur.tenant_id = gm.tenant_id AND ur.group_id = gm.group_id
+         JOIN roles r ON r.id = ur.role_id
+        WHERE gm.tenant_id = $1 AND gm.user_id = $2`,
+  groupsOf: `SELECT g.id, g.name, g.managed_by_provider_id FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
+        WHERE gm.tenant_id = $1 AND gm.user_id = $2 ORDER BY g.id`,
   pluginPermissions: `SELECT unnest(permission_keys) AS key FROM plugins WHERE tenant_id = $1 AND enabled`,
   apiKey: `SELECT k.*, t.status AS tenant_status, m.status AS creator_member_status, u.is_platform_admin AS creator_is_platform_admin
          FROM api_keys k JOIN tenants t ON t.id = k.tenant_id JOIN users u ON u.id = k.created_by
@@ -86,7 +96,7 @@ const SQL = {
   workspace: `SELECT * FROM workspaces WHERE tenant_id = $1 AND id = $2`,
   member: `SELECT u.*, m.tenant_id, m.status AS member_status FROM tenant_members m JOIN users u ON u.id = m.user_id
         WHERE m.tenant_id = $1 AND m.user_id = $2`,
-  claim: `WITH next AS (
+  claim: `WITH locked AS (
          SELECT id FROM jobs
           WHERE tenant_id = $1 AND status = 'queued' AND workspace_id = $2
             AND (environment_id IS NULL OR $3::text IS NULL OR environment_id = $3)
@@ -94,15 +104,18 @@ const SQL = {
             AND (NOT requires_public_key OR $6)
           ORDER BY id
           FOR UPDATE SKIP LOCKED
-          LIMIT 1)
-       UPDATE jobs j SET status = 'leased', agent_id = $4, attempt = j.attempt + 1, lease_token = $7,
+          LIMIT cardinality($7::text[])),
+       numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM locked)
+       UPDATE jobs j SET status = 'leased', agent_id = $4, attempt = j.attempt + 1, lease_token = ($7::text[])[numbered.n],
               lease_expires_at = now() + make_interval(secs => $8), updated_at = now()
-         FROM next WHERE j.id = next.id
+         FROM numbered WHERE j.tenant_id = $1 AND j.id = numbered.id
        RETURNING j.*`,
   jobLock: `SELECT * FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-  jobComplete: `UPDATE jobs SET status = $3, result = $4, error = $5, completed_lease_token = lease_token, lease_token = NULL,
+  jobComplete: `UPDATE jobs j SET status = v.status, result = v.result::jsonb, error = v.error, completed_lease_token = j.lease_token, lease_token = NULL,
               lease_expires_at = NULL, completed_at = now(), updated_at = now()
-        WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(id, status, result, error)
+        WHERE j.tenant_id = $1 AND j.id = v.id
+       RETURNING j.*`,
 };
 
 class HttpError extends Error {
@@ -245,6 +258,7 @@ function createWork({ pool, jwtSecret, pepper, issuer = 'countersign', audience 
         await db.query(SQL.secret, [p.tenantId, secret.id]);
         await db.query(SQL.environment, [p.tenantId, secret.environment_id]);
         await db.query(SQL.grants, [p.tenantId, p.userId]);
+        await db.query(SQL.groupsOf, [p.tenantId, p.userId]);
         const { rows: policies } = await db.query(SQL.policies, [p.tenantId]);
         const decision = { effect: 'require_approval', policy_id: null, explanation: [], workflow_id: null, evaluated: policies.length };
         await audit(db, p, 'request.submitted', 'request', draft.id, cid, { effect: decision.effect, policy_id: null });
@@ -278,6 +292,7 @@ function createWork({ pool, jwtSecret, pepper, issuer = 'countersign', audience 
         if (req.status !== 'pending_approval') throw new HttpError(409, 'INVALID_STATE_TRANSITION');
         if (req.requester_id === p.userId) throw new HttpError(422, 'SELF_APPROVAL_FORBIDDEN');
         await db.query(SQL.grants, [p.tenantId, p.userId]);
+        await db.query(SQL.groupsOf, [p.tenantId, p.userId]);
         const { rows: [approval] } = await db.query(SQL.approvalInsert, [newId('apr'), p.tenantId, req.id, req.current_stage ?? 0, p.userId, 'approved', null]);
         if (!approval) throw new HttpError(422, 'ALREADY_DECIDED');
         await audit(db, p, 'request.approval_given', 'request', req.id, cid, { stage: 0 });
@@ -332,7 +347,7 @@ function createWork({ pool, jwtSecret, pepper, issuer = 'countersign', audience 
       const a = await agentOf(params.id, headers);
       const token = randomBytes(24).toString('base64url');
       return inTransaction(async (db) => {
-        const { rows: [job] } = await db.query(SQL.claim, [a.tenantId, a.workspaceId, a.environmentId, a.id, a.capabilities, a.hasKey, token, 60]);
+        const { rows: [job] } = await db.query(SQL.claim, [a.tenantId, a.workspaceId, a.environmentId, a.id, a.capabilities, a.hasKey, [token], 60]);
         if (!job) return { status: 204 };
         await audit(db, a, 'job.claimed', 'job', job.id, correlation(), { attempt: job.attempt });
         return { status: 200, body: { id: job.id, type: job.type, request_id: job.owner_type === 'request' ? job.owner_id : null, payload: job.payload, attempt: job.attempt, lease_token: token, lease_expires_at: iso(job.lease_expires_at) } };
@@ -346,7 +361,7 @@ function createWork({ pool, jwtSecret, pepper, issuer = 'countersign', audience 
         const { rows: [job] } = await db.query(SQL.jobLock, [a.tenantId, params.job_id]);
         if (!job) throw new HttpError(404, 'NOT_FOUND');
         if (job.status !== 'leased' || job.lease_token !== body.lease_token) throw new HttpError(409, 'LEASE_LOST');
-        await db.query(SQL.jobComplete, [a.tenantId, job.id, body.status, null, body.error ?? null]);
+        await db.query(SQL.jobComplete, [a.tenantId, [job.id], [body.status], [null], [body.error ?? null]]);
         await audit(db, a, `job.${body.status}`, 'job', job.id, correlation(), {});
         return { status: 204 };
       });

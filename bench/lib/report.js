@@ -20,13 +20,13 @@ function table(result) {
   }
   if (result.s4) {
     const s4 = result.s4;
-    const line = (label, runs) => {
+    const line = (label, runs, comparable) => {
       if (!runs) return;
       const best = runs[Math.floor(runs.length / 2)];
-      out.push(`| S4 job queue ${label} (${s4.agents} agents, ${s4.jobs} jobs) | ${runs.map((x) => x.jobs_per_s).join(' / ')} jobs/s | ${best.latency_p50_ms} / ${best.latency_p99_ms} per call | ${s4.express ? s4.express.map((x) => x.jobs_per_s).join(' / ') + ' jobs/s' : '—'} | ${s4.raw ? s4.raw.map((x) => x.jobs_per_s).join(' / ') + ' jobs/s' : '—'} | ${fmt(ratio(best.jobs_per_s, s4.express && s4.express[0].jobs_per_s))} | ${fmt(ratio(best.jobs_per_s, s4.raw && s4.raw[0].jobs_per_s))} | dup ${runs.reduce((n, x) => n + x.duplicates, 0)}, lost ${runs.reduce((n, x) => n + x.lost, 0)}, failed ${runs.reduce((n, x) => n + x.failed_requests, 0)} | ${runs.map((x) => x.peak_rss_mb).join(' / ')} | ${best.app_cpu_cores !== undefined ? `${best.app_cpu_cores} / ${best.pg_cpu_cores}` : ''} |`);
+      out.push(`| S4 job queue ${label} (${s4.agents} agents, ${s4.jobs} jobs) | ${runs.map((x) => x.jobs_per_s).join(' / ')} jobs/s | ${best.latency_p50_ms} / ${best.latency_p99_ms} per call | ${s4.express ? s4.express.map((x) => x.jobs_per_s).join(' / ') + ' jobs/s' : '—'} | ${s4.raw ? s4.raw.map((x) => x.jobs_per_s).join(' / ') + ' jobs/s' : '—'} | ${comparable ? fmt(ratio(best.jobs_per_s, s4.express && s4.express[0].jobs_per_s)) : '— (baselines claim one at a time)'} | ${comparable ? fmt(ratio(best.jobs_per_s, s4.raw && s4.raw[0].jobs_per_s)) : '—'} | dup ${runs.reduce((n, x) => n + x.duplicates, 0)}, lost ${runs.reduce((n, x) => n + x.lost, 0)}, failed ${runs.reduce((n, x) => n + x.failed_requests, 0)} | ${runs.map((x) => x.peak_rss_mb).join(' / ')} | ${best.app_cpu_cores !== undefined ? `${best.app_cpu_cores} / ${best.pg_cpu_cores}` : ''} |`);
     };
-    line('single claims', s4.app);
-    line(`max_jobs=${s4.batch_size}`, s4.app_batch);
+    line('single claims', s4.app, true);
+    line(`max_jobs=${s4.batch_size}`, s4.app_batch, false);
     if (!s4.app_batch) out.push('| S4 job queue, batch claims | not measured: the app refused `max_jobs` | | | | | | | | |');
   }
   return out.join('\n');
