@@ -93,17 +93,18 @@ function cpuTicks() {
  */
 function cpuMeter(appPid, postmasterPid) {
   if (!appPid || !postmasterPid) return () => undefined;
-  const pgTicks = (all) => [...all].reduce((n, [pid, p]) => n + (pid === postmasterPid || p.ppid === postmasterPid ? p.ticks : 0), 0);
   const before = cpuTicks();
   const t0 = Date.now();
   const app0 = before.get(appPid)?.ticks ?? 0;
-  const pg0 = pgTicks(before);
   return () => {
     const after = cpuTicks();
     const seconds = (Date.now() - t0) / 1000;
+    // Per process, so a backend that ends during the run does not subtract (its last ticks are lost: a slight undercount).
+    let pg = 0;
+    for (const [pid, p] of after) if (pid === postmasterPid || p.ppid === postmasterPid) pg += p.ticks - (before.get(pid)?.ticks ?? 0);
     return {
       app_cpu_cores: Number((((after.get(appPid)?.ticks ?? 0) - app0) / CLK_TCK / seconds).toFixed(2)),
-      pg_cpu_cores: Number(((pgTicks(after) - pg0) / CLK_TCK / seconds).toFixed(2)),
+      pg_cpu_cores: Number((pg / CLK_TCK / seconds).toFixed(2)),
     };
   };
 }
@@ -410,6 +411,37 @@ async function main() {
         (r.peak_rss_mb ? `, peak RSS ${r.rss_by_run_mb.join('/')} MB, CPU app ${r.app_cpu_cores} / PostgreSQL ${r.pg_cpu_cores} cores` : '') + (r.non_2xx || r.errors ? ` (non-2xx ${r.non_2xx}, errors ${r.errors})` : ''));
     }
     rows.push(row);
+  }
+
+  // The same app on Fastify (HTTP_ADAPTER=fastify): a second instance on the same database (DATABASE_URL, so the
+  // same tokens and keys work), loaded with healthz and S1/S1b; compared with the baselines measured above.
+  const FASTIFY = ['healthz', 'S1 GET request (JWT)', 'S1b GET request (API key)'];
+  if (process.env.BENCH_FASTIFY !== '0' && FASTIFY.some((name) => rows.some((r) => r.scenario === name))) {
+    const fPort = await freePort();
+    const fDir = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-bench-fastify-'));
+    let fApp;
+    try {
+      const fEnv = { ...env, HTTP_ADAPTER: 'fastify', DATA_DIR: fDir, PORT: String(fPort), DATABASE_URL: databaseUrl };
+      delete fEnv.EMBEDDED_PG_PORT;
+      fApp = await startApp(fEnv);
+    } catch (error) {
+      log(`Fastify: not measured (${String(error.message).split('\n')[0]})`);
+    }
+    if (fApp) {
+      children.push(fApp);
+      for (const s of scenarios.filter((x) => FASTIFY.includes(x.name))) {
+        const measured = rows.find((r) => r.scenario === s.name);
+        if (!measured) continue;
+        const runs = [];
+        for (let i = 0; i < RUNS; i++) runs.push(await measure(s.opts(fPort, s.appPath), fApp.pid));
+        const row = { scenario: `${s.name} · Fastify`, app: summarize(runs), express: measured.express, raw: measured.raw };
+        rows.push(row);
+        log(`${row.scenario}: ${row.app.requests_per_s} req/s, p50 ${row.app.latency_p50_ms} ms, p99 ${row.app.latency_p99_ms} ms, peak RSS ${row.app.rss_by_run_mb.join('/')} MB`);
+      }
+      await fApp.stop(30_000);
+      children.splice(children.indexOf(fApp), 1);
+    }
+    fs.rmSync(fDir, { recursive: true, force: true });
   }
 
   let s4;

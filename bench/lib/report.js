@@ -16,7 +16,7 @@ function table(result) {
     const a = s.app;
     const e = s.express;
     const r = s.raw;
-    out.push(`| ${s.scenario}${s.scenario === 'healthz' ? ' (baselines: hello, no database)' : ''} | ${a ? a.requests_per_s : '—'} | ${a ? `${a.latency_p50_ms} / ${a.latency_p99_ms}` : '—'} | ${e ? `${e.requests_per_s} (p99 ${e.latency_p99_ms})` : '—'} | ${r ? `${r.requests_per_s} (p99 ${r.latency_p99_ms})` : '—'} | ${a ? fmt(ratio(a.requests_per_s, e && e.requests_per_s)) : fmt(ratio(e && e.requests_per_s, r && r.requests_per_s)) + ' (Express ÷ raw)'} | ${a ? fmt(ratio(a.requests_per_s, r && r.requests_per_s)) : ''} | ${a ? `${a.non_2xx} / ${a.errors}` : `${e.non_2xx + r.non_2xx} / ${e.errors + r.errors}`} | ${a && a.rss_by_run_mb ? a.rss_by_run_mb.join(' / ') : ''} | ${a && a.app_cpu_cores !== undefined ? `${a.app_cpu_cores} / ${a.pg_cpu_cores}` : ''} |`);
+    out.push(`| ${s.scenario}${s.scenario.startsWith('healthz') ? ' (baselines: hello, no database)' : ''} | ${a ? a.requests_per_s : '—'} | ${a ? `${a.latency_p50_ms} / ${a.latency_p99_ms}` : '—'} | ${e ? `${e.requests_per_s} (p99 ${e.latency_p99_ms})` : '—'} | ${r ? `${r.requests_per_s} (p99 ${r.latency_p99_ms})` : '—'} | ${a ? fmt(ratio(a.requests_per_s, e && e.requests_per_s)) : fmt(ratio(e && e.requests_per_s, r && r.requests_per_s)) + ' (Express ÷ raw)'} | ${a ? fmt(ratio(a.requests_per_s, r && r.requests_per_s)) : ''} | ${a ? `${a.non_2xx} / ${a.errors}` : `${e.non_2xx + r.non_2xx} / ${e.errors + r.errors}`} | ${a && a.rss_by_run_mb ? a.rss_by_run_mb.join(' / ') : ''} | ${a && a.app_cpu_cores !== undefined ? `${a.app_cpu_cores} / ${a.pg_cpu_cores}` : ''} |`);
   }
   if (result.s4) {
     const s4 = result.s4;
@@ -41,6 +41,8 @@ function evaluateTargets(result) {
   if (h && h.app && h.express) add('/healthz ≥ 0.7× bare Express hello', `${ratio(h.app.requests_per_s, h.express.requests_per_s)}×`, h.app.requests_per_s >= 0.7 * h.express.requests_per_s);
   const s1 = s('S1 GET request (JWT)');
   if (s1 && s1.app && s1.express) add('S1 ≥ 0.7× bare Express doing the same work', `${ratio(s1.app.requests_per_s, s1.express.requests_per_s)}×`, s1.app.requests_per_s >= 0.7 * s1.express.requests_per_s);
+  const s1f = s('S1 GET request (JWT) · Fastify');
+  if (s1f && s1f.app && s1f.raw) add('S1 on Fastify ≥ 0.5× raw doing the same work', `${ratio(s1f.app.requests_per_s, s1f.raw.requests_per_s)}×`, s1f.app.requests_per_s >= 0.5 * s1f.raw.requests_per_s);
   for (const name of ['S2 create request (Idempotency-Key)', 'S3 approve']) {
     const x = s(name);
     if (x && x.app && x.raw) add(`${name.split(' ')[0]} ≥ 0.5× raw doing the same transaction`, `${ratio(x.app.requests_per_s, x.raw.requests_per_s)}×`, x.app.requests_per_s >= 0.5 * x.raw.requests_per_s);
