@@ -4,7 +4,7 @@ import { auth, createMember, createTenant, Session, setupPlatform } from '../hel
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /** Which tenant-A object an `:id` in the path stands for. */
-type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy' | 'request' | 'plugin' | 'webhook';
+type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy' | 'request' | 'plugin' | 'webhook' | 'group';
 
 interface MatrixEntry {
   /** Required for every route with a path parameter. */
@@ -54,6 +54,15 @@ const MATRIX: Record<string, MatrixEntry> = {
   'POST /api/v1/user-roles': { body: { user_id: 'usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', role_id: 'rol_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', scope_type: 'tenant', scope_id: 'ten_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
   'GET /api/v1/user-roles': {},
   'DELETE /api/v1/user-roles/:id': { target: 'assignment' },
+
+  'POST /api/v1/groups': { body: { name: 'matrix-group' } },
+  'GET /api/v1/groups': {},
+  'GET /api/v1/groups/:id': { target: 'group' },
+  'PATCH /api/v1/groups/:id': { target: 'group', body: { name: 'Hijacked' } },
+  'DELETE /api/v1/groups/:id': { target: 'group' },
+  'GET /api/v1/groups/:id/members': { target: 'group' },
+  'POST /api/v1/groups/:id/members': { target: 'group', body: { user_id: 'usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } },
+  'DELETE /api/v1/groups/:id/members/:user_id': { target: 'group' },
 
   'POST /api/v1/authz/check': { body: { principal: { type: 'user', id: 'usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' }, permission: 'workspace.read', resource: { type: 'tenant', id: 'ten_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } } },
   'POST /api/v1/authz/explain': { body: { principal: { type: 'user', id: 'usr_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' }, permission: 'workspace.read', resource: { type: 'tenant', id: 'ten_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' } } },
@@ -186,6 +195,8 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
       await request(t.http).post('/api/v1/user-roles').set(as).send({ user_id: user, role_id: role, scope_type: 'workspace', scope_id: workspace }),
       'assignment',
     );
+    const group = created(await request(t.http).post('/api/v1/groups').set(as).send({ name: 'payments-team' }), 'group');
+    if ((await request(t.http).post(`/api/v1/groups/${group}/members`).set(as).send({ user_id: user })).status !== 201) throw new Error('group member');
     const apiKey = created(await request(t.http).post('/api/v1/api-keys').set(as).send({ name: 'ci', permissions: ['workspace.read'] }), 'api key');
     const events = await request(t.http).get('/api/v1/audit-events?limit=1').set(as);
     if (events.status !== 200 || !events.body.data[0]) throw new Error(`audit events: ${events.status} ${JSON.stringify(events.body)}`);
@@ -210,7 +221,7 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     const plugin = created(await request(t.http).post('/api/v1/plugins').set(as).send({ catalog_id: 'aws-iam', settings: { region: 'eu-west-1' } }), 'plugin');
     // A literal public address (no DNS in the test) and an event never emitted here: nothing is ever sent.
     const webhook = created(await request(t.http).post('/api/v1/webhooks').set(as).send({ url: 'https://93.184.216.34/hook', events: ['audit.chain_broken'] }), 'webhook');
-    ids = { webhook, plugin, request: req.body.id, tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
+    ids = { group, webhook, plugin, request: req.body.id, tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
   });
   afterAll(() => t.close());
 
@@ -218,7 +229,8 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
   const pathOf = (route: RouteAccess) => {
     const entry = MATRIX[keyOf(route)];
     const target = entry?.agentOnly ? 'agent' : entry?.target;
-    return route.path.replace(PARAM, (param) => (param === ':job_id' ? ids.job : param === ':wrap_id' ? 'wrp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B' : target ? ids[target] : 'x'));
+    const fixed: Record<string, string> = { ':job_id': ids.job, ':wrap_id': 'wrp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B', ':user_id': ids.user };
+    return route.path.replace(PARAM, (param) => fixed[param] ?? (target ? ids[target] : 'x'));
   };
 
   it('covers every authenticated route, and every route with a path parameter names its target', () => {
@@ -302,6 +314,8 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     expect(envs.map((e) => e.name)).toEqual(['prod']);
     expect(envs[0].id).toBe(ids.environment);
     expect((await get(`/api/v1/roles/${ids.role}`)).body).toMatchObject({ permissions: ['workspace.read'] });
+    expect((await get(`/api/v1/groups/${ids.group}`)).body).toMatchObject({ name: 'payments-team', member_count: 1 });
+    expect((await get(`/api/v1/groups/${ids.group}/members`)).body.data.map((m: { user_id: string }) => m.user_id)).toEqual([ids.user]);
     expect((await get(`/api/v1/api-keys/${ids.apiKey}`)).body).toMatchObject({ revoked_at: null });
     expect((await get(`/api/v1/workflows/${ids.workflow}`)).body).toMatchObject({ name: 'two-step', version: 1 });
     expect((await get(`/api/v1/policies/${ids.policy}`)).body).toMatchObject({ name: 'prod', effect: 'require_approval', workflow_id: ids.workflow });
