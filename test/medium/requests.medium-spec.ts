@@ -306,6 +306,53 @@ describe('requests lifecycle and approvals (medium)', () => {
     expect(stored).toMatchObject({ ciphertext: null, wrapped_dek: null, consumed_at: expect.any(Date) });
   });
 
+  it('a re-delivered read job wraps again: the newer wrap replaces an unrevealed one; once revealed, the value is not handed over twice', async () => {
+    const jobs = m.get(JobsService);
+    const wraps = m.get(WrapsService);
+    const wrapOnce = async (jobId: string, value: string) => {
+      const dek = await as(opsAgent.principal, (p) => m.get(AgentsService).issueDek(p));
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', Buffer.from(dek.dek, 'base64'), iv);
+      const ciphertext = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+      return as(opsAgent.principal, (p) =>
+        wraps.createReadWrap(p, { job_id: jobId, dek_id: dek.dek_id, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ciphertext: ciphertext.toString('base64') }),
+      );
+    };
+    /** The agent died holding the job: its lease runs out and the sweeper queues the job again. */
+    const redeliver = async (jobId: string) => {
+      await m.sql.query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [jobId]);
+      await jobs.sweepExpiredLeases();
+      const again = await as(opsAgent.principal, (p) => jobs.claim(p, 0));
+      expect(again).toMatchObject({ id: jobId, attempt: 2 });
+      return again!;
+    };
+    const readWraps = async (requestId: string) => (await m.sql.query(`SELECT id, consumed_at FROM wraps WHERE request_id = $1 AND kind = 'read' ORDER BY id`, [requestId])).rows;
+
+    // Not yet revealed: the second wrap replaces the first.
+    const first = await create(dave, { type: 'secret.read', secret_id: secretOps });
+    const j1 = (await approve(bob, first.id)).job_id as string;
+    expect(await as(opsAgent.principal, (p) => jobs.claim(p, 0))).toMatchObject({ id: j1 });
+    const w1 = await wrapOnce(j1, 'value-one');
+    const again1 = await redeliver(j1);
+    const w2 = await wrapOnce(j1, 'value-one');
+    expect((await readWraps(first.id)).map((w) => w.id)).toEqual([w2.wrap_id]);
+    await as(opsAgent.principal, (p) => jobs.complete(p, j1, { lease_token: again1.lease_token, status: 'succeeded' }));
+    await expectAppError(as(dave, (p) => wraps.reveal(p, first.id, w1.wrap_id)), 404, 'NOT_FOUND');
+    expect(await as(dave, (p) => wraps.reveal(p, first.id, w2.wrap_id))).toEqual({ value: 'value-one' });
+
+    // Already revealed: the re-delivered job's wrap is not stored; the agent is told the revealed wrap's id.
+    const second = await create(dave, { type: 'secret.read', secret_id: secretOps });
+    const j2 = (await approve(bob, second.id)).job_id as string;
+    expect(await as(opsAgent.principal, (p) => jobs.claim(p, 0))).toMatchObject({ id: j2 });
+    const r1 = await wrapOnce(j2, 'value-two');
+    expect(await as(dave, (p) => wraps.reveal(p, second.id, r1.wrap_id))).toEqual({ value: 'value-two' });
+    await redeliver(j2);
+    expect(await wrapOnce(j2, 'value-two')).toEqual({ wrap_id: r1.wrap_id });
+    expect(await readWraps(second.id)).toEqual([{ id: r1.wrap_id, consumed_at: expect.any(Date) }]);
+    await expectAppError(as(dave, (p) => wraps.reveal(p, second.id, r1.wrap_id)), 410, 'WRAP_CONSUMED');
+    expect((await auditOf(m, second.id)).length).toBeGreaterThan(0);
+  });
+
   it('cannot read or move another tenant’s request: every call is 404, never 403, and writes nothing', async () => {
     const { id } = await create(alice, { type: 'secret.rotate', secret_id: secretProd });
     const before = await actions(id);

@@ -93,7 +93,9 @@ export const AUDIT_ACTIONS = [
   'workspace.updated',
   'wrap.created',
   'wrap.delivered',
+  'wrap.discarded',
   'wrap.revealed',
+  'wrap.superseded',
 ] as const;
 
 /** One of the core's audit actions. */

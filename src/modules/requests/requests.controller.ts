@@ -213,7 +213,7 @@ export class AgentWrapsController {
   @ApiOperation({ summary: 'Hand over a read value', operationId: 'AgentWraps_createRead' })
   @Post()
   @Authenticated({ principals: ['agent'] })
-  @Audited('wrap.created')
+  @Audited('wrap.created', 'wrap.discarded')
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No job or DEK with this id for this agent.' })
   createReadWrap(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWrapDto): Promise<CreatedWrapDto> {
     return this.wraps.createReadWrap(principal, dto);

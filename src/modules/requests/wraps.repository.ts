@@ -26,6 +26,11 @@ export class WrapsRepository extends BaseRepository {
     return this.findOneInTenant<WrapRow>('wraps', tenantId, id, { lock: 'FOR UPDATE' });
   }
 
+  /** Deletes wraps that were never revealed (a re-delivered job's newer wrap replaces them). */
+  async deleteUnrevealed(tenantId: TenantId, ids: string[]): Promise<void> {
+    await this.rows(`DELETE FROM wraps WHERE tenant_id = $1 AND id = ANY($2::text[]) AND consumed_at IS NULL`, [tenantId, ids]);
+  }
+
   /** Marks the wrap consumed and destroys its key material and ciphertext in the same statement. */
   async consumeWrap(tenantId: TenantId, id: string): Promise<void> {
     await this.rows(

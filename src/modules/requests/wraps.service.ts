@@ -102,6 +102,18 @@ export class WrapsService {
     const row = job.owner_type === 'request' && job.owner_id !== null ? await this.requests.lock(principal.tenantId, job.owner_id) : undefined;
     if (!row || row.type !== 'secret.read' || !can(row.status, 'complete')) throw new InvalidTargetError('This job does not carry a read request that is executing.');
     const wrappedDek = await this.agents.issuedDek(principal.tenantId, principal.id, dto.dek_id);
+    // One read wrap per request. A job delivered again (its first agent died after wrapping) wraps the value again:
+    // the newer wrap replaces one never revealed; once the value was revealed, it is not handed over a second time.
+    const earlier = await this.wraps.listWraps(principal.tenantId, row.id, 'read');
+    const revealed = earlier.find((w) => w.consumed_at);
+    if (revealed) {
+      await this.audit.record({ action: 'wrap.discarded', resourceType: 'wrap', resourceId: revealed.id, payload: { request_id: row.id, job_id: job.id, reason: 'already revealed' } });
+      return { wrap_id: revealed.id };
+    }
+    if (earlier.length) {
+      await this.wraps.deleteUnrevealed(principal.tenantId, earlier.map((w) => w.id));
+      await this.audit.record({ action: 'wrap.superseded', resourceType: 'wrap', resourceId: earlier[0].id, payload: { request_id: row.id, job_id: job.id, superseded: earlier.map((w) => w.id) } });
+    }
     const iv = b64(dto.iv, 'iv', 12);
     const tag = b64(dto.tag, 'tag', 16);
     const ciphertext = b64(dto.ciphertext, 'ciphertext');
