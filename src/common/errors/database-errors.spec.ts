@@ -10,6 +10,7 @@ describe('isDatabaseUnavailable', () => {
     [{ driverError: { code: 'ECONNRESET' } }],
     [Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' })],
     [new Error('Connection is closed.')],
+    [{ name: 'QueryFailedError', message: 'Query read timeout', driverError: new Error('Query read timeout') }],
   ])('%p means the database is unreachable', (error) => expect(isDatabaseUnavailable(error)).toBe(true));
 
   it('a statement cancelled by statement_timeout (57014) means the store is unavailable: 503, not 500', () => {

@@ -12,7 +12,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const message = typeof e.message === 'string' ? e.message : '';
   const name = (error as { name?: unknown }).name;
   if (name === 'MaxRetriesPerRequestError' || /^Connection is closed\.?$/.test(message)) return true; // ioredis
-  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Cannot use a pool after calling end/i.test(message)) {
+  // pg's query_timeout (the client-side bound when the server cannot cancel: see common/db/bounded-client.ts)
+  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Cannot use a pool after calling end|^Query read timeout$/i.test(message)) {
     return true;
   }
   if (e.driverError && e.driverError !== error) return isDatabaseUnavailable(e.driverError);
