@@ -3,7 +3,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AgentJobsClaimData, AgentJobsClaimErrors, AgentJobsClaimResponses, AgentJobsCompleteBatchData, AgentJobsCompleteBatchErrors, AgentJobsCompleteBatchResponses, AgentJobsCompleteData, AgentJobsCompleteErrors, AgentJobsCompleteResponses, AgentsCreateEnrollmentTokenData, AgentsCreateEnrollmentTokenErrors, AgentsCreateEnrollmentTokenResponses, AgentSecretsBulkData, AgentSecretsBulkErrors, AgentSecretsBulkResponses, AgentsEnrollData, AgentsEnrollErrors, AgentsEnrollResponses, AgentsGetData, AgentsGetErrors, AgentsGetResponses, AgentsHeartbeatData, AgentsHeartbeatErrors, AgentsHeartbeatResponses, AgentsIssueDekData, AgentsIssueDekErrors, AgentsIssueDekResponses, AgentsListData, AgentsListErrors, AgentsListResponses, AgentsMintData, AgentsMintErrors, AgentsMintResponses, AgentsRegisterPublicKeyData, AgentsRegisterPublicKeyErrors, AgentsRegisterPublicKeyResponses, AgentsRevokeData, AgentsRevokeErrors, AgentsRevokeResponses, AgentWrapsCreateReadData, AgentWrapsCreateReadErrors, AgentWrapsCreateReadResponses, AgentWrapsDeliverPatchData, AgentWrapsDeliverPatchErrors, AgentWrapsDeliverPatchResponses, ApiKeysCreateData, ApiKeysCreateErrors, ApiKeysCreateResponses, ApiKeysGetData, ApiKeysGetErrors, ApiKeysGetResponses, ApiKeysListData, ApiKeysListErrors, ApiKeysListResponses, ApiKeysRemoveData, ApiKeysRemoveErrors, ApiKeysRemoveResponses, ApiKeysRevokeData, ApiKeysRevokeErrors, ApiKeysRevokeResponses, ApprovalsInboxData, ApprovalsInboxErrors, ApprovalsInboxResponses, AuditCheckpointsData, AuditCheckpointsErrors, AuditCheckpointsResponses, AuditExportData, AuditExportErrors, AuditExportResponses, AuditGetData, AuditGetErrors, AuditGetResponses, AuditListData, AuditListErrors, AuditListResponses, AuditVerifyData, AuditVerifyErrors, AuditVerifyResponses, AuthAcceptInvitationData, AuthAcceptInvitationErrors, AuthAcceptInvitationResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthSetupData, AuthSetupErrors, AuthSetupResponses, AuthSetupStatusData, AuthSetupStatusErrors, AuthSetupStatusResponses, AuthSwitchTenantData, AuthSwitchTenantErrors, AuthSwitchTenantResponses, AuthzCheckData, AuthzCheckErrors, AuthzCheckResponses, AuthzExplainData, AuthzExplainErrors, AuthzExplainResponses, JobsCreateData, JobsCreateErrors, JobsCreateResponses, JobsGetData, JobsGetErrors, JobsGetResponses, JobsListData, JobsListErrors, JobsListResponses, PermissionsListData, PermissionsListErrors, PermissionsListResponses, PluginsCatalogData, PluginsCatalogErrors, PluginsCatalogResponses, PluginsDiscoverData, PluginsDiscoverErrors, PluginsDiscoverResponses, PluginsGetData, PluginsGetErrors, PluginsGetResponses, PluginsInstallData, PluginsInstallErrors, PluginsInstallResponses, PluginsListData, PluginsListErrors, PluginsListResponses, PluginsRemoveData, PluginsRemoveErrors, PluginsRemoveResponses, PluginsTestData, PluginsTestErrors, PluginsTestResponses, PluginsUpdateData, PluginsUpdateErrors, PluginsUpdateResponses, PluginsValidateData, PluginsValidateErrors, PluginsValidateResponses, PoliciesCreateData, PoliciesCreateErrors, PoliciesCreateResponses, PoliciesEvaluateData, PoliciesEvaluateErrors, PoliciesEvaluateResponses, PoliciesGetData, PoliciesGetErrors, PoliciesGetResponses, PoliciesListData, PoliciesListErrors, PoliciesListResponses, PoliciesRemoveData, PoliciesRemoveErrors, PoliciesRemoveResponses, PoliciesReplaceData, PoliciesReplaceErrors, PoliciesReplaceResponses, ProbesHealthzData, ProbesHealthzErrors, ProbesHealthzResponses, ProbesLivezData, ProbesLivezErrors, ProbesLivezResponses, ProbesReadyzData, ProbesReadyzErrors, ProbesReadyzResponses, RequestsApproveData, RequestsApproveErrors, RequestsApproveResponses, RequestsApproversData, RequestsApproversErrors, RequestsApproversResponses, RequestsBreakGlassData, RequestsBreakGlassErrors, RequestsBreakGlassResponses, RequestsCancelData, RequestsCancelErrors, RequestsCancelResponses, RequestsCreateData, RequestsCreateErrors, RequestsCreateReadData, RequestsCreateReadErrors, RequestsCreateReadResponses, RequestsCreateResponses, RequestsExecuteData, RequestsExecuteErrors, RequestsExecuteResponses, RequestsGetData, RequestsGetErrors, RequestsGetResponses, RequestsListData, RequestsListErrors, RequestsListResponses, RequestsListWrapsData, RequestsListWrapsErrors, RequestsListWrapsResponses, RequestsRejectData, RequestsRejectErrors, RequestsRejectResponses, RequestsRevealData, RequestsRevealErrors, RequestsRevealResponses, RequestsRollbackData, RequestsRollbackErrors, RequestsRollbackResponses, RequestsSubmitData, RequestsSubmitErrors, RequestsSubmitResponses, RolesCreateData, RolesCreateErrors, RolesCreateResponses, RolesGetData, RolesGetErrors, RolesGetResponses, RolesListData, RolesListErrors, RolesListResponses, RolesRemoveData, RolesRemoveErrors, RolesRemoveResponses, RolesReplacePermissionsData, RolesReplacePermissionsErrors, RolesReplacePermissionsResponses, SecretsGetData, SecretsGetErrors, SecretsGetResponses, SecretsListData, SecretsListErrors, SecretsListResponses, ServiceHealthData, ServiceHealthErrors, ServiceHealthResponses, ServiceMetricsData, ServiceMetricsErrors, ServiceMetricsResponses, ServiceVersionData, ServiceVersionErrors, ServiceVersionResponses, TenantsCreateData, TenantsCreateErrors, TenantsCreateResponses, TenantsGetData, TenantsGetErrors, TenantsGetResponses, TenantsListData, TenantsListErrors, TenantsListResponses, TenantsRemoveData, TenantsRemoveErrors, TenantsRemoveResponses, TenantsUpdateData, TenantsUpdateErrors, TenantsUpdateResponses, UserRolesCreateData, UserRolesCreateErrors, UserRolesCreateResponses, UserRolesListData, UserRolesListErrors, UserRolesListResponses, UserRolesRemoveData, UserRolesRemoveErrors, UserRolesRemoveResponses, UsersCreateData, UsersCreateErrors, UsersCreateResponses, UsersGetData, UsersGetErrors, UsersGetResponses, UsersListData, UsersListErrors, UsersListResponses, UsersListRolesData, UsersListRolesErrors, UsersListRolesResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses, WebhooksCreateData, WebhooksCreateErrors, WebhooksCreateResponses, WebhooksDeliveriesData, WebhooksDeliveriesErrors, WebhooksDeliveriesResponses, WebhooksGetData, WebhooksGetErrors, WebhooksGetResponses, WebhooksListData, WebhooksListErrors, WebhooksListResponses, WebhooksRedeliverData, WebhooksRedeliverErrors, WebhooksRedeliverResponses, WebhooksRemoveData, WebhooksRemoveErrors, WebhooksRemoveResponses, WebhooksRotateSecretData, WebhooksRotateSecretErrors, WebhooksRotateSecretResponses, WebhooksTestData, WebhooksTestErrors, WebhooksTestResponses, WebhooksUpdateData, WebhooksUpdateErrors, WebhooksUpdateResponses, WorkflowsCreateData, WorkflowsCreateErrors, WorkflowsCreateResponses, WorkflowsGetData, WorkflowsGetErrors, WorkflowsGetResponses, WorkflowsListData, WorkflowsListErrors, WorkflowsListResponses, WorkflowsRemoveData, WorkflowsRemoveErrors, WorkflowsRemoveResponses, WorkflowsReplaceData, WorkflowsReplaceErrors, WorkflowsReplaceResponses, WorkspacesCreateData, WorkspacesCreateEnvironmentData, WorkspacesCreateEnvironmentErrors, WorkspacesCreateEnvironmentResponses, WorkspacesCreateErrors, WorkspacesCreateResponses, WorkspacesGetData, WorkspacesGetErrors, WorkspacesGetResponses, WorkspacesListData, WorkspacesListEnvironmentsData, WorkspacesListEnvironmentsErrors, WorkspacesListEnvironmentsResponses, WorkspacesListErrors, WorkspacesListResponses, WorkspacesRemoveData, WorkspacesRemoveEnvironmentData, WorkspacesRemoveEnvironmentErrors, WorkspacesRemoveEnvironmentResponses, WorkspacesRemoveErrors, WorkspacesRemoveResponses, WorkspacesUpdateData, WorkspacesUpdateErrors, WorkspacesUpdateResponses } from './types.gen';
+import type { AgentJobsClaimData, AgentJobsClaimErrors, AgentJobsClaimResponses, AgentJobsCompleteBatchData, AgentJobsCompleteBatchErrors, AgentJobsCompleteBatchResponses, AgentJobsCompleteData, AgentJobsCompleteErrors, AgentJobsCompleteResponses, AgentsCreateEnrollmentTokenData, AgentsCreateEnrollmentTokenErrors, AgentsCreateEnrollmentTokenResponses, AgentSecretsBulkData, AgentSecretsBulkErrors, AgentSecretsBulkResponses, AgentsEnrollData, AgentsEnrollErrors, AgentsEnrollResponses, AgentsGetData, AgentsGetErrors, AgentsGetResponses, AgentsHeartbeatData, AgentsHeartbeatErrors, AgentsHeartbeatResponses, AgentsIssueDekData, AgentsIssueDekErrors, AgentsIssueDekResponses, AgentsListData, AgentsListErrors, AgentsListResponses, AgentsMintData, AgentsMintErrors, AgentsMintResponses, AgentsRegisterPublicKeyData, AgentsRegisterPublicKeyErrors, AgentsRegisterPublicKeyResponses, AgentsRevokeData, AgentsRevokeErrors, AgentsRevokeResponses, AgentWrapsCreateReadData, AgentWrapsCreateReadErrors, AgentWrapsCreateReadResponses, AgentWrapsDeliverPatchData, AgentWrapsDeliverPatchErrors, AgentWrapsDeliverPatchResponses, ApiKeysCreateData, ApiKeysCreateErrors, ApiKeysCreateResponses, ApiKeysGetData, ApiKeysGetErrors, ApiKeysGetResponses, ApiKeysListData, ApiKeysListErrors, ApiKeysListResponses, ApiKeysRemoveData, ApiKeysRemoveErrors, ApiKeysRemoveResponses, ApiKeysRevokeData, ApiKeysRevokeErrors, ApiKeysRevokeResponses, ApprovalsInboxData, ApprovalsInboxErrors, ApprovalsInboxResponses, AuditCheckpointsData, AuditCheckpointsErrors, AuditCheckpointsResponses, AuditExportData, AuditExportErrors, AuditExportResponses, AuditGetData, AuditGetErrors, AuditGetResponses, AuditListData, AuditListErrors, AuditListResponses, AuditVerifyData, AuditVerifyErrors, AuditVerifyResponses, AuthAcceptInvitationData, AuthAcceptInvitationErrors, AuthAcceptInvitationResponses, AuthJwksData, AuthJwksErrors, AuthJwksResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthRefreshData, AuthRefreshErrors, AuthRefreshResponses, AuthSetupData, AuthSetupErrors, AuthSetupResponses, AuthSetupStatusData, AuthSetupStatusErrors, AuthSetupStatusResponses, AuthSwitchTenantData, AuthSwitchTenantErrors, AuthSwitchTenantResponses, AuthzCheckData, AuthzCheckErrors, AuthzCheckResponses, AuthzExplainData, AuthzExplainErrors, AuthzExplainResponses, GroupsAddMemberData, GroupsAddMemberErrors, GroupsAddMemberResponses, GroupsCreateData, GroupsCreateErrors, GroupsCreateResponses, GroupsGetData, GroupsGetErrors, GroupsGetResponses, GroupsListData, GroupsListErrors, GroupsListMembersData, GroupsListMembersErrors, GroupsListMembersResponses, GroupsListResponses, GroupsRemoveData, GroupsRemoveErrors, GroupsRemoveMemberData, GroupsRemoveMemberErrors, GroupsRemoveMemberResponses, GroupsRemoveResponses, GroupsUpdateData, GroupsUpdateErrors, GroupsUpdateResponses, JobsCreateData, JobsCreateErrors, JobsCreateResponses, JobsGetData, JobsGetErrors, JobsGetResponses, JobsListData, JobsListErrors, JobsListResponses, PermissionsListData, PermissionsListErrors, PermissionsListResponses, PluginsCatalogData, PluginsCatalogErrors, PluginsCatalogResponses, PluginsDiscoverData, PluginsDiscoverErrors, PluginsDiscoverResponses, PluginsGetData, PluginsGetErrors, PluginsGetResponses, PluginsInstallData, PluginsInstallErrors, PluginsInstallResponses, PluginsListData, PluginsListErrors, PluginsListResponses, PluginsRemoveData, PluginsRemoveErrors, PluginsRemoveResponses, PluginsTestData, PluginsTestErrors, PluginsTestResponses, PluginsUpdateData, PluginsUpdateErrors, PluginsUpdateResponses, PluginsValidateData, PluginsValidateErrors, PluginsValidateResponses, PoliciesCreateData, PoliciesCreateErrors, PoliciesCreateResponses, PoliciesEvaluateData, PoliciesEvaluateErrors, PoliciesEvaluateResponses, PoliciesGetData, PoliciesGetErrors, PoliciesGetResponses, PoliciesListData, PoliciesListErrors, PoliciesListResponses, PoliciesRemoveData, PoliciesRemoveErrors, PoliciesRemoveResponses, PoliciesReplaceData, PoliciesReplaceErrors, PoliciesReplaceResponses, ProbesHealthzData, ProbesHealthzErrors, ProbesHealthzResponses, ProbesLivezData, ProbesLivezErrors, ProbesLivezResponses, ProbesReadyzData, ProbesReadyzErrors, ProbesReadyzResponses, RequestsApproveData, RequestsApproveErrors, RequestsApproveResponses, RequestsApproversData, RequestsApproversErrors, RequestsApproversResponses, RequestsBreakGlassData, RequestsBreakGlassErrors, RequestsBreakGlassResponses, RequestsCancelData, RequestsCancelErrors, RequestsCancelResponses, RequestsCreateData, RequestsCreateErrors, RequestsCreateReadData, RequestsCreateReadErrors, RequestsCreateReadResponses, RequestsCreateResponses, RequestsExecuteData, RequestsExecuteErrors, RequestsExecuteResponses, RequestsGetData, RequestsGetErrors, RequestsGetResponses, RequestsListData, RequestsListErrors, RequestsListResponses, RequestsListWrapsData, RequestsListWrapsErrors, RequestsListWrapsResponses, RequestsRejectData, RequestsRejectErrors, RequestsRejectResponses, RequestsRevealData, RequestsRevealErrors, RequestsRevealResponses, RequestsRollbackData, RequestsRollbackErrors, RequestsRollbackResponses, RequestsSubmitData, RequestsSubmitErrors, RequestsSubmitResponses, RolesCreateData, RolesCreateErrors, RolesCreateResponses, RolesGetData, RolesGetErrors, RolesGetResponses, RolesListData, RolesListErrors, RolesListResponses, RolesRemoveData, RolesRemoveErrors, RolesRemoveResponses, RolesReplacePermissionsData, RolesReplacePermissionsErrors, RolesReplacePermissionsResponses, SecretsGetData, SecretsGetErrors, SecretsGetResponses, SecretsListData, SecretsListErrors, SecretsListResponses, ServiceHealthData, ServiceHealthErrors, ServiceHealthResponses, ServiceMetricsData, ServiceMetricsErrors, ServiceMetricsResponses, ServiceVersionData, ServiceVersionErrors, ServiceVersionResponses, TenantsCreateData, TenantsCreateErrors, TenantsCreateResponses, TenantsGetData, TenantsGetErrors, TenantsGetResponses, TenantsListData, TenantsListErrors, TenantsListResponses, TenantsRemoveData, TenantsRemoveErrors, TenantsRemoveResponses, TenantsUpdateData, TenantsUpdateErrors, TenantsUpdateResponses, UserRolesCreateData, UserRolesCreateErrors, UserRolesCreateResponses, UserRolesListData, UserRolesListErrors, UserRolesListResponses, UserRolesRemoveData, UserRolesRemoveErrors, UserRolesRemoveResponses, UsersCreateData, UsersCreateErrors, UsersCreateResponses, UsersGetData, UsersGetErrors, UsersGetResponses, UsersListData, UsersListErrors, UsersListResponses, UsersListRolesData, UsersListRolesErrors, UsersListRolesResponses, UsersUpdateData, UsersUpdateErrors, UsersUpdateResponses, WebhooksCreateData, WebhooksCreateErrors, WebhooksCreateResponses, WebhooksDeliveriesData, WebhooksDeliveriesErrors, WebhooksDeliveriesResponses, WebhooksGetData, WebhooksGetErrors, WebhooksGetResponses, WebhooksListData, WebhooksListErrors, WebhooksListResponses, WebhooksRedeliverData, WebhooksRedeliverErrors, WebhooksRedeliverResponses, WebhooksRemoveData, WebhooksRemoveErrors, WebhooksRemoveResponses, WebhooksRotateSecretData, WebhooksRotateSecretErrors, WebhooksRotateSecretResponses, WebhooksTestData, WebhooksTestErrors, WebhooksTestResponses, WebhooksUpdateData, WebhooksUpdateErrors, WebhooksUpdateResponses, WorkflowsCreateData, WorkflowsCreateErrors, WorkflowsCreateResponses, WorkflowsGetData, WorkflowsGetErrors, WorkflowsGetResponses, WorkflowsListData, WorkflowsListErrors, WorkflowsListResponses, WorkflowsRemoveData, WorkflowsRemoveErrors, WorkflowsRemoveResponses, WorkflowsReplaceData, WorkflowsReplaceErrors, WorkflowsReplaceResponses, WorkspacesCreateData, WorkspacesCreateEnvironmentData, WorkspacesCreateEnvironmentErrors, WorkspacesCreateEnvironmentResponses, WorkspacesCreateErrors, WorkspacesCreateResponses, WorkspacesGetData, WorkspacesGetErrors, WorkspacesGetResponses, WorkspacesListData, WorkspacesListEnvironmentsData, WorkspacesListEnvironmentsErrors, WorkspacesListEnvironmentsResponses, WorkspacesListErrors, WorkspacesListResponses, WorkspacesRemoveData, WorkspacesRemoveEnvironmentData, WorkspacesRemoveEnvironmentErrors, WorkspacesRemoveEnvironmentResponses, WorkspacesRemoveErrors, WorkspacesRemoveResponses, WorkspacesUpdateData, WorkspacesUpdateErrors, WorkspacesUpdateResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -567,6 +567,107 @@ export const userRolesRemove = <ThrowOnError extends boolean = false>(options: O
 export const usersListRoles = <ThrowOnError extends boolean = false>(options: Options<UsersListRolesData, ThrowOnError>) => (options.client ?? client).get<UsersListRolesResponses, UsersListRolesErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
     url: '/api/v1/users/{id}/roles',
+    ...options
+});
+
+/**
+ * List groups
+ *
+ * List the tenant's groups with their member counts; `managed_by` filters by identity provider (`none`: local groups).
+ */
+export const groupsList = <ThrowOnError extends boolean = false>(options?: Options<GroupsListData, ThrowOnError>) => (options?.client ?? client).get<GroupsListResponses, GroupsListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/v1/groups',
+    ...options
+});
+
+/**
+ * Create a group
+ *
+ * Create a local group (members edited through the API).
+ */
+export const groupsCreate = <ThrowOnError extends boolean = false>(options: Options<GroupsCreateData, ThrowOnError>) => (options.client ?? client).post<GroupsCreateResponses, GroupsCreateErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/v1/groups',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a group
+ *
+ * Delete a group with its memberships and role assignments; its members lose its grants on the next request.
+ */
+export const groupsRemove = <ThrowOnError extends boolean = false>(options: Options<GroupsRemoveData, ThrowOnError>) => (options.client ?? client).delete<GroupsRemoveResponses, GroupsRemoveErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/v1/groups/{id}',
+    ...options
+});
+
+/**
+ * Get a group
+ *
+ * Get a group.
+ */
+export const groupsGet = <ThrowOnError extends boolean = false>(options: Options<GroupsGetData, ThrowOnError>) => (options.client ?? client).get<GroupsGetResponses, GroupsGetErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/v1/groups/{id}',
+    ...options
+});
+
+/**
+ * Update a group
+ *
+ * Rename a group or change its description.
+ */
+export const groupsUpdate = <ThrowOnError extends boolean = false>(options: Options<GroupsUpdateData, ThrowOnError>) => (options.client ?? client).patch<GroupsUpdateResponses, GroupsUpdateErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/v1/groups/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List group members
+ *
+ * A group's members, in user id order.
+ */
+export const groupsListMembers = <ThrowOnError extends boolean = false>(options: Options<GroupsListMembersData, ThrowOnError>) => (options.client ?? client).get<GroupsListMembersResponses, GroupsListMembersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/v1/groups/{id}/members',
+    ...options
+});
+
+/**
+ * Add a group member
+ *
+ * Add a member of the tenant to a local group. The caller must hold every permission of the group's role assignments
+ * at their scopes (403 PRIVILEGE_ESCALATION); provider-managed groups are synced at sign-in (409).
+ */
+export const groupsAddMember = <ThrowOnError extends boolean = false>(options: Options<GroupsAddMemberData, ThrowOnError>) => (options.client ?? client).post<GroupsAddMemberResponses, GroupsAddMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/v1/groups/{id}/members',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove a group member
+ *
+ * Remove a member from a local group; effective on the next request on every replica.
+ */
+export const groupsRemoveMember = <ThrowOnError extends boolean = false>(options: Options<GroupsRemoveMemberData, ThrowOnError>) => (options.client ?? client).delete<GroupsRemoveMemberResponses, GroupsRemoveMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/v1/groups/{id}/members/{user_id}',
     ...options
 });
 

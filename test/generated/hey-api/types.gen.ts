@@ -567,7 +567,14 @@ export type ReplaceRolePermissionsDto = {
 export type ScopeType = 'tenant' | 'workspace' | 'environment';
 
 export type CreateUserRoleDto = {
-    user_id: string;
+    /**
+     * The user who gets the role (or give `group_id`).
+     */
+    user_id?: string;
+    /**
+     * The group whose members get the role, each at this scope (or give `user_id`). The built-in owner role goes to users only.
+     */
+    group_id?: string;
     role_id: string;
     scope_type: ScopeType;
     /**
@@ -578,11 +585,19 @@ export type CreateUserRoleDto = {
 
 export type UserRoleDto = {
     id: string;
+    /**
+     * The user holding the role, or null when the assignment targets a group.
+     */
+    user_id: string | null;
+    /**
+     * The group whose members hold the role, or null when the assignment targets a user.
+     */
+    group_id: string | null;
+    group_name: string | null;
     scope_type: ScopeType;
     created_by: string | null;
     created_at: string;
     tenant_id: string;
-    user_id: string;
     role_id: string;
     role_name: string;
     scope_id: string;
@@ -591,6 +606,62 @@ export type UserRoleDto = {
 export type UserRolePage = {
     data: Array<UserRoleDto>;
     pagination: PaginationMetaDto;
+};
+
+export type CreateGroupDto = {
+    /**
+     * Unique in the tenant, 1–100 characters.
+     */
+    name: string;
+    description?: string;
+};
+
+export type GroupDto = {
+    id: string;
+    name: string;
+    /**
+     * The identity provider whose sign-ins set the members (null: a local group, members edited through the API).
+     */
+    managed_by: string | null;
+    member_count: number;
+    created_at: string;
+    updated_at: string;
+    tenant_id: string;
+    description: string;
+};
+
+export type GroupPage = {
+    data: Array<GroupDto>;
+    pagination: PaginationMetaDto;
+};
+
+export type UpdateGroupDto = {
+    name?: string;
+    description?: string;
+};
+
+export type GroupMemberDto = {
+    group_id: string;
+    user_id: string;
+    email: string;
+    name: string;
+    /**
+     * Who added the member (null: added by sign-in sync or the system).
+     */
+    added_by: string | null;
+    added_at: string;
+};
+
+export type GroupMemberPage = {
+    data: Array<GroupMemberDto>;
+    pagination: PaginationMetaDto;
+};
+
+export type AddGroupMemberDto = {
+    /**
+     * A member of the tenant.
+     */
+    user_id: string;
 };
 
 export type CheckablePrincipalType = 'user' | 'api_key';
@@ -619,6 +690,11 @@ export type AuthzDecisionDto = {
 export type AuthzSourceDto = {
     assignment_id: string | null;
     role_id: string | null;
+    /**
+     * The group the assignment reaches the user through (null: the user's own assignment, or an API key).
+     */
+    group_id: string | null;
+    group_name: string | null;
     role_name: string;
     scope_type: string;
     scope_id: string;
@@ -787,6 +863,12 @@ export type RegisterPublicKeyDto = {
 
 export type HeartbeatDto = {
     capabilities?: Array<string>;
+    /**
+     * The jobs this agent is running now. When given, only their leases are extended: a lease the agent no longer knows
+     * about (it crashed after the claim, or gave the job up) then runs out and the job is queued again. Without it,
+     * every lease the agent holds is extended (agents that predate this field).
+     */
+    running_job_ids?: Array<string>;
     version?: string;
 };
 
@@ -1058,6 +1140,7 @@ export type WorkflowStageDto = {
     name: string;
     approver_role_ids: Array<string>;
     approver_user_ids: Array<string>;
+    approver_group_ids: Array<string>;
 };
 
 export type WorkflowSnapshotDto = {
@@ -1257,8 +1340,21 @@ export type RollbackDto = {
     reason: string;
 };
 
+export type ApproverGround = 'user' | 'role' | 'group';
+
+export type ApproverGroundDto = {
+    via: ApproverGround;
+    role_id: string | null;
+    group_id: string | null;
+    group_name: string | null;
+};
+
 export type EligibleApproverDto = {
     email: string;
+    /**
+     * Every way the current stage names this user.
+     */
+    via: Array<ApproverGroundDto>;
     user_id: string;
 };
 
@@ -1481,9 +1577,14 @@ export type WorkflowStageInputDto = {
      */
     approver_role_ids?: Array<string>;
     /**
-     * These users (with `request.approve`) may approve. A stage needs at least one role id or user id.
+     * These users (with `request.approve`) may approve.
      */
     approver_user_ids?: Array<string>;
+    /**
+     * Members of these groups of the tenant (with `request.approve` at the request's scope) may approve. A stage needs
+     * at least one approver role id, user id or group id.
+     */
+    approver_group_ids?: Array<string>;
 };
 
 export type CreateWorkflowDto = {
@@ -4806,6 +4907,10 @@ export type UserRolesListData = {
         cursor?: string;
         user_id?: string;
         role_id?: string;
+        /**
+         * Assignments of this group.
+         */
+        group_id?: string;
     };
     url: '/api/v1/user-roles';
 };
@@ -5081,6 +5186,615 @@ export type UsersListRolesResponses = {
 };
 
 export type UsersListRolesResponse = UsersListRolesResponses[keyof UsersListRolesResponses];
+
+export type GroupsListData = {
+    body?: never;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1–200.
+         */
+        limit?: number;
+        /**
+         * Only groups managed by this identity provider id, or `none` for local groups.
+         */
+        managed_by?: string;
+        /**
+         * Opaque cursor from `pagination.next_cursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/groups';
+};
+
+export type GroupsListErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`): a parameter is invalid, or the URL holds a NUL or broken percent-encoding.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `user.read` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such object in your tenant.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GroupsListError = GroupsListErrors[keyof GroupsListErrors];
+
+export type GroupsListResponses = {
+    /**
+     * OK: a `GroupPage`.
+     */
+    200: GroupPage;
+};
+
+export type GroupsListResponse = GroupsListResponses[keyof GroupsListResponses];
+
+export type GroupsCreateData = {
+    body: CreateGroupDto;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+        /**
+         * Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/groups';
+};
+
+export type GroupsCreateErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `user.manage` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such object in your tenant.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Name taken (CONFLICT).
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than 1 MiB.
+     */
+    413: ErrorEnvelope;
+    /**
+     * The body is not JSON.
+     */
+    415: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     */
+    422: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GroupsCreateError = GroupsCreateErrors[keyof GroupsCreateErrors];
+
+export type GroupsCreateResponses = {
+    /**
+     * Created: a `GroupDto`.
+     */
+    201: GroupDto;
+};
+
+export type GroupsCreateResponse = GroupsCreateResponses[keyof GroupsCreateResponses];
+
+export type GroupsRemoveData = {
+    body?: never;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+        /**
+         * Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/groups/{id}';
+};
+
+export type GroupsRemoveErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `user.manage` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such object in your tenant.
+     */
+    404: ErrorEnvelope;
+    /**
+     * A workflow stage or an identity provider names the group (IN_USE).
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than 1 MiB.
+     */
+    413: ErrorEnvelope;
+    /**
+     * The body is not JSON.
+     */
+    415: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     */
+    422: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GroupsRemoveError = GroupsRemoveErrors[keyof GroupsRemoveErrors];
+
+export type GroupsRemoveResponses = {
+    /**
+     * Done; no content.
+     */
+    204: void;
+};
+
+export type GroupsRemoveResponse = GroupsRemoveResponses[keyof GroupsRemoveResponses];
+
+export type GroupsGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/groups/{id}';
+};
+
+export type GroupsGetErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`): a parameter is invalid, or the URL holds a NUL or broken percent-encoding.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `user.read` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such object in your tenant.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GroupsGetError = GroupsGetErrors[keyof GroupsGetErrors];
+
+export type GroupsGetResponses = {
+    /**
+     * OK: a `GroupDto`.
+     */
+    200: GroupDto;
+};
+
+export type GroupsGetResponse = GroupsGetResponses[keyof GroupsGetResponses];
+
+export type GroupsUpdateData = {
+    body: UpdateGroupDto;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+        /**
+         * Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/groups/{id}';
+};
+
+export type GroupsUpdateErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `user.manage` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such object in your tenant.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Name taken (CONFLICT).
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than 1 MiB.
+     */
+    413: ErrorEnvelope;
+    /**
+     * The body is not JSON.
+     */
+    415: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     */
+    422: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GroupsUpdateError = GroupsUpdateErrors[keyof GroupsUpdateErrors];
+
+export type GroupsUpdateResponses = {
+    /**
+     * OK: a `GroupDto`.
+     */
+    200: GroupDto;
+};
+
+export type GroupsUpdateResponse = GroupsUpdateResponses[keyof GroupsUpdateResponses];
+
+export type GroupsListMembersData = {
+    body?: never;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: {
+        /**
+         * Page size, 1–200.
+         */
+        limit?: number;
+        /**
+         * Opaque cursor from `pagination.next_cursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/groups/{id}/members';
+};
+
+export type GroupsListMembersErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`): a parameter is invalid, or the URL holds a NUL or broken percent-encoding.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `user.read` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such object in your tenant.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GroupsListMembersError = GroupsListMembersErrors[keyof GroupsListMembersErrors];
+
+export type GroupsListMembersResponses = {
+    /**
+     * OK: a `GroupMemberPage`.
+     */
+    200: GroupMemberPage;
+};
+
+export type GroupsListMembersResponse = GroupsListMembersResponses[keyof GroupsListMembersResponses];
+
+export type GroupsAddMemberData = {
+    body: AddGroupMemberDto;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+        /**
+         * Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/groups/{id}/members';
+};
+
+export type GroupsAddMemberErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Missing user.manage at tenant scope (PERMISSION_DENIED) or a permission of the group (PRIVILEGE_ESCALATION).
+     *
+     * Needs `user.manage` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such object in your tenant.
+     */
+    404: ErrorEnvelope;
+    /**
+     * Already a member, or the group is managed by an identity provider (CONFLICT).
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than 1 MiB.
+     */
+    413: ErrorEnvelope;
+    /**
+     * The body is not JSON.
+     */
+    415: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     */
+    422: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GroupsAddMemberError = GroupsAddMemberErrors[keyof GroupsAddMemberErrors];
+
+export type GroupsAddMemberResponses = {
+    /**
+     * Created: a `GroupMemberDto`.
+     */
+    201: GroupMemberDto;
+};
+
+export type GroupsAddMemberResponse = GroupsAddMemberResponses[keyof GroupsAddMemberResponses];
+
+export type GroupsRemoveMemberData = {
+    body?: never;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+        /**
+         * Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/groups/{id}/members/{user_id}';
+};
+
+export type GroupsRemoveMemberErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `user.manage` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such object in your tenant.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The group is managed by an identity provider (CONFLICT).
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than 1 MiB.
+     */
+    413: ErrorEnvelope;
+    /**
+     * The body is not JSON.
+     */
+    415: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     */
+    422: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type GroupsRemoveMemberError = GroupsRemoveMemberErrors[keyof GroupsRemoveMemberErrors];
+
+export type GroupsRemoveMemberResponses = {
+    /**
+     * Done; no content.
+     */
+    204: void;
+};
+
+export type GroupsRemoveMemberResponse = GroupsRemoveMemberResponses[keyof GroupsRemoveMemberResponses];
 
 export type AuthzCheckData = {
     body: AuthzCheckDto;
