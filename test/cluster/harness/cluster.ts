@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClusterDatabase, startDatabase } from './database';
-import { appDir, ClusterAgent, Replica } from './nodes';
+import { appDir, ClusterAgent, nodeBin, Replica } from './nodes';
 import { freePort } from './ports';
 import { isAlive, ManagedProcess, timeout } from './processes';
 import { RoundRobinProxy } from './proxy';
@@ -31,7 +31,7 @@ function productionSecrets(): Record<string, string> {
 
 /** Runs the one-off migration command of the deployment (scripts/migrate.js) against the database; bounded. */
 async function migrate(databaseUrl: string, cwd: string): Promise<void> {
-  const proc = new ManagedProcess('migrate', process.execPath, [path.join(appDir(), 'scripts', 'migrate.js')], { cwd, env: { ...process.env, DATABASE_URL: databaseUrl } });
+  const proc = new ManagedProcess('migrate', nodeBin(), [path.join(appDir(), 'scripts', 'migrate.js')], { cwd, env: { ...process.env, DATABASE_URL: databaseUrl } });
   const exit = await Promise.race([proc.exited, timeout(120_000)]);
   if (exit === 'timeout') {
     await proc.kill();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { appDir } from './nodes';
+import { appDir, nodeBin } from './nodes';
 import { freePort } from './ports';
 import { ManagedProcess, until } from './processes';
 
@@ -74,7 +74,7 @@ class EmbeddedClusterDatabase implements ClusterDatabase {
   async start(): Promise<void> {
     if (this.pid) return;
     fs.mkdirSync(path.dirname(this.clusterDir), { recursive: true });
-    const proc = new ManagedProcess('postgres', process.execPath, [path.join(__dirname, 'embedded-db.js'), appDir(), this.clusterDir, String(this.port)], { cwd: path.dirname(this.clusterDir), env: { ...process.env } });
+    const proc = new ManagedProcess('postgres', nodeBin(), [path.join(__dirname, 'embedded-db.js'), appDir(), this.clusterDir, String(this.port)], { cwd: path.dirname(this.clusterDir), env: { ...process.env } });
     this.supervisor = proc;
     const line = await until('embedded PostgreSQL started', 120_000, () => {
       if (!proc.running) throw new Error(`supervisor exited: ${proc.tail(10)}`);

