@@ -185,7 +185,7 @@ describe('approvals and policies (e2e)', () => {
     expect((await approve(a3, id)).body.error.code).toBe('NOT_AN_ELIGIBLE_APPROVER');
     const waiting = await request(t.http).get(`/api/v1/requests/${id}/approvers`).set(auth(b1.token));
     expect(waiting.body).toMatchObject({ stage: 1, stage_name: 'security', required: 1, remaining: 1, ineligible_reason_for_caller: null });
-    expect(waiting.body.eligible).toEqual([{ user_id: b1.userId, email: 'b1@stages.example' }]);
+    expect(waiting.body.eligible).toEqual([{ user_id: b1.userId, email: 'b1@stages.example', via: [{ via: 'role', role_id: roleB, group_id: null, group_name: null }] }]);
     const done = await approve(b1, id);
     expect(done.body.status).toBe('executing');
     expect(done.body.approvals.map((a: { stage: number }) => a.stage)).toEqual([0, 0, 1]);

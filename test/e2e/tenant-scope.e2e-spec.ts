@@ -63,6 +63,14 @@ describe('tenant-level resources and owners (e2e)', () => {
     'GET /api/v1/webhooks/:id/deliveries',
     'POST /api/v1/webhooks/:id/deliveries/:delivery_id/redeliver',
     'POST /api/v1/webhooks/:id/test',
+    'POST /api/v1/groups',
+    'GET /api/v1/groups',
+    'GET /api/v1/groups/:id',
+    'PATCH /api/v1/groups/:id',
+    'DELETE /api/v1/groups/:id',
+    'GET /api/v1/groups/:id/members',
+    'POST /api/v1/groups/:id/members',
+    'DELETE /api/v1/groups/:id/members/:user_id',
   ].sort();
 
   const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> => {
