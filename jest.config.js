@@ -1,13 +1,17 @@
 // Three tiers (STYLE.md): unit (pure code, fakes), medium (services + real PostgreSQL), e2e (HTTP against the real app).
 // Medium and e2e share one PostgreSQL (embedded unless DATABASE_URL is set); each test file gets its own database.
 const swaggerPlugin = { path: '<rootDir>/test/helpers/swagger-transformer.js' };
+// openid-client v6 and its dependencies are ES modules only: compiled to CommonJS for Jest (test/helpers/esm-to-cjs-transformer.js).
+const ESM_ONLY = ['openid-client', 'oauth4webapi', 'jose'];
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', astTransformers: { before: [swaggerPlugin] } }],
+  [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: '<rootDir>/test/helpers/esm-to-cjs-transformer.js',
 };
 const common = {
   rootDir: __dirname,
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.data/'],
-  testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+  testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'],
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`] };
 const withDatabase = {
   ...common,
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',

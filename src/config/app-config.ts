@@ -73,6 +73,8 @@ export class AppConfig {
   readonly webhooks: { allowPrivateNetworks: boolean; dispatchIntervalMs: number; retryBaseMs: number };
   /** Where people reach the console/API, for links in notifications. */
   readonly publicUrl: string | null;
+  /** OIDC sign-in: the redirect URI registered at providers (null: not configured), and whether http loopback issuers are accepted. */
+  readonly oidc: { redirectUri: string | null; allowInsecureIssuers: boolean };
   readonly jobs: { leaseSeconds: number; maxAttempts: number; sweepIntervalMs: number };
   readonly build: { commit?: string; date?: string };
   /** Names of the keys generated under DATA_DIR because they were not configured. */
@@ -259,6 +261,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     agents: { offlineAfterSeconds: raw.AGENT_OFFLINE_AFTER_SECONDS },
     webhooks: { allowPrivateNetworks: raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false, dispatchIntervalMs: raw.WEBHOOK_DISPATCH_INTERVAL_MS, retryBaseMs: raw.WEBHOOK_RETRY_BASE_MS },
     publicUrl: raw.PUBLIC_URL ?? null,
+    oidc: {
+      redirectUri: raw.OIDC_REDIRECT_URI ?? (raw.PUBLIC_URL ? `${raw.PUBLIC_URL.replace(/\/+$/, '')}/api/v1/auth/oidc/callback` : null),
+      allowInsecureIssuers: raw.OIDC_ALLOW_INSECURE_ISSUERS ?? false,
+    },
     jobs: { leaseSeconds: raw.JOB_LEASE_SECONDS, maxAttempts: raw.JOB_MAX_ATTEMPTS, sweepIntervalMs: raw.JOB_SWEEP_INTERVAL_MS },
     build: { commit: raw.GIT_COMMIT, date: raw.BUILD_DATE },
     generatedSecrets: generated,

@@ -170,6 +170,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(emptyToUndefined) @IsString()
   PUBLIC_URL?: string;
 
+  /** OIDC sign-in: accept http:// issuers on loopback addresses (tests, local development). https only otherwise. */
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  OIDC_ALLOW_INSECURE_ISSUERS?: boolean;
+
+  /** Where identity providers send the browser back (default: PUBLIC_URL + /api/v1/auth/oidc/callback). */
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  OIDC_REDIRECT_URI?: string;
+
   @IsInt() @Min(50) @Max(600000)
   WEBHOOK_DISPATCH_INTERVAL_MS: number = 1000;
 

@@ -29,6 +29,8 @@ export const ID_PREFIXES = {
   delivery: 'dlv',
   webhookEvent: 'evt',
   group: 'grp',
+  authProvider: 'idp',
+  oidcLogin: 'oil',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

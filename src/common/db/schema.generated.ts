@@ -105,6 +105,23 @@ export interface AuditSealsTable {
   sealed_at: Date;
 }
 
+export interface AuthProvidersTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  issuer: string;
+  client_id: string;
+  client_secret: Jsonb;
+  scopes: string[];
+  allowed_email_domains: string[];
+  groups_claim: string | null;
+  group_mappings: Jsonb;
+  enabled: boolean;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
 export interface DeksTable {
   id: string;
   tenant_id: string;
@@ -194,6 +211,28 @@ export interface JobsTable {
   updated_at: Date;
   completed_at: Date | null;
   plugin_id: string | null;
+}
+
+export interface OidcIdentitiesTable {
+  tenant_id: string;
+  provider_id: string;
+  subject: string;
+  user_id: string;
+  email: string | null;
+  created_at: Date;
+  last_login_at: Date;
+}
+
+export interface OidcLoginsTable {
+  id: string;
+  tenant_id: string;
+  provider_id: string;
+  state_hash: string;
+  nonce: string;
+  code_verifier: string;
+  expires_at: Date;
+  consumed_at: Date | null;
+  created_at: Date;
 }
 
 export interface PluginsTable {
@@ -300,6 +339,8 @@ export interface SessionsTable {
   ip: string | null;
   user_agent: string | null;
   created_at: Date;
+  auth_method: 'password' | 'oidc';
+  auth_provider_id: string | null;
 }
 
 export interface TenantMembersTable {
@@ -319,6 +360,7 @@ export interface TenantsTable {
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
+  password_login: boolean;
 }
 
 export interface UserRolesTable {
@@ -432,6 +474,7 @@ export interface Tables {
   audit_checkpoints: AuditCheckpointsTable;
   audit_events: AuditEventsTable;
   audit_seals: AuditSealsTable;
+  auth_providers: AuthProvidersTable;
   deks: DeksTable;
   environments: EnvironmentsTable;
   group_members: GroupMembersTable;
@@ -439,6 +482,8 @@ export interface Tables {
   idempotency_keys: IdempotencyKeysTable;
   invitations: InvitationsTable;
   jobs: JobsTable;
+  oidc_identities: OidcIdentitiesTable;
+  oidc_logins: OidcLoginsTable;
   plugins: PluginsTable;
   policies: PoliciesTable;
   refresh_tokens: RefreshTokensTable;
@@ -468,6 +513,7 @@ export const TABLE_NAMES: readonly TableName[] = [
   'audit_checkpoints',
   'audit_events',
   'audit_seals',
+  'auth_providers',
   'deks',
   'environments',
   'group_members',
@@ -475,6 +521,8 @@ export const TABLE_NAMES: readonly TableName[] = [
   'idempotency_keys',
   'invitations',
   'jobs',
+  'oidc_identities',
+  'oidc_logins',
   'plugins',
   'policies',
   'refresh_tokens',

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
 import { Principal } from '../../common/auth/principal';
 import { Public } from '../../common/auth/public.decorator';
@@ -46,6 +46,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'INVALID_CREDENTIALS' })
+  @ApiForbiddenResponse({ type: ErrorEnvelope, description: 'PASSWORD_LOGIN_DISABLED: the tenant signs in through its identity provider (its owners keep their password).' })
   login(@Body() dto: LoginDto): Promise<TokenPairDto> {
     return this.auth.login(dto);
   }
@@ -91,6 +92,7 @@ export class AuthController {
   @AuditExempt('credential route: AuthService records its session events itself, failures in a detached transaction that survives the 401')
   @ApiOkResponse({ type: TokenPairDto })
   @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'Not a member of that tenant.' })
+  @ApiForbiddenResponse({ type: ErrorEnvelope, description: 'PERMISSION_DENIED: a session opened through an identity provider stays in its tenant; PASSWORD_LOGIN_DISABLED: the target tenant does not take passwords from this user.' })
   switchTenant(@CurrentPrincipal() principal: Principal, @Body() dto: SwitchTenantDto): Promise<TokenPairDto> {
     return this.auth.switchTenant(principal, dto.tenant_id);
   }
@@ -105,6 +107,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ type: ErrorEnvelope, description: 'Invalid, expired or used invitation (INVALID_CREDENTIALS).' })
+  @ApiForbiddenResponse({ type: ErrorEnvelope, description: 'PASSWORD_LOGIN_DISABLED: the tenant signs in through its identity provider.' })
   acceptInvitation(@Body() dto: AcceptInvitationDto): Promise<TokenPairDto> {
     return this.auth.acceptInvitation(dto);
   }

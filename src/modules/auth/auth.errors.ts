@@ -12,3 +12,10 @@ export class JwksNotPublishedError extends NotFoundError {
     super('JSON Web Key Set (tokens are HS256-signed)');
   }
 }
+
+/** A session opened through a tenant's identity provider stays in that tenant; sign in to the other one instead. */
+export class SsoSessionTenantBoundError extends AppError {
+  constructor() {
+    super(403, 'PERMISSION_DENIED', 'This session was opened through the tenant’s identity provider and cannot switch tenants; sign in to the other tenant instead.');
+  }
+}

@@ -12,10 +12,17 @@ import { AgentsModule } from '../agents/agents.module';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { RolesModule } from '../roles/roles.module';
 import { TenantsModule } from '../tenants/tenants.module';
+import { GroupsModule } from '../groups/groups.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
+import { AuthProvidersController } from './auth-providers.controller';
+import { AuthProvidersRepository } from './auth-providers.repository';
+import { AuthProvidersService } from './auth-providers.service';
 import { AuthService } from './auth.service';
 import { JwksController } from './jwks.controller';
+import { OidcLoginService } from './oidc-login.service';
+import { OidcController } from './oidc.controller';
+import { OidcConfigurations } from './oidc/oidc-configurations';
 import { PrincipalCache } from './principal-cache';
 import { PrincipalResolverService } from './principal-resolver.service';
 import { SetupTokenService } from './setup-token.service';
@@ -26,10 +33,14 @@ import { TokenService } from './token.service';
  * is registered right after it: global guards run in registration order, and limits are keyed by the resolved principal.
  */
 @Module({
-  imports: [RateLimitModule, PassportModule, JwtModule.register({}), DiscoveryModule, UsersModule, TenantsModule, RolesModule, ApiKeysModule, AgentsModule],
-  controllers: [AuthController, JwksController],
+  imports: [RateLimitModule, PassportModule, JwtModule.register({}), DiscoveryModule, UsersModule, TenantsModule, RolesModule, ApiKeysModule, AgentsModule, GroupsModule],
+  controllers: [AuthController, JwksController, AuthProvidersController, OidcController],
   providers: [
     AuthService,
+    AuthProvidersService,
+    AuthProvidersRepository,
+    OidcConfigurations,
+    OidcLoginService,
     SetupTokenService,
     TokenService,
     JwtStrategy,

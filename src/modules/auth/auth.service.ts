@@ -12,7 +12,8 @@ import { AppConfig } from '../../config/app-config';
 import { TenantsService, toTenantDto } from '../tenants/tenants.service';
 import { SessionsService } from '../users/sessions.service';
 import { UsersService, toUserDto } from '../users/users.service';
-import { SetupAlreadyCompletedError } from './auth.errors';
+import { SetupAlreadyCompletedError, SsoSessionTenantBoundError } from './auth.errors';
+import { PasswordLoginDisabledError } from './oidc.errors';
 import { AcceptInvitationDto, LoginDto, MeDto, SetupDto, SetupResultDto, SetupStatusDto, TokenPairDto } from './dto/auth.dto';
 import { SetupTokenService } from './setup-token.service';
 import { TokenService } from './token.service';
@@ -65,12 +66,27 @@ export class AuthService {
   async login(dto: LoginDto): Promise<TokenPairDto> {
     const { user, valid } = await this.users.checkPassword(dto.email, dto.password);
     const memberships = valid && user ? await this.users.memberships(user.id) : [];
-    const tenant = dto.tenant_id ? memberships.find((m) => m.tenant_id === dto.tenant_id) : memberships[0];
-    if (!valid || !user || !tenant) {
+    const candidates = dto.tenant_id ? memberships.filter((m) => m.tenant_id === dto.tenant_id) : memberships;
+    if (!valid || !user || !candidates.length) {
       await this.recordLoginFailure(dto.email, user?.id, valid ? 'no_active_tenant' : 'invalid_credentials');
       throw new InvalidCredentialsError('The email or password is wrong.');
     }
-    return this.openSession(user.id, asTenantId(tenant.tenant_id), 'session.created');
+    // Without a tenant named, the first one that still takes passwords from this person.
+    for (const m of candidates) {
+      if (await this.passwordLoginAllowed(asTenantId(m.tenant_id), user.id)) return this.openSession(user.id, asTenantId(m.tenant_id), 'session.created', { method: 'password' });
+    }
+    await this.recordLoginFailure(dto.email, user.id, 'password_login_disabled');
+    throw new PasswordLoginDisabledError();
+  }
+
+  /**
+   * A tenant with `password_login: false` signs in through its identity provider; its active owners keep their
+   * password (break-glass: the way back in when the provider is down or misconfigured).
+   */
+  private async passwordLoginAllowed(tenantId: TenantId, userId: string): Promise<boolean> {
+    const tenant = await this.tenants.findById(tenantId);
+    if (tenant?.password_login !== false) return true;
+    return this.users.isActiveOwner(tenantId, userId);
   }
 
   /** One `session.login_failed` per tenant of the account (none known: one without a tenant), each committed on its own. */
@@ -157,7 +173,17 @@ export class AuthService {
   async switchTenant(principal: Principal, tenantId: string): Promise<TokenPairDto> {
     const memberships = await this.users.memberships(principal.id);
     if (!memberships.some((m) => m.tenant_id === tenantId)) throw new TenantNotFoundError(tenantId);
+    // A tenant's identity provider vouches for its own tenant only: an SSO session never becomes a session elsewhere,
+    // and a password session reaches only tenants that still take passwords from this person.
+    const method = principal.sessionId ? await this.sessions.authMethod(principal.sessionId) : undefined;
+    if (method === 'oidc') throw new SsoSessionTenantBoundError();
+    if (!(await this.passwordLoginAllowed(asTenantId(tenantId), principal.id))) throw new PasswordLoginDisabledError();
     return this.openSession(principal.id, asTenantId(tenantId), 'session.tenant_switched', { from_tenant_id: principal.tenantId });
+  }
+
+  /** The session of a person an identity provider vouched for (the caller checked the membership in this transaction). */
+  async openOidcSession(userId: string, tenantId: TenantId, providerId: string): Promise<TokenPairDto> {
+    return this.openSession(userId, tenantId, 'session.created', { method: 'oidc', provider_id: providerId }, providerId);
   }
 
   /**
@@ -169,11 +195,13 @@ export class AuthService {
     const outcome = await this.users.acceptInvitation(dto.token, dto.password, dto.name);
     if (outcome.kind === 'wrong_password') await this.recordLoginFailure(outcome.user.email, outcome.user.id, 'invitation_wrong_password');
     if (outcome.kind !== 'ok') throw new InvalidCredentialsError('The invitation is invalid, expired or already used, or the password is not the account’s current one.');
+    if (!(await this.passwordLoginAllowed(asTenantId(outcome.tenantId), outcome.user.id))) throw new PasswordLoginDisabledError();
     return this.openSession(outcome.user.id, asTenantId(outcome.tenantId), 'invitation.accepted');
   }
 
-  private async openSession(userId: string, tenantId: TenantId, action: AuditAction, payload: Record<string, unknown> = {}): Promise<TokenPairDto> {
+  private async openSession(userId: string, tenantId: TenantId, action: AuditAction, payload: Record<string, unknown> = {}, oidcProviderId?: string): Promise<TokenPairDto> {
     const session = await this.sessions.create({
+      ...(oidcProviderId ? { auth_method: 'oidc' as const, auth_provider_id: oidcProviderId } : {}),
       id: newId('session'),
       tenant_id: tenantId,
       user_id: userId,

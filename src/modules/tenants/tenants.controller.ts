@@ -43,7 +43,7 @@ export class TenantsController {
     return this.tenants.get(principal, id);
   }
 
-  /** Change display name, plan or status (`suspended` refuses the tenant's users, keys and agents). */
+  /** Change display name, plan, status (`suspended` refuses the tenant's users, keys and agents) or `password_login` (false: identity-provider sign-in only, owners keep a break-glass password). */
   @ApiOperation({ summary: 'Update a tenant' })
   @Patch(':id')
   @Authenticated({ permission: 'tenant.manage' })

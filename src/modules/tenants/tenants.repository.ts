@@ -26,11 +26,12 @@ export class TenantsRepository extends BaseRepository {
     return this.one<TenantRow>(`SELECT * FROM tenants WHERE id = $1 AND ($2 OR status <> 'deleted')`, [id, includeDeleted]);
   }
 
-  update(id: string, patch: { display_name?: string; plan?: string; status?: string }): Promise<TenantRow | undefined> {
+  update(id: string, patch: { display_name?: string; plan?: string; status?: string; password_login?: boolean }): Promise<TenantRow | undefined> {
     return this.one<TenantRow>(
-      `UPDATE tenants SET display_name = COALESCE($2, display_name), plan = COALESCE($3, plan), status = COALESCE($4, status)
+      `UPDATE tenants SET display_name = COALESCE($2, display_name), plan = COALESCE($3, plan), status = COALESCE($4, status),
+              password_login = COALESCE($5, password_login)
         WHERE id = $1 AND status <> 'deleted' RETURNING *`,
-      [id, patch.display_name ?? null, patch.plan ?? null, patch.status ?? null],
+      [id, patch.display_name ?? null, patch.plan ?? null, patch.status ?? null, patch.password_login ?? null],
     );
   }
 

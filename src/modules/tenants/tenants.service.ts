@@ -20,6 +20,7 @@ export const toTenantDto = (t: TenantRow): TenantDto => ({
   display_name: t.display_name,
   plan: t.plan,
   status: t.status,
+  password_login: t.password_login,
   created_at: isoRequired(t.created_at),
   updated_at: isoRequired(t.updated_at),
 });

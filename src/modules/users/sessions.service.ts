@@ -7,8 +7,13 @@ import { UsersRepository } from './users.repository';
 export class SessionsService {
   constructor(private readonly repo: UsersRepository) {}
 
-  create(s: { id: string; tenant_id: string; user_id: string; expires_at: Date; ip?: string; user_agent?: string }): Promise<SessionRow> {
+  create(s: { id: string; tenant_id: string; user_id: string; expires_at: Date; ip?: string; user_agent?: string; auth_method?: SessionRow['auth_method']; auth_provider_id?: string }): Promise<SessionRow> {
     return this.repo.insertSession(s);
+  }
+
+  /** How the session was opened (`password` or `oidc`). */
+  authMethod(sessionId: string): Promise<SessionRow['auth_method'] | undefined> {
+    return this.repo.sessionAuthMethod(sessionId);
   }
 
   context(sessionId: string): Promise<SessionContextRow | undefined> {

@@ -155,11 +155,15 @@ export class UsersRepository extends BaseRepository {
     return this.rows(`UPDATE invitations SET accepted_at = now() WHERE id = $1`, [id]).then(() => undefined);
   }
 
-  insertSession(s: { id: string; tenant_id: string; user_id: string; expires_at: Date; ip?: string; user_agent?: string }): Promise<SessionRow> {
+  insertSession(s: { id: string; tenant_id: string; user_id: string; expires_at: Date; ip?: string; user_agent?: string; auth_method?: SessionRow['auth_method']; auth_provider_id?: string }): Promise<SessionRow> {
     return this.oneRequired<SessionRow>(
-      `INSERT INTO sessions (id, tenant_id, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-      [s.id, s.tenant_id, s.user_id, s.expires_at, s.ip ?? null, s.user_agent ?? null],
+      `INSERT INTO sessions (id, tenant_id, user_id, expires_at, ip, user_agent, auth_method, auth_provider_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+      [s.id, s.tenant_id, s.user_id, s.expires_at, s.ip ?? null, s.user_agent ?? null, s.auth_method ?? 'password', s.auth_provider_id ?? null],
     );
+  }
+
+  sessionAuthMethod(sessionId: string): Promise<SessionRow['auth_method'] | undefined> {
+    return this.one<{ auth_method: SessionRow['auth_method'] }>(`SELECT auth_method FROM sessions WHERE id = $1`, [sessionId]).then((r) => r?.auth_method);
   }
 
   sessionContext(sessionId: string): Promise<SessionContextRow | undefined> {

@@ -135,6 +135,21 @@ export class UsersService {
     await this.repo.addMember(tenantId, userId);
   }
 
+  /** The account with this email (case-insensitive), if any. */
+  findByEmail(email: string): Promise<UserRow | undefined> {
+    return this.repo.findByEmail(email);
+  }
+
+  /** An account created at its first sign-in through an identity provider: active, without a password. Undefined when the email was taken meanwhile. */
+  createWithoutPassword(email: string, name: string): Promise<UserRow | undefined> {
+    return this.repo.insertUser({ id: newId('user'), email: email.trim(), name, password_hash: null, status: 'active', is_platform_admin: false });
+  }
+
+  /** Whether the user is an active holder of the built-in `owner` role at tenant scope. */
+  async isActiveOwner(tenantId: TenantId, userId: string): Promise<boolean> {
+    return (await this.repo.owners(tenantId)).some((o) => o.user_id === userId && o.active);
+  }
+
   /** First run only (the caller holds the setup lock): the platform admin. */
   async createPlatformAdmin(email: string, name: string, password: string): Promise<UserRow> {
     const user = await this.repo.insertUser({ id: newId('user'), email: email.trim(), name, password_hash: await this.passwords.hash(password), status: 'active', is_platform_admin: true });

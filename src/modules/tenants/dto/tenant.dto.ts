@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/api/pagination.dto';
 import { SLUG_PATTERN } from '../../workspaces/dto/workspace.dto';
 import { ApiDateTime, ApiEnum } from '../../../common/api/api-schema';
@@ -18,6 +18,8 @@ export class TenantDto {
   plan: string;
   @ApiEnum(TENANT_STATUSES, 'TenantStatus')
   status: TenantStatus;
+  /** false: members sign in through the tenant's identity provider; its owners keep a break-glass password. */
+  password_login: boolean;
   @ApiDateTime()
   created_at: string;
   @ApiDateTime()
@@ -61,6 +63,10 @@ export class UpdateTenantDto {
   @IsOptional() @IsIn(SETTABLE_TENANT_STATUSES)
   @ApiEnum(SETTABLE_TENANT_STATUSES, 'SettableTenantStatus')
   status?: SettableTenantStatus;
+
+  /** false turns password sign-in off for everyone but the tenant's owners (register an identity provider first). */
+  @IsOptional() @IsBoolean()
+  password_login?: boolean;
 }
 
 export class ListTenantsQueryDto extends PaginationQueryDto {
