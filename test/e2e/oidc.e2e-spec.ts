@@ -215,6 +215,9 @@ describe('OIDC sign-in (e2e, real oidc-provider)', () => {
     const member = await createMember(t, owner, 'frank@acme.example');
     expect((await request(t.http).get('/api/v1/auth/providers').set(auth(member.token))).status).toBe(403);
     expect((await request(t.http).get(`/api/v1/auth/oidc/prv_nope/start`)).status).toBe(404);
+    const asJson = await request(t.http).get(`/api/v1/auth/oidc/${providerId}/start`).set('Accept', 'application/json');
+    expect(asJson.status).toBe(200);
+    expect(new URL(asJson.body.authorization_url).origin).toBe(op.issuer);
     // Sign-in still works after the change (a new configuration is discovered).
     expect((await signIn('alice')).res.status).toBe(200);
   });

@@ -11,7 +11,7 @@ import { AuthProviderDto, CreateAuthProviderDto, UpdateAuthProviderDto } from '.
 const MANAGE = { permission: 'tenant.manage', scope: 'tenant' } as const;
 const READ = { permission: 'tenant.read', scope: 'tenant' } as const;
 
-@ApiTags('Single sign-on')
+@ApiTags('Auth')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'No such identity provider in your tenant (or a mapped group does not exist).' })
 @Controller('api/v1/auth/providers')
 export class AuthProvidersController {

@@ -58,8 +58,8 @@ export class OidcLoginService {
     private readonly audit: AuditService,
   ) {}
 
-  /** The provider's authorization URL for a new sign-in (302 from the controller). */
-  async start(providerId: string): Promise<{ url: string; statusCode: number }> {
+  /** The provider's authorization URL for a new sign-in. */
+  async start(providerId: string): Promise<string> {
     const provider = await this.providers.forSignIn(providerId);
     const tenantId = asTenantId(provider.tenant_id);
     if ((await this.tenants.findById(tenantId))?.status !== 'active') throw new AuthProviderNotFoundError(providerId);
@@ -86,7 +86,7 @@ export class OidcLoginService {
       state,
       nonce,
     });
-    return { url: url.href, statusCode: 302 };
+    return url.href;
   }
 
   /** The provider's redirect: a token pair, or 401/403 in the error envelope (each refusal audited, detached). */

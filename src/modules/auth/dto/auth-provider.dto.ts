@@ -119,6 +119,12 @@ export class AuthProviderDto {
   updated_at: string;
 }
 
+export class OidcStartDto {
+  /** Send the browser here; the sign-in comes back to `redirect_uri` within 10 minutes. */
+  @ApiProperty({ format: 'uri' })
+  authorization_url: string;
+}
+
 export class OidcCallbackQueryDto {
   @IsOptional() @IsString() @MaxLength(2048)
   code?: string;
