@@ -88,7 +88,7 @@ function renderSection(result) {
     `- **Load average** before the run: ${m.load_average_before.join(' / ')} (1/5/15 min); after: ${m.load_average_after.join(' / ')}.`,
     `- **App**: commit \`${result.commit}\`${result.app_dir !== '.' ? ` (built in \`${result.app_dir}\`)` : ''}; embedded PostgreSQL, pool ${st.db_pool_size}, \`LOG_LEVEL=warn\`.`,
     `- **Load**: autocannon ${st.autocannon}, ${st.connections} connections, ${st.warmup_s} s warm-up discarded, ${st.duration_s} s measured, median of ${st.runs} run(s); baselines Express ${st.express} and raw \`node:http\`, both with \`pg\` and the same work (principal reused ${st.baseline_principal_cache_ms} ms like the app's cache).`,
-    result.seeding && result.seeding.inserted ? `- **S6 table**: ${result.seeding.inserted.toLocaleString('en')} events inserted by SQL in ${result.seeding.insert_seconds} s, then sealed by the app's sealer in ${result.seeding.seal_seconds} s before any measurement.` : '',
+    result.seeding && result.seeding.inserted ? `- **S6 table**: ${result.seeding.inserted.toLocaleString('en')} events inserted by SQL in ${result.seeding.insert_seconds} s, then sealed by the app's sealer in ${result.seeding.seal_seconds} s before S6 was measured (the other scenarios ran before; app RSS ${result.seeding.app_rss_before_mb} MB before, peak ${result.seeding.app_peak_rss_while_sealing_mb} MB while sealing).` : '',
     '',
     table(result),
     '',
