@@ -278,6 +278,10 @@ export type TenantDto = {
     slug: string;
     display_name: string;
     plan: string;
+    /**
+     * false: members sign in through the tenant's identity provider; its owners keep a break-glass password.
+     */
+    password_login: boolean;
 };
 
 export type SetupResultDto = {
@@ -381,6 +385,96 @@ export type JwksDto = {
     keys: Array<JwkDto>;
 };
 
+export type CreateAuthProviderDto = {
+    /**
+     * The issuer identifier (exactly as in its discovery document): https, or http on loopback with OIDC_ALLOW_INSECURE_ISSUERS.
+     */
+    issuer: string;
+    client_id: string;
+    /**
+     * Requested scopes; `openid` is added when missing. Default `openid email profile`.
+     */
+    scopes?: Array<string>;
+    /**
+     * Email domains whose people may join the tenant at their first sign-in (just-in-time membership). Empty: members only.
+     */
+    allowed_email_domains?: Array<string>;
+    /**
+     * The ID token claim (a string or an array of strings) that lists the person's groups.
+     */
+    groups_claim?: string | null;
+    /**
+     * Values of the `groups_claim` → group ids of this tenant (at most 200). The named groups become managed by the provider: their members are set at each sign-in from the claim, and are no longer editable locally.
+     */
+    group_mappings?: {
+        [key: string]: string;
+    };
+    /**
+     * Shown to people choosing how to sign in; defaults to the issuer's host.
+     */
+    name?: string;
+    enabled?: boolean;
+};
+
+export type AuthProviderDto = {
+    id: string;
+    issuer: string;
+    groups_claim: string | null;
+    /**
+     * Claim value → group id.
+     */
+    group_mappings: {
+        [key: string]: string;
+    };
+    /**
+     * Register this as the client's redirect URI at the provider (null until OIDC_REDIRECT_URI or PUBLIC_URL is set).
+     */
+    redirect_uri: string | null;
+    /**
+     * Where a browser starts signing in with this provider.
+     */
+    start_path: string;
+    created_at: string;
+    updated_at: string;
+    tenant_id: string;
+    name: string;
+    client_id: string;
+    scopes: Array<string>;
+    allowed_email_domains: Array<string>;
+    enabled: boolean;
+};
+
+export type AuthProviderPage = {
+    data: Array<AuthProviderDto>;
+    pagination: PaginationMetaDto;
+};
+
+export type UpdateAuthProviderDto = {
+    issuer?: string;
+    scopes?: Array<string>;
+    allowed_email_domains?: Array<string>;
+    /**
+     * `null` stops syncing groups (the provider's groups keep their members until they are remapped or deleted).
+     */
+    groups_claim?: string | null;
+    /**
+     * Values of the `groups_claim` → group ids of this tenant (at most 200). The named groups become managed by the provider: their members are set at each sign-in from the claim, and are no longer editable locally.
+     */
+    group_mappings?: {
+        [key: string]: string;
+    };
+    name?: string;
+    client_id?: string;
+    enabled?: boolean;
+};
+
+export type OidcStartDto = {
+    /**
+     * Send the browser here; the sign-in comes back to `redirect_uri` within 10 minutes.
+     */
+    authorization_url: string;
+};
+
 export type CreateUserDto = {
     email: string;
     name: string;
@@ -454,6 +548,10 @@ export type CreatedTenantDto = {
     slug: string;
     display_name: string;
     plan: string;
+    /**
+     * false: members sign in through the tenant's identity provider; its owners keep a break-glass password.
+     */
+    password_login: boolean;
 };
 
 export type TenantPage = {
@@ -467,6 +565,10 @@ export type UpdateTenantDto = {
     status?: SettableTenantStatus;
     display_name?: string;
     plan?: string;
+    /**
+     * false turns password sign-in off for everyone but the tenant's owners (register an identity provider first).
+     */
+    password_login?: boolean;
 };
 
 export type CreateWorkspaceDto = {
@@ -1952,6 +2054,64 @@ export type TestWebhookResponseDto = {
     delivery_id: string;
 };
 
+export type CreateAuthProviderDtoWritable = {
+    /**
+     * The issuer identifier (exactly as in its discovery document): https, or http on loopback with OIDC_ALLOW_INSECURE_ISSUERS.
+     */
+    issuer: string;
+    client_id: string;
+    /**
+     * Write-only: stored encrypted under the KMS, never returned, logged or audited.
+     */
+    client_secret: string;
+    /**
+     * Requested scopes; `openid` is added when missing. Default `openid email profile`.
+     */
+    scopes?: Array<string>;
+    /**
+     * Email domains whose people may join the tenant at their first sign-in (just-in-time membership). Empty: members only.
+     */
+    allowed_email_domains?: Array<string>;
+    /**
+     * The ID token claim (a string or an array of strings) that lists the person's groups.
+     */
+    groups_claim?: string | null;
+    /**
+     * Values of the `groups_claim` → group ids of this tenant (at most 200). The named groups become managed by the provider: their members are set at each sign-in from the claim, and are no longer editable locally.
+     */
+    group_mappings?: {
+        [key: string]: string;
+    };
+    /**
+     * Shown to people choosing how to sign in; defaults to the issuer's host.
+     */
+    name?: string;
+    enabled?: boolean;
+};
+
+export type UpdateAuthProviderDtoWritable = {
+    issuer?: string;
+    /**
+     * Write-only: replaces the stored secret.
+     */
+    client_secret?: string;
+    scopes?: Array<string>;
+    allowed_email_domains?: Array<string>;
+    /**
+     * `null` stops syncing groups (the provider's groups keep their members until they are remapped or deleted).
+     */
+    groups_claim?: string | null;
+    /**
+     * Values of the `groups_claim` → group ids of this tenant (at most 200). The named groups become managed by the provider: their members are set at each sign-in from the claim, and are no longer editable locally.
+     */
+    group_mappings?: {
+        [key: string]: string;
+    };
+    name?: string;
+    client_id?: string;
+    enabled?: boolean;
+};
+
 export type CreateRequestDtoWritable = {
     /**
      * `secret.read`, `secret.patch`, `secret.rotate`, or a plugin's type.
@@ -2791,6 +2951,10 @@ export type AuthLoginErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * PASSWORD_LOGIN_DISABLED: the tenant signs in through its identity provider (its owners keep their password).
+     */
+    403: ErrorEnvelope;
+    /**
      * The body is larger than 1 MiB.
      */
     413: ErrorEnvelope;
@@ -3039,6 +3203,8 @@ export type AuthSwitchTenantErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * PERMISSION_DENIED: a session opened through an identity provider stays in its tenant; PASSWORD_LOGIN_DISABLED: the target tenant does not take passwords from this user.
+     *
      * only user credentials are accepted (PERMISSION_DENIED).
      */
     403: ErrorEnvelope;
@@ -3105,6 +3271,10 @@ export type AuthAcceptInvitationErrors = {
      * Invalid, expired or used invitation (INVALID_CREDENTIALS).
      */
     401: ErrorEnvelope;
+    /**
+     * PASSWORD_LOGIN_DISABLED: the tenant signs in through its identity provider.
+     */
+    403: ErrorEnvelope;
     /**
      * The body is larger than 1 MiB.
      */
@@ -3188,6 +3358,504 @@ export type AuthJwksResponses = {
 };
 
 export type AuthJwksResponse = AuthJwksResponses[keyof AuthJwksResponses];
+
+export type AuthProvidersListData = {
+    body?: never;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1–200.
+         */
+        limit?: number;
+        /**
+         * Opaque cursor from `pagination.next_cursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/auth/providers';
+};
+
+export type AuthProvidersListErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`): a parameter is invalid, or the URL holds a NUL or broken percent-encoding.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `tenant.read` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such identity provider in your tenant (or a mapped group does not exist).
+     */
+    404: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthProvidersListError = AuthProvidersListErrors[keyof AuthProvidersListErrors];
+
+export type AuthProvidersListResponses = {
+    /**
+     * OK: a `AuthProviderPage`.
+     */
+    200: AuthProviderPage;
+};
+
+export type AuthProvidersListResponse = AuthProvidersListResponses[keyof AuthProvidersListResponses];
+
+export type AuthProvidersCreateData = {
+    body: CreateAuthProviderDtoWritable;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+        /**
+         * Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/providers';
+};
+
+export type AuthProvidersCreateErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `tenant.manage` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such identity provider in your tenant (or a mapped group does not exist).
+     */
+    404: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than 1 MiB.
+     */
+    413: ErrorEnvelope;
+    /**
+     * The body is not JSON.
+     */
+    415: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     */
+    422: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * SERVICE_UNAVAILABLE: the issuer's discovery document could not be fetched or does not name this issuer.
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthProvidersCreateError = AuthProvidersCreateErrors[keyof AuthProvidersCreateErrors];
+
+export type AuthProvidersCreateResponses = {
+    /**
+     * Created: a `AuthProviderDto`.
+     */
+    201: AuthProviderDto;
+};
+
+export type AuthProvidersCreateResponse = AuthProvidersCreateResponses[keyof AuthProvidersCreateResponses];
+
+export type AuthProvidersRemoveData = {
+    body?: never;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+        /**
+         * Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/providers/{id}';
+};
+
+export type AuthProvidersRemoveErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `tenant.manage` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such identity provider in your tenant (or a mapped group does not exist).
+     */
+    404: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than 1 MiB.
+     */
+    413: ErrorEnvelope;
+    /**
+     * The body is not JSON.
+     */
+    415: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     */
+    422: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthProvidersRemoveError = AuthProvidersRemoveErrors[keyof AuthProvidersRemoveErrors];
+
+export type AuthProvidersRemoveResponses = {
+    /**
+     * Done; no content.
+     */
+    204: void;
+};
+
+export type AuthProvidersRemoveResponse = AuthProvidersRemoveResponses[keyof AuthProvidersRemoveResponses];
+
+export type AuthProvidersGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/providers/{id}';
+};
+
+export type AuthProvidersGetErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`): a parameter is invalid, or the URL holds a NUL or broken percent-encoding.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `tenant.read` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such identity provider in your tenant (or a mapped group does not exist).
+     */
+    404: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthProvidersGetError = AuthProvidersGetErrors[keyof AuthProvidersGetErrors];
+
+export type AuthProvidersGetResponses = {
+    /**
+     * OK: a `AuthProviderDto`.
+     */
+    200: AuthProviderDto;
+};
+
+export type AuthProvidersGetResponse = AuthProvidersGetResponses[keyof AuthProvidersGetResponses];
+
+export type AuthProvidersUpdateData = {
+    body: UpdateAuthProviderDtoWritable;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+        /**
+         * Makes the mutation safe to retry: the first outcome is replayed for 24 h (`X-Idempotency-Replayed: true`).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/providers/{id}';
+};
+
+export type AuthProvidersUpdateErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`), with the fields named in `details`.
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, invalid, expired or revoked credentials.
+     */
+    401: ErrorEnvelope;
+    /**
+     * Needs `tenant.manage` at tenant scope (PERMISSION_DENIED).
+     */
+    403: ErrorEnvelope;
+    /**
+     * No such identity provider in your tenant (or a mapped group does not exist).
+     */
+    404: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_IN_USE`: a request with this Idempotency-Key is still in progress (retry after `Retry-After`); or `IDEMPOTENCY_REPLAY_UNAVAILABLE`: the first response showed a one-time secret and is not kept.
+     */
+    409: ErrorEnvelope;
+    /**
+     * The body is larger than 1 MiB.
+     */
+    413: ErrorEnvelope;
+    /**
+     * The body is not JSON.
+     */
+    415: ErrorEnvelope;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     */
+    422: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * SERVICE_UNAVAILABLE: the new issuer's discovery document could not be fetched.
+     */
+    503: ErrorEnvelope;
+};
+
+export type AuthProvidersUpdateError = AuthProvidersUpdateErrors[keyof AuthProvidersUpdateErrors];
+
+export type AuthProvidersUpdateResponses = {
+    /**
+     * OK: a `AuthProviderDto`.
+     */
+    200: AuthProviderDto;
+};
+
+export type AuthProvidersUpdateResponse = AuthProvidersUpdateResponses[keyof AuthProvidersUpdateResponses];
+
+export type OidcStartData = {
+    body?: never;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+    };
+    path: {
+        provider_id: string;
+    };
+    query?: never;
+    url: '/api/v1/auth/oidc/{provider_id}/start';
+};
+
+export type OidcStartErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`): a parameter is invalid, or the URL holds a NUL or broken percent-encoding.
+     */
+    400: ErrorEnvelope;
+    /**
+     * No enabled identity provider with this id.
+     */
+    404: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * SERVICE_UNAVAILABLE: the provider cannot be discovered, or the redirect URI is not configured.
+     */
+    503: ErrorEnvelope;
+};
+
+export type OidcStartError = OidcStartErrors[keyof OidcStartErrors];
+
+export type OidcStartResponses = {
+    /**
+     * With `Accept: application/json`: the authorization URL.
+     */
+    200: OidcStartDto;
+};
+
+export type OidcStartResponse = OidcStartResponses[keyof OidcStartResponses];
+
+export type OidcCallbackData = {
+    body?: never;
+    headers?: {
+        /**
+         * Caller-chosen request id (echoed back); generated when absent or malformed.
+         */
+        'X-Request-ID'?: string;
+        /**
+         * Ties calls of one user action together (defaults to the request id); stored on audit events and jobs.
+         */
+        'X-Correlation-Id'?: string;
+    };
+    path?: never;
+    query: {
+        code?: string;
+        state: string;
+        /**
+         * Set by the provider instead of `code` when the person did not sign in (e.g. `access_denied`).
+         */
+        error?: string;
+        error_description?: string;
+        /**
+         * RFC 9207 issuer identification, checked by openid-client when the provider announces it.
+         */
+        iss?: string;
+        session_state?: string;
+        /**
+         * Extra parameters some providers add to the redirect (ignored).
+         */
+        scope?: string;
+        authuser?: string;
+        hd?: string;
+        prompt?: string;
+    };
+    url: '/api/v1/auth/oidc/callback';
+};
+
+export type OidcCallbackErrors = {
+    /**
+     * Validation failed (`VALIDATION_FAILED`): a parameter is invalid, or the URL holds a NUL or broken percent-encoding.
+     */
+    400: ErrorEnvelope;
+    /**
+     * OIDC_LOGIN_FAILED (`details[0].issue`): invalid_state (unknown, used or expired), provider_error, token_exchange_failed, id_token_invalid (issuer, audience, signature, nonce or expiry).
+     */
+    401: ErrorEnvelope;
+    /**
+     * OIDC_ACCOUNT_REFUSED (`details[0].issue`): email_missing, email_not_verified, domain_not_allowed, account_not_eligible, membership_disabled.
+     */
+    403: ErrorEnvelope;
+    /**
+     * The rate limit of this route's class is exceeded (`RATE_LIMIT_EXCEEDED`); retry after `Retry-After` seconds.
+     */
+    429: ErrorEnvelope;
+    /**
+     * Unexpected error (`INTERNAL_ERROR`); no internals are exposed.
+     */
+    500: ErrorEnvelope;
+    /**
+     * SERVICE_UNAVAILABLE: the provider cannot be reached, or the redirect URI is not configured.
+     */
+    503: ErrorEnvelope;
+};
+
+export type OidcCallbackError = OidcCallbackErrors[keyof OidcCallbackErrors];
+
+export type OidcCallbackResponses = {
+    /**
+     * OK: a `TokenPairDto`.
+     */
+    200: TokenPairDto;
+};
+
+export type OidcCallbackResponse = OidcCallbackResponses[keyof OidcCallbackResponses];
 
 export type UsersListData = {
     body?: never;
