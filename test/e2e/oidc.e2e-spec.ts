@@ -208,7 +208,8 @@ describe('OIDC sign-in (e2e, real oidc-provider)', () => {
     expect(insecure.status).toBe(400);
     expect(insecure.body.error.details[0].field).toBe('issuer');
     const unreachable = await request(t.http).post('/api/v1/auth/providers').set(auth(owner.token)).send({ issuer: 'http://127.0.0.1:9', client_id: 'x', client_secret: 'y' });
-    expect(unreachable.status).toBe(503);
+    expect(unreachable.status).toBe(422);
+    expect(unreachable.body.error.details).toEqual([{ field: 'issuer', issue: expect.stringContaining('discovered') }]);
     const rotated = await request(t.http).patch(`/api/v1/auth/providers/${providerId}`).set(auth(owner.token)).send({ client_secret: CLIENT_SECRET, name: 'Acme' });
     expect(rotated.status).toBe(200);
     expect(rotated.body.name).toBe('Acme');

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { PageOf, PaginationQueryDto } from '../../common/api/pagination.dto';
 import { Audited } from '../../common/audit/audited.decorator';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/authenticated.decorator';
@@ -22,7 +22,7 @@ export class AuthProvidersController {
   @Post()
   @Authenticated(MANAGE)
   @Audited('auth_provider.created')
-  @ApiServiceUnavailableResponse({ type: ErrorEnvelope, description: "SERVICE_UNAVAILABLE: the issuer's discovery document could not be fetched or does not name this issuer." })
+  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: "UNPROCESSABLE_ENTITY naming `issuer`: its discovery document could not be fetched or does not name this issuer." })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateAuthProviderDto): Promise<AuthProviderDto> {
     return this.providers.create(principal, dto);
   }
@@ -49,7 +49,7 @@ export class AuthProvidersController {
   @Patch(':id')
   @Authenticated(MANAGE)
   @Audited('auth_provider.updated')
-  @ApiServiceUnavailableResponse({ type: ErrorEnvelope, description: "SERVICE_UNAVAILABLE: the new issuer's discovery document could not be fetched." })
+  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: "UNPROCESSABLE_ENTITY naming `issuer`: the (new) issuer's discovery document could not be fetched." })
   update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdateAuthProviderDto): Promise<AuthProviderDto> {
     return this.providers.update(principal, id, dto);
   }

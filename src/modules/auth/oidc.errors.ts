@@ -34,8 +34,15 @@ export class OidcAccountRefusedError extends AppError {
 
 /** The issuer's discovery document or JWKS could not be fetched, or the redirect URI is not configured. */
 export class OidcProviderUnavailableError extends AppError {
-  constructor(message: string) {
+  constructor(message: string, readonly detail = message) {
     super(503, 'SERVICE_UNAVAILABLE', message);
+  }
+}
+
+/** Registration: the issuer named in the request does not serve a discovery document for itself. */
+export class IssuerNotDiscoverableError extends AppError {
+  constructor(detail: string) {
+    super(422, 'UNPROCESSABLE_ENTITY', `The issuer could not be discovered: ${detail}`, [{ field: 'issuer', issue: 'could not be discovered (/.well-known/openid-configuration)' }]);
   }
 }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { Configuration } from 'openid-client';
 import { AppConfig } from '../../../config/app-config';
-import { OidcProviderUnavailableError } from '../oidc.errors';
+import { IssuerNotDiscoverableError, OidcProviderUnavailableError } from '../oidc.errors';
 import * as oidc from 'openid-client';
 
 /** What discovery needs of a provider (the secret in clear, just unsealed). */
@@ -40,9 +40,14 @@ export class OidcConfigurations {
     return pending;
   }
 
-  /** Fetches the discovery document now, without caching it (registration checks that the issuer answers). */
+  /** Fetches the discovery document now, without caching it (registration: 422 naming `issuer` when it does not answer). */
   async probe(provider: Pick<DiscoverableProvider, 'issuer' | 'client_id'>, clientSecret: string): Promise<void> {
-    await this.discover(provider, clientSecret);
+    try {
+      await this.discover(provider, clientSecret);
+    } catch (error) {
+      if (error instanceof OidcProviderUnavailableError) throw new IssuerNotDiscoverableError(error.detail);
+      throw error;
+    }
   }
 
   private async discover(provider: Pick<DiscoverableProvider, 'issuer' | 'client_id'>, clientSecret: string): Promise<Configuration> {
@@ -58,7 +63,7 @@ export class OidcConfigurations {
     } catch (error) {
       // The error may come from another realm (Jest) or be a plain fetch failure: only its message is kept.
       const detail = error && typeof error === 'object' && 'message' in error ? String((error as { message: unknown }).message) : String(error);
-      throw new OidcProviderUnavailableError(`The issuer ${provider.issuer} could not be discovered: ${detail}`);
+      throw new OidcProviderUnavailableError(`The issuer ${provider.issuer} could not be discovered: ${detail}`, detail);
     }
   }
 }
