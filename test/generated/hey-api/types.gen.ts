@@ -3478,7 +3478,7 @@ export type AuthProvidersCreateErrors = {
      */
     415: ErrorEnvelope;
     /**
-     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     * UNPROCESSABLE_ENTITY naming `issuer`: its discovery document could not be fetched or does not name this issuer.
      */
     422: ErrorEnvelope;
     /**
@@ -3490,7 +3490,7 @@ export type AuthProvidersCreateErrors = {
      */
     500: ErrorEnvelope;
     /**
-     * SERVICE_UNAVAILABLE: the issuer's discovery document could not be fetched or does not name this issuer.
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
      */
     503: ErrorEnvelope;
 };
@@ -3701,7 +3701,7 @@ export type AuthProvidersUpdateErrors = {
      */
     415: ErrorEnvelope;
     /**
-     * `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
+     * UNPROCESSABLE_ENTITY naming `issuer`: the (new) issuer's discovery document could not be fetched.
      */
     422: ErrorEnvelope;
     /**
@@ -3713,7 +3713,7 @@ export type AuthProvidersUpdateErrors = {
      */
     500: ErrorEnvelope;
     /**
-     * SERVICE_UNAVAILABLE: the new issuer's discovery document could not be fetched.
+     * The database is unreachable (`STORAGE_UNAVAILABLE`) or this instance is shutting down (`SHUTTING_DOWN`); retry after `Retry-After` seconds.
      */
     503: ErrorEnvelope;
 };
