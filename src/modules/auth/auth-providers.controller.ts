@@ -22,7 +22,7 @@ export class AuthProvidersController {
   @Post()
   @Authenticated(MANAGE)
   @Audited('auth_provider.created')
-  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: "UNPROCESSABLE_ENTITY naming `issuer`: its discovery document could not be fetched or does not name this issuer." })
+  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: "UNPROCESSABLE_ENTITY naming `issuer`: its discovery document could not be fetched or does not name this issuer. `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request." })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateAuthProviderDto): Promise<AuthProviderDto> {
     return this.providers.create(principal, dto);
   }
@@ -49,7 +49,7 @@ export class AuthProvidersController {
   @Patch(':id')
   @Authenticated(MANAGE)
   @Audited('auth_provider.updated')
-  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: "UNPROCESSABLE_ENTITY naming `issuer`: the (new) issuer's discovery document could not be fetched." })
+  @ApiUnprocessableEntityResponse({ type: ErrorEnvelope, description: "UNPROCESSABLE_ENTITY naming `issuer`: the (new) issuer's discovery document could not be fetched. `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request." })
   update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdateAuthProviderDto): Promise<AuthProviderDto> {
     return this.providers.update(principal, id, dto);
   }

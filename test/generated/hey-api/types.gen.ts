@@ -3478,7 +3478,7 @@ export type AuthProvidersCreateErrors = {
      */
     415: ErrorEnvelope;
     /**
-     * UNPROCESSABLE_ENTITY naming `issuer`: its discovery document could not be fetched or does not name this issuer.
+     * UNPROCESSABLE_ENTITY naming `issuer`: its discovery document could not be fetched or does not name this issuer. `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
      */
     422: ErrorEnvelope;
     /**
@@ -3701,7 +3701,7 @@ export type AuthProvidersUpdateErrors = {
      */
     415: ErrorEnvelope;
     /**
-     * UNPROCESSABLE_ENTITY naming `issuer`: the (new) issuer's discovery document could not be fetched.
+     * UNPROCESSABLE_ENTITY naming `issuer`: the (new) issuer's discovery document could not be fetched. `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request.
      */
     422: ErrorEnvelope;
     /**
