@@ -4,7 +4,7 @@ import { auth, createMember, createTenant, Session, setupPlatform } from '../hel
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /** Which tenant-A object an `:id` in the path stands for. */
-type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy' | 'request' | 'plugin' | 'webhook' | 'group';
+type Target = 'tenant' | 'user' | 'workspace' | 'environment' | 'role' | 'assignment' | 'apiKey' | 'auditEvent' | 'agent' | 'job' | 'secret' | 'workflow' | 'policy' | 'request' | 'plugin' | 'webhook' | 'group' | 'provider';
 
 interface MatrixEntry {
   /** Required for every route with a path parameter. */
@@ -56,6 +56,11 @@ const MATRIX: Record<string, MatrixEntry> = {
   'DELETE /api/v1/user-roles/:id': { target: 'assignment' },
 
   'POST /api/v1/groups': { body: { name: 'matrix-group' } },
+  'POST /api/v1/auth/providers': { body: { issuer: 'https://idp.example.com', client_id: 'c', client_secret: 's', scopes: ['openid', 'email'] } },
+  'GET /api/v1/auth/providers': {},
+  'GET /api/v1/auth/providers/:id': { target: 'provider' },
+  'PATCH /api/v1/auth/providers/:id': { target: 'provider', body: { enabled: false } },
+  'DELETE /api/v1/auth/providers/:id': { target: 'provider' },
   'GET /api/v1/groups': {},
   'GET /api/v1/groups/:id': { target: 'group' },
   'PATCH /api/v1/groups/:id': { target: 'group', body: { name: 'Hijacked' } },
@@ -221,7 +226,16 @@ describe('access matrix: 401 / 403 / 404 on every authenticated route (e2e)', ()
     const plugin = created(await request(t.http).post('/api/v1/plugins').set(as).send({ catalog_id: 'aws-iam', settings: { region: 'eu-west-1' } }), 'plugin');
     // A literal public address (no DNS in the test) and an event never emitted here: nothing is ever sent.
     const webhook = created(await request(t.http).post('/api/v1/webhooks').set(as).send({ url: 'https://93.184.216.34/hook', events: ['audit.chain_broken'] }), 'webhook');
-    ids = { group, webhook, plugin, request: req.body.id, tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
+    // A provider row of tenant A written directly: registering one through the API discovers its issuer, and no identity
+    // provider runs in this test (oidc.e2e-spec.ts registers real ones). Only its id is used here.
+    const provider = 'idp_01JD3Z6Q8Y4K2M9V7T5R3P1N0B';
+    const c = await t.db.client();
+    try {
+      await c.query(`INSERT INTO auth_providers (id, tenant_id, name, issuer, client_id, client_secret, scopes) VALUES ($1, $2, 'matrix', 'https://idp.example.com', 'c', '{}'::jsonb, '{openid}')`, [provider, a.tenantId]);
+    } finally {
+      await c.end();
+    }
+    ids = { provider, group, webhook, plugin, request: req.body.id, tenant: a.tenantId, user, workspace, environment, role, assignment, apiKey, auditEvent: events.body.data[0].id, agent, job, secret, workflow, policy };
   });
   afterAll(() => t.close());
 
