@@ -28,11 +28,11 @@ const RUNS = positiveIntEnv('BENCH_RUNS', QUICK ? 1 : 3);
 const DURATION = positiveIntEnv('BENCH_DURATION', QUICK ? 2 : 10);
 const WARMUP = positiveIntEnv('BENCH_WARMUP', QUICK ? 1 : 2);
 const CONNECTIONS = positiveIntEnv('BENCH_CONNECTIONS', 32);
-const S4_JOBS = positiveIntEnv('BENCH_S4_JOBS', QUICK ? 500 : 20_000);
+const S4_JOBS = positiveIntEnv('BENCH_S4_JOBS', QUICK ? 300 : 20_000);
 const S4_AGENTS = positiveIntEnv('BENCH_S4_AGENTS', 16);
 const S4_BATCH = positiveIntEnv('BENCH_S4_BATCH', 10);
 const S4_RUNS = positiveIntEnv('BENCH_S4_RUNS', 1);
-const AUDIT_EVENTS = positiveIntEnv('BENCH_AUDIT_EVENTS', QUICK ? 100_000 : 1_000_000);
+const AUDIT_EVENTS = positiveIntEnv('BENCH_AUDIT_EVENTS', QUICK ? 50_000 : 1_000_000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
 const WRITE_DOC = process.argv.includes('--write-doc') || process.env.BENCH_DOC === '1';
 const POOL_SIZE = 10; // the app's DATABASE_POOL_SIZE default; the baselines use the same
