@@ -16,7 +16,9 @@ describe('identity walk-through (e2e)', () => {
     expect(setup.status).toBe(201);
     expect(setup.body.user).toMatchObject({ email: ADMIN.email, is_platform_admin: true, status: 'active' });
     expect(setup.body.tenant).toMatchObject({ slug: 'default', status: 'active' });
-    expect(JSON.stringify(setup.body)).not.toContain('password');
+    // No password or hash comes back (the tenant's `password_login` switch is a setting, not a secret).
+    expect(JSON.stringify(setup.body)).not.toContain(ADMIN.password);
+    expect(JSON.stringify(setup.body)).not.toMatch(/"password(_hash)?"|\$2[aby]\$/);
     expect((await request(t.http).post('/api/v1/auth/setup').send(ADMIN)).body.error.code).toBe('SETUP_ALREADY_COMPLETED');
     expect((await request(t.http).get('/api/v1/auth/setup-status')).body).toEqual({ setup_required: false });
 
