@@ -131,7 +131,7 @@ export class ApiKeysService implements OnModuleDestroy {
       this.lastTouched.set(row.id, Date.now());
       return { ...row, key_hash: current };
     }
-    this.noteUse(row.id);
+    // The use is noted by the caller (PrincipalResolverService), once per request whether resolved or cached.
     return row;
   }
 
