@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { Logger as PinoNestLogger } from 'nestjs-pino';
 import * as path from 'node:path';
 import { version } from '../package.json';
 import { AppModule } from './app.module';
@@ -13,6 +12,7 @@ import { installGracefulShutdown } from './common/lifecycle/graceful-shutdown';
 import { acquireInstanceLock, AlreadyRunningError, InstanceLock } from './common/lifecycle/instance-lock';
 import { onShutdownSignal } from './common/lifecycle/shutdown-signals';
 import { createRootLogger } from './common/observability/logger';
+import { PinoNestLogger } from './common/observability/nest-logger';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { DotEnvResult, loadDotEnv } from './config/dotenv';
 

@@ -1,4 +1,4 @@
-import { ClsStore } from 'nestjs-cls';
+import { ClsServiceManager, ClsStore } from 'nestjs-cls';
 import { Principal } from '../auth/principal';
 
 /** What every request carries through its async calls (nestjs-cls): logs, errors, audit events and jobs read it. */
@@ -22,4 +22,15 @@ export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
 export function acceptedId(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   return value && REQUEST_ID_PATTERN.test(value) ? value : undefined;
+}
+
+/**
+ * The request and correlation ids of the request this code runs for, or nothing outside a request: the root logger's
+ * mixin, so that any line logged while serving a request carries them without a child logger per request.
+ */
+export function requestLogBindings(): Record<string, unknown> {
+  const cls = ClsServiceManager.getClsService<RequestContextStore>();
+  if (!cls.isActive()) return {};
+  const requestId = cls.get('requestId');
+  return requestId === undefined ? {} : { request_id: requestId, correlation_id: cls.get('correlationId') };
 }

@@ -4,7 +4,6 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { AppConfig } from '../../config/app-config';
-import { HttpRequest } from '../http/http-types';
 import { required } from '../errors/invariant';
 import { buildDataSourceOptions } from './data-source-options';
 import { ExclusiveRunner } from './exclusive-runner';
@@ -28,17 +27,7 @@ import { PrincipalChanges } from './principal-changes';
     }),
     ClsModule.forRoot({
       global: true,
-      middleware: {
-        mount: true,
-        generateId: true,
-        idGenerator: (req: HttpRequest) => req.id,
-        setup: (cls, req: HttpRequest) => {
-          cls.set('requestId', req.id);
-          cls.set('correlationId', req.correlationId);
-          cls.set('ip', req.ip);
-          cls.set('userAgent', req.headers['user-agent']);
-        },
-      },
+      // The request context is opened by common/http's request-context middleware (one synchronous step).
       plugins: [
         new ClsPluginTransactional({
           imports: [TypeOrmModule],

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { ClsService } from 'nestjs-cls';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'pino';
 import { AppConfig } from '../../config/app-config';
@@ -9,6 +10,7 @@ import { MetricsService } from '../observability/metrics.service';
 import { jsonBody, requireJsonBody } from './body-parsing';
 import { noStoreMiddleware } from './caching';
 import { clientGoneMiddleware } from './client-gone';
+import { composeMiddleware } from './compose-middleware';
 import { configureFastify } from './configure-fastify';
 import { ErrorFilter } from './error.filter';
 import { hostileUrlMiddleware } from './hostile-input.middleware';
@@ -16,6 +18,7 @@ import { trustProxySetting } from './http-adapter';
 import { accessLogMiddleware } from './http-logging';
 import { lifecycleMiddleware } from './lifecycle.middleware';
 import { buildOpenApiDocument, mountOpenApi } from './openapi';
+import { requestContextMiddleware } from './request-context.middleware';
 import { requestIdMiddleware } from './request-id.middleware';
 import { expressRouteEntries, RouteIndex } from './route-index';
 import { scopeGlobalInterceptors } from './route-scoped-interceptors';
@@ -33,7 +36,8 @@ function optional<T>(app: INestApplication, token: symbol): T | undefined {
 
 /**
  * The middleware both adapters run, in order: ids → access log → lifecycle/metrics → client-gone → caching headers →
- * URL rules (NUL, broken percent-encoding) → 415 for a body that is not JSON. JSON parsing comes after, per adapter.
+ * URL rules (NUL, broken percent-encoding) → 415 for a body that is not JSON. JSON parsing comes after, per adapter,
+ * and the request context (nestjs-cls) last. Each adapter mounts them as one middleware (compose-middleware.ts).
  */
 function sharedMiddleware(app: INestApplication, rootLogger: Logger, routes: RouteIndex) {
   return [
@@ -57,7 +61,7 @@ export async function configureHttpApp(app: INestApplication, config: AppConfig,
   const routes = new RouteIndex();
   const fastify = app.getHttpAdapter().getType() === 'fastify' ? configureFastify(app, routes) : undefined;
   if (fastify) {
-    for (const middleware of sharedMiddleware(app, rootLogger, routes)) app.use(middleware);
+    app.use(composeMiddleware([...sharedMiddleware(app, rootLogger, routes), requestContextMiddleware(app.get(ClsService))]));
   } else {
     const express = app as NestExpressApplication;
     express.set('trust proxy', trustProxySetting(config.trustProxy));
@@ -65,8 +69,7 @@ export async function configureHttpApp(app: INestApplication, config: AppConfig,
     // No automatic weak ETag (a hash of every body, one-time reveals included): routes that want one use @WithETag().
     express.set('etag', false);
     attachRouteIndex(express.getHttpAdapter().getInstance().locals, routes);
-    for (const middleware of sharedMiddleware(app, rootLogger, routes)) app.use(middleware);
-    app.use(jsonBody);
+    app.use(composeMiddleware([...sharedMiddleware(app, rootLogger, routes), jsonBody, requestContextMiddleware(app.get(ClsService))]));
   }
 
   app.useGlobalPipes(createValidationPipe());

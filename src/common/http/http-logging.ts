@@ -4,35 +4,15 @@ import { HttpNext, HttpRequest, requestPath } from './http-types';
 import { routeTemplate } from './route-template';
 
 const QUIET_PATHS = new Set(['/healthz', '/livez', '/readyz', '/metrics']);
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-
-/**
- * `req.log` for nestjs-pino (it runs Nest's loggers of a request on it, so their lines carry the request id): the
- * child logger is made only when something logs, not for every request as pino-http does.
- */
-function lazyRequestLogger(root: Logger, req: HttpRequest): Logger {
-  let child: Logger | undefined;
-  const real = () => (child ??= root.child({ request_id: req.id, correlation_id: req.correlationId }));
-  const lazy: Record<string, unknown> = {
-    child: (bindings: Record<string, unknown>) => real().child(bindings),
-    isLevelEnabled: (level: string) => root.isLevelEnabled(level),
-    get level() {
-      return root.level;
-    },
-  };
-  for (const level of LEVELS) lazy[level] = (...args: unknown[]) => (real()[level] as (...a: unknown[]) => void)(...args);
-  return lazy as unknown as Logger;
-}
 
 /**
  * Exactly one JSON line per request (probes excepted), written when the response finishes or the connection closes:
  * request and correlation ids, method, route template, status, duration; 5xx at `error` with the error the filter
- * attached, 4xx at `warn`. One object and one write per request — no child loggers unless the request logs.
+ * attached, 4xx at `warn`. One object and one write per request, no child logger.
  */
 export function accessLogMiddleware(logger: Logger) {
   return (req: HttpRequest, res: ServerResponse & { err?: unknown }, next: HttpNext): void => {
     const started = performance.now();
-    Reflect.set(req, 'log', lazyRequestLogger(logger, req));
     if (QUIET_PATHS.has(requestPath(req))) return next();
     let logged = false;
     const done = () => {

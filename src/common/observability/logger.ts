@@ -1,7 +1,11 @@
 import pino, { DestinationStream, Logger } from 'pino';
+import { requestLogBindings } from '../context/request-context';
 import { redactDeep } from './redact';
 
-/** The one pino instance: JSON lines, secrets redacted by path (headers) and by key name (anything else). */
+/**
+ * The one pino instance: JSON lines, secrets redacted by path (headers) and by key name (anything else); a line logged
+ * while serving a request carries its request and correlation ids.
+ */
 export function createRootLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -9,6 +13,7 @@ export function createRootLogger(level: string, destination?: DestinationStream)
     base: { service: 'countersign' },
     timestamp: pino.stdTimeFunctions.isoTime,
     messageKey: 'msg',
+    mixin: requestLogBindings,
     redact: {
       paths: [
         'req.headers.authorization',

@@ -1,21 +1,20 @@
 import { Global, Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
 import { Logger } from 'pino';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 import { MetricsService } from './metrics.service';
+import { PinoNestLogger } from './nest-logger';
 
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
-/** Logging (nestjs-pino over the root logger whose HTTP middleware common/http installs), metrics, lifecycle. */
+/** Logging (Nest's logger on the root pino logger; the access log is common/http's middleware), metrics, lifecycle. */
 @Global()
 @Module({})
 export class ObservabilityModule {
   static forRoot(rootLogger: Logger) {
     return {
       module: ObservabilityModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: { logger: rootLogger }, useExisting: true })],
-      providers: [MetricsService, LifecycleService, { provide: ROOT_LOGGER, useValue: rootLogger }],
-      exports: [MetricsService, LifecycleService, ROOT_LOGGER],
+      providers: [MetricsService, LifecycleService, { provide: ROOT_LOGGER, useValue: rootLogger }, { provide: PinoNestLogger, useValue: new PinoNestLogger(rootLogger) }],
+      exports: [MetricsService, LifecycleService, ROOT_LOGGER, PinoNestLogger],
     };
   }
 }
