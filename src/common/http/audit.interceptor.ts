@@ -27,7 +27,8 @@ export function resourceIdOf(result: unknown, params: Record<string, string | st
  * the service recorded the route's action in it (services write domain events with their payloads, and events a
  * route cannot know, such as `job.created` beside `request.approved`), this writes the action from the route's
  * metadata and result, in the same transaction. A failing handler rolls back with no event. Routes exempt with a
- * reason (`@AuditExempt`) and reads pass straight through. Start-up refuses a mutation route with neither
+ * reason (`@AuditExempt`) and reads pass straight through; a read that records its call (`@AuditedRead`) runs without a
+ * transaction, its event written by one INSERT. Start-up refuses a mutation route with neither
  * (`RouteAccessInventory`).
  */
 @Injectable()
@@ -48,17 +49,17 @@ export class AuditInterceptor implements RouteScopedInterceptor {
     const metadata = this.reflector.get<AuditedMetadata | undefined>(AUDITED, context.getHandler());
     if (metadata?.kind !== 'action') return next.handle();
     const req = context.switchToHttp().getRequest<HttpRequest>();
-    return from(
-      this.txHost.withTransaction(Propagation.Required, async () => {
-        const recorded = new Set<string>();
-        this.cls.set('auditedActions', recorded);
-        const result: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
-        if (!metadata.actions.some((a) => recorded.has(a))) {
-          const [action] = metadata.actions;
-          await this.sink.record({ action, resourceType: resourceTypeOf(action), resourceId: resourceIdOf(result, req.params ?? {}), payload: { route: `${req.method} ${routeTemplate(req)}` } });
-        }
-        return result;
-      }),
-    );
+    const run = async () => {
+      const recorded = new Set<string>();
+      this.cls.set('auditedActions', recorded);
+      const result: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      if (!metadata.actions.some((a) => recorded.has(a))) {
+        const [action] = metadata.actions;
+        await this.sink.record({ action, resourceType: resourceTypeOf(action), resourceId: resourceIdOf(result, req.params ?? {}), payload: { route: `${req.method} ${routeTemplate(req)}` } });
+      }
+      return result;
+    };
+    // A read whose only write is its audit event (@AuditedRead) needs no transaction: the event is one INSERT.
+    return from(metadata.auditOnly ? run() : this.txHost.withTransaction(Propagation.Required, run));
   }
 }

@@ -5,7 +5,7 @@ import { Principal } from '../../common/auth/principal';
 import { ErrorEnvelope } from '../../common/errors/error-envelope.dto';
 import { AuthzService } from './authz.service';
 import { AuthzCheckDto, AuthzDecisionDto, AuthzExplanationDto } from './dto/authz.dto';
-import { Audited } from '../../common/audit/audited.decorator';
+import { AuditedRead } from '../../common/audit/audited.decorator';
 
 @ApiTags('Authz')
 @ApiNotFoundResponse({ type: ErrorEnvelope, description: 'The principal or resource is not in your tenant.' })
@@ -18,7 +18,7 @@ export class AuthzController {
   @Post('check')
   @HttpCode(200)
   @Authenticated({ permission: 'authz.check' })
-  @Audited('authz.checked')
+  @AuditedRead('authz.checked')
   @ApiOkResponse({ type: AuthzDecisionDto })
   check(@CurrentPrincipal() principal: Principal, @Body() dto: AuthzCheckDto): Promise<AuthzDecisionDto> {
     return this.authz.check(principal, dto);
@@ -29,7 +29,7 @@ export class AuthzController {
   @Post('explain')
   @HttpCode(200)
   @Authenticated({ permission: 'authz.check' })
-  @Audited('authz.explained')
+  @AuditedRead('authz.explained')
   @ApiOkResponse({ type: AuthzExplanationDto })
   explain(@CurrentPrincipal() principal: Principal, @Body() dto: AuthzCheckDto): Promise<AuthzExplanationDto> {
     return this.authz.explain(principal, dto);

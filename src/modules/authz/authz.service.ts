@@ -42,23 +42,23 @@ export class AuthzService {
   private async decide(caller: Principal, dto: AuthzCheckDto): Promise<AuthzExplanationDto> {
     if (!isCorePermission(dto.permission)) throw new ValidationFailedError([{ field: 'permission', issue: `unknown permission "${dto.permission}"` }]);
     const tenantId = caller.tenantId;
-    const target = await this.roles.resolveTarget(tenantId, dto.resource.type, dto.resource.id);
-    const { sources, inactive } = await this.sourcesOf(tenantId, dto);
+    // Independent reads, run side by side (on the pool: the route opens no transaction).
+    const [target, { sources, inactive }] = await Promise.all([this.roles.resolveTarget(tenantId, dto.resource.type, dto.resource.id), this.sourcesOf(tenantId, dto)]);
+    for (const s of sources) s.covers_resource = covers(s, target, tenantId);
     const decisive = sources.find((s) => s.grants_permission && s.covers_resource);
     const allowed = !inactive && !!decisive;
     let reason: string;
     if (inactive) reason = inactive;
     else if (decisive) reason = `granted by ${decisive.role_name} at ${decisive.scope_type} ${decisive.scope_id}${decisive.group_id ? ` through group ${decisive.group_name ?? decisive.group_id} (${decisive.group_id})` : ''}`;
     else reason = `no ${dto.principal.type === 'user' ? 'role assignment' : 'key permission'} grants ${dto.permission} at ${dto.resource.type} ${dto.resource.id}`;
-    for (const s of sources) s.covers_resource = covers(s, target, tenantId);
     return { allowed, reason, permission: dto.permission, resource: dto.resource, principal: dto.principal, sources };
   }
 
+  /** Each source's `covers_resource` is set by {@link decide}, which reads the target at the same time. */
   private async sourcesOf(tenantId: TenantId, dto: AuthzCheckDto): Promise<{ sources: AuthzSourceDto[]; inactive?: string }> {
-    const target = await this.roles.resolveTarget(tenantId, dto.resource.type, dto.resource.id);
     if (dto.principal.type === 'user') {
-      const member = await this.users.assertMember(tenantId, dto.principal.id);
-      const rows = await this.roles.grantSources(tenantId, member.id);
+      // The grants are read beside the membership check; they are used only when the user is a member.
+      const [member, rows] = await Promise.all([this.users.assertMember(tenantId, dto.principal.id), this.roles.grantSources(tenantId, dto.principal.id)]);
       const sources = rows.map((r) => ({
         assignment_id: r.assignment_id,
         role_id: r.role_id,
@@ -68,7 +68,7 @@ export class AuthzService {
         group_id: r.group_id,
         group_name: r.group_name,
         grants_permission: r.permissions.includes(dto.permission),
-        covers_resource: covers(r, target, tenantId),
+        covers_resource: false,
       }));
       const inactive = member.status !== 'active' || member.member_status !== 'active' ? 'the user is not active in this tenant' : undefined;
       return { sources, inactive };
@@ -79,7 +79,7 @@ export class AuthzService {
     const inactive = key.revoked_at ? 'the API key is revoked' : key.expires_at && key.expires_at.getTime() <= Date.now() ? 'the API key has expired' : undefined;
     return {
       sources: [
-        { assignment_id: null, role_id: null, role_name: `api key ${key.name}`, scope_type: 'tenant', scope_id: tenantId, group_id: null, group_name: null, grants_permission: effective.has(dto.permission), covers_resource: true },
+        { assignment_id: null, role_id: null, role_name: `api key ${key.name}`, scope_type: 'tenant', scope_id: tenantId, group_id: null, group_name: null, grants_permission: effective.has(dto.permission), covers_resource: false },
       ],
       inactive,
     };
