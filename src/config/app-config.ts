@@ -21,6 +21,8 @@ export class AppConfig {
   /** Resolved principals are reused this long (ms; 0: never), invalidated at once by revoking writes. */
   readonly principalCacheTtlMs: number;
   readonly principalCacheMax: number;
+  /** V8's old-generation growth before a full GC, in percent (0: V8's default); applied by main.ts at start. */
+  readonly heapGrowingPercent: number;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   readonly redisUrl?: string;
@@ -224,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dbConnectTimeoutMs: raw.DB_CONNECT_TIMEOUT_MS,
     principalCacheTtlMs: raw.PRINCIPAL_CACHE_TTL_MS,
     principalCacheMax: raw.PRINCIPAL_CACHE_MAX,
+    heapGrowingPercent: raw.HEAP_GROWING_PERCENT,
     dataDir,
     embeddedPgPort: raw.EMBEDDED_PG_PORT,
     redisUrl: raw.REDIS_URL,
