@@ -4,8 +4,11 @@
  * Benchmark kit (bench/README.md). Starts the built app (BENCH_APP_DIR, default this checkout) with a throw-away
  * DATA_DIR (embedded PostgreSQL), seeds it through the public API, starts two baselines on the same database — bare
  * Express 5 + pg and raw node:http + pg, both doing the same work as each scenario (bench/baselines/same-work.js) —
- * and loads each scenario on the app and both baselines: autocannon, CONNECTIONS connections, warm-up discarded,
- * median of RUNS runs. S4 (job queue) is driven by 16 agent clients in this process. Prints a Markdown table, writes
+ * and loads each scenario in RUNS rounds, each round measuring every target once back to back (app, Express, raw and,
+ * for healthz/S1/S1b, the same app on Fastify): autocannon, CONNECTIONS connections, warm-up discarded, the median
+ * run per target, the median of the per-round ratios (so the host's drift over minutes cancels out of them). S5 and S6
+ * are also measured at a fixed offered rate for their latency (lib/paced.js). S4 (job queue) is driven by 16 agent
+ * clients in this process. Prints a Markdown table, writes
  * bench/results/latest/latest.json (git-ignored) and, with --write-doc or BENCH_DOC=1, the results section of
  * docs/performance.md.
  */
@@ -17,17 +20,22 @@ const { execFileSync } = require('node:child_process');
 const autocannon = require('autocannon');
 const { Client } = require('pg');
 const { HOST, freePort, positiveIntEnv } = require('../scripts/lib/harness');
-const { APP_DIR, MAIN, ROOT, log, startApp, startChild, waitUntil } = require('./lib/app');
+const { APP_DIR, MAIN, ROOT, log, startApp, startChild, stopAll, waitUntil } = require('./lib/app');
+const { paced } = require('./lib/paced');
 const { expectOk, request } = require('./lib/http');
 const { seedWorld, createBody, bearer } = require('./lib/seed');
 const { seedAudit, waitSealed } = require('./seed-audit');
-const { renderDoc, evaluateTargets, table } = require('./lib/report');
+const { renderDoc, evaluateTargets, table, targetsTable } = require('./lib/report');
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = positiveIntEnv('BENCH_RUNS', QUICK ? 1 : 3);
 const DURATION = positiveIntEnv('BENCH_DURATION', QUICK ? 2 : 10);
 const WARMUP = positiveIntEnv('BENCH_WARMUP', QUICK ? 1 : 2);
 const CONNECTIONS = positiveIntEnv('BENCH_CONNECTIONS', 32);
+// Fixed-rate latency (S5, S6): LATENCY_RATE requests/s offered on at most LATENCY_CONNECTIONS connections.
+const LATENCY_RATE = positiveIntEnv('BENCH_LATENCY_RATE', 100);
+const LATENCY_CONNECTIONS = positiveIntEnv('BENCH_LATENCY_CONNECTIONS', 8);
+const LATENCY_GENERATOR = process.env.BENCH_LATENCY_GENERATOR === 'autocannon' ? 'autocannon' : 'paced';
 const S4_JOBS = positiveIntEnv('BENCH_S4_JOBS', QUICK ? 300 : 20_000);
 const S4_AGENTS = positiveIntEnv('BENCH_S4_AGENTS', 16);
 const S4_BATCH = positiveIntEnv('BENCH_S4_BATCH', 10);
@@ -54,7 +62,7 @@ function memoryOf(pid) {
   }
 }
 
-/** Samples a process's RSS every 200 ms until stopped; returns the peak in MB. */
+/** Samples a process's RSS every 200 ms until stopped; returns the peak in MB (undefined if the process was gone). */
 function rssSampler(pid) {
   let peak = 0;
   const tick = () => {
@@ -66,7 +74,7 @@ function rssSampler(pid) {
   return () => {
     clearInterval(timer);
     tick();
-    return Number(peak.toFixed(1));
+    return peak > 0 ? Number(peak.toFixed(1)) : undefined;
   };
 }
 
@@ -152,6 +160,86 @@ function summarize(runs) {
     runs,
   };
 }
+
+/**
+ * Per-round ratios num ÷ den of two targets measured in the same rounds (round i with round i) and their median:
+ * the host's drift between rounds moves both sides of a ratio together.
+ */
+function roundRatios(num, den) {
+  if (!num || !den) return undefined;
+  const perRound = [];
+  for (let i = 0; i < Math.min(num.length, den.length); i++) {
+    if (num[i].requests_per_s && den[i].requests_per_s) perRound.push(Number((num[i].requests_per_s / den[i].requests_per_s).toFixed(3)));
+  }
+  return perRound.length ? { median: Number(median(perRound).toFixed(2)), per_round: perRound } : undefined;
+}
+
+/** autocannon options (url, method, headers, body) as a node:http target for lib/paced.js. */
+function toTarget(opts) {
+  const u = new URL(opts.url);
+  return { host: u.hostname, port: Number(u.port), path: u.pathname + u.search, method: opts.method || 'GET', headers: opts.headers || {}, body: opts.body };
+}
+
+/** One fixed-rate latency measurement (warm-up at the same rate, discarded): p50/p90/p99/max and the rate served. */
+async function measureLatency(opts) {
+  if (LATENCY_GENERATOR === 'autocannon') {
+    // autocannon's overallRate: each connection sends its share of the second back to back, then waits (bursts).
+    const base = { ...opts, connections: LATENCY_CONNECTIONS, overallRate: LATENCY_RATE, pipelining: 1, timeout: 10, ignoreCoordinatedOmission: true };
+    if (WARMUP > 0) await autocannon({ ...base, duration: WARMUP });
+    const r = await autocannon({ ...base, duration: DURATION });
+    const served = r.requests.total / DURATION;
+    return { offered_per_s: LATENCY_RATE, requests_per_s: Number(served.toFixed(1)), achieved: served >= 0.95 * LATENCY_RATE && r.errors + r.timeouts === 0, total: r.requests.total, non_2xx: r.non2xx, errors: r.errors + r.timeouts, latency_p50_ms: r.latency.p50, latency_p90_ms: r.latency.p90, latency_p99_ms: r.latency.p99, latency_max_ms: r.latency.max };
+  }
+  const target = toTarget(opts);
+  const run = { rate: LATENCY_RATE, connections: LATENCY_CONNECTIONS, target };
+  if (WARMUP > 0) await paced({ ...run, durationS: WARMUP });
+  return paced({ ...run, durationS: DURATION });
+}
+
+/** Fixed-rate runs: the median run by p99 (the upper one of two) is reported, with every run kept. */
+function summarizeLatency(runs) {
+  const p99 = (r) => r.latency_p99_ms ?? Infinity; // no response at all: the worst
+  const byP99 = [...runs].sort((a, b) => p99(a) - p99(b));
+  const mid = byP99[Math.floor(byP99.length / 2)];
+  return {
+    offered_per_s: mid.offered_per_s,
+    requests_per_s: mid.requests_per_s,
+    achieved: runs.every((r) => r.achieved),
+    latency_p50_ms: mid.latency_p50_ms,
+    latency_p90_ms: mid.latency_p90_ms,
+    latency_p99_ms: mid.latency_p99_ms,
+    latency_max_ms: mid.latency_max_ms,
+    non_2xx: runs.reduce((n, r) => n + r.non_2xx, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    runs,
+  };
+}
+
+/**
+ * RUNS rounds; in each, every target is measured once, back to back, in the given order (`before` first each
+ * time). Returns { target: [run per round] }.
+ */
+async function inRounds(name, targets, one, describe) {
+  const runs = Object.fromEntries(targets.map(([t]) => [t, []]));
+  // A target whose process has exited would only add zeros: stop the kit instead (its cleanup stops the rest).
+  const check = ([t, , , handle]) => {
+    if (handle && !handle.alive()) throw new Error(`${t} (pid ${handle.pid}) exited (${JSON.stringify(handle.exited)}) during ${name}:\n${handle.tail.slice(-10).join('\n')}`);
+  };
+  for (let round = 1; round <= RUNS; round++) {
+    for (const target of targets) {
+      check(target);
+      const r = await one(target);
+      check(target);
+      runs[target[0]].push(r);
+      log(`${name} [${target[0]}] round ${round}/${RUNS}: ${describe(r)}`);
+    }
+  }
+  return runs;
+}
+const describeRun = (r) => `${r.requests_per_s} req/s, p50 ${r.latency_p50_ms} ms, p99 ${r.latency_p99_ms} ms` +
+  (r.peak_rss_mb ? `, peak RSS ${r.peak_rss_mb} MB, CPU app ${r.app_cpu_cores} / PostgreSQL ${r.pg_cpu_cores} cores` : '') + (r.non_2xx || r.errors ? ` (non-2xx ${r.non_2xx}, errors ${r.errors})` : '');
+const describeLatency = (r) => `${r.requests_per_s} of ${r.offered_per_s} req/s served${r.achieved ? '' : ' (not achieved)'}, p50 ${r.latency_p50_ms} / p90 ${r.latency_p90_ms} / p99 ${r.latency_p99_ms} / max ${r.latency_max_ms} ms` + (r.non_2xx || r.errors ? ` (non-2xx ${r.non_2xx}, errors ${r.errors})` : '');
+const ratioText = (x) => (x ? `${x.median} (${x.per_round.join(', ')})` : '—');
 
 // ---------- S4: agents claiming and completing jobs over HTTP ----------
 
@@ -291,21 +379,35 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-bench-'));
   const [appPort, pgPort, rawPort, expressPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   log(`app ${APP_DIR}; DATA_DIR ${dataDir}; app :${appPort}, PostgreSQL :${pgPort}, raw :${rawPort}, express :${expressPort}`);
-  log(`runs ${RUNS} × (${WARMUP} s warm-up + ${DURATION} s), ${CONNECTIONS} connections; load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
+  log(`${RUNS} round(s) × (${WARMUP} s warm-up + ${DURATION} s) per target, ${CONNECTIONS} connections; S5/S6 also at ${LATENCY_RATE} req/s on ${LATENCY_CONNECTIONS} connections (${LATENCY_GENERATOR}); load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
 
   const env = {
     ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, HOST, PORT: String(appPort), EMBEDDED_PG_PORT: String(pgPort), DATABASE_URL: '', REDIS_URL: '',
     LOG_LEVEL: 'warn', RATE_LIMIT_DEFAULT: RATE_LIMIT, RATE_LIMIT_AUTH: '100000', RATE_LIMIT_AGENT: RATE_LIMIT, JWT_SECRET, API_KEY_PEPPER,
   };
   const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
+  cleanup = async () => {
+    await stopAll(5000);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
   const app = await startApp(env, nodeArgs);
   const children = [];
   let db;
+  let fastify; // { port, dir, app }: the same build on Fastify, while a scenario still needs it
+  const stopFastify = async () => {
+    if (!fastify) return;
+    const f = fastify;
+    fastify = undefined;
+    if (f.app) await f.app.stop(30_000);
+    fs.rmSync(f.dir, { recursive: true, force: true });
+  };
   cleanup = async () => {
+    await stopFastify().catch((e) => log(`Fastify: ${e.message}`));
     for (const c of children) await c.stop(5000);
     if (db) await db.end().catch(() => {});
     const r = await app.stop(30_000);
     if (r && r.code !== 0 && r.code !== null) log(`app exited with code ${r.code}:\n${app.tail.slice(-10).join('\n')}`);
+    await stopAll(5000); // anything started and not stopped above (e.g. an instance whose start was interrupted)
     if (process.env.BENCH_KEEP_DATA === '1') log(`kept ${dataDir}`);
     else fs.rmSync(dataDir, { recursive: true, force: true });
   };
@@ -319,6 +421,8 @@ async function main() {
   const pgPassword = fs.readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
   const databaseUrl = `postgres://postgres:${encodeURIComponent(pgPassword)}@${HOST}:${pgPort}/countersign`;
   db = new Client({ connectionString: databaseUrl });
+  // A lost connection (e.g. the database stopped under us) fails the next query instead of crashing without cleanup.
+  db.on('error', (e) => log(`database connection: ${e.message}`));
   await db.connect();
   const baseEnv = { ...process.env, DATABASE_URL: databaseUrl, POOL_SIZE: String(POOL_SIZE), JWT_SECRET, API_KEY_PEPPER };
   const raw = startChild('raw', [path.join(__dirname, 'baselines', 'raw-server.js')], { ...baseEnv, PORT: String(rawPort) });
@@ -357,7 +461,8 @@ async function main() {
     }
   };
 
-  const targets = [['app', appPort, app.pid], ['express', expressPort], ['raw', rawPort]];
+  // [name, port, pid whose RSS and CPU are sampled, process handle]
+  const targets = [['app', appPort, app.pid, app], ['express', expressPort, undefined, exp], ['raw', rawPort, undefined, raw]];
   const url = (port, p) => `http://${HOST}:${port}${p}`;
   const json = { 'content-type': 'application/json' };
   const runId = Date.now().toString(36);
@@ -378,10 +483,10 @@ async function main() {
   };
 
   const scenarios = [
-    { name: 'healthz', appPath: '/healthz', basePath: '/hello', opts: (port, p) => ({ url: url(port, p) }) },
+    { name: 'healthz', fastify: true, appPath: '/healthz', basePath: '/hello', opts: (port, p) => ({ url: url(port, p) }) },
     { name: 'one-row read (reference)', baselinesOnly: true, opts: (port) => ({ url: url(port, `/workspaces/${w.workspaceId}`) }) },
-    { name: 'S1 GET request (JWT)', opts: (port) => ({ url: url(port, `/api/v1/requests/${w.targetRequestId}`), headers: sAlice }) },
-    { name: 'S1b GET request (API key)', opts: (port) => ({ url: url(port, `/api/v1/requests/${w.targetRequestId}`), headers: { 'x-api-key': w.apiKey } }) },
+    { name: 'S1 GET request (JWT)', fastify: true, opts: (port) => ({ url: url(port, `/api/v1/requests/${w.targetRequestId}`), headers: sAlice }) },
+    { name: 'S1b GET request (API key)', fastify: true, opts: (port) => ({ url: url(port, `/api/v1/requests/${w.targetRequestId}`), headers: { 'x-api-key': w.apiKey } }) },
     { name: 'S2 create request (Idempotency-Key)', opts: (port) => ({
       url: url(port, ''),
       requests: [{ method: 'POST', path: '/api/v1/requests', headers: { ...sAlice, ...json }, body: JSON.stringify(createBody(w.secretId)),
@@ -392,64 +497,68 @@ async function main() {
       requests: [{ method: 'POST', path: '/', headers: { ...bearer(w.bob.token), ...json }, body: '{}',
         setupRequest: (req) => ({ ...req, path: `/api/v1/requests/${pending.length ? pending.shift() : 'exhausted'}/approve` }) }],
     }) },
-    { name: 'S5 authz check', opts: (port) => ({
+    { name: 'S5 authz check', latency: true, opts: (port) => ({
       url: url(port, '/api/v1/authz/check'), method: 'POST', headers: { ...bearer(w.admin.token), ...json },
       body: JSON.stringify({ principal: { type: 'user', id: w.alice.userId }, permission: 'request.create', resource: { type: 'workspace', id: w.workspaceId } }),
     }) },
-    { name: 'S6 first page', once: seedS6, opts: (port) => ({ url: url(port, `/api/v1/audit-events?${auditFilter}`), headers: bearer(w.admin.token) }) },
-    { name: 'S6 page 50', once: seedS6, opts: (port) => ({ url: url(port, `/api/v1/audit-events?${auditFilter}&cursor=${cursor50}`), headers: bearer(w.admin.token) }) },
+    { name: 'S6 first page', once: seedS6, latency: true, opts: (port) => ({ url: url(port, `/api/v1/audit-events?${auditFilter}`), headers: bearer(w.admin.token) }) },
+    { name: 'S6 page 50', once: seedS6, latency: true, opts: (port) => ({ url: url(port, `/api/v1/audit-events?${auditFilter}&cursor=${cursor50}`), headers: bearer(w.admin.token) }) },
   ];
+
+  // The same build on Fastify (HTTP_ADAPTER=fastify): a second instance on the same database (DATABASE_URL, so the
+  // same tokens and keys work), started before any measurement so that it takes part in the rounds of healthz and
+  // S1/S1b; stopped after the last of them (before S6: its sealer must not share the 1M events with the app's).
+  const fastifyScenarios = scenarios.filter((x) => x.fastify && wanted(x.name));
+  if (process.env.BENCH_FASTIFY !== '0' && fastifyScenarios.length) {
+    fastify = { port: await freePort(), dir: fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-bench-fastify-')) };
+    try {
+      const fEnv = { ...env, HTTP_ADAPTER: 'fastify', DATA_DIR: fastify.dir, PORT: String(fastify.port), DATABASE_URL: databaseUrl };
+      delete fEnv.EMBEDDED_PG_PORT;
+      fastify.app = await startApp(fEnv);
+      await expectOk(fastify.port, 'GET', `/api/v1/requests/${w.targetRequestId}`, { headers: sAlice });
+      await expectOk(fastify.port, 'GET', `/api/v1/requests/${w.targetRequestId}`, { headers: { 'x-api-key': w.apiKey } });
+    } catch (error) {
+      log(`Fastify: not measured (${String(error.message).split('\n')[0]})`);
+      await stopFastify();
+    }
+  }
+  const lastFastify = fastifyScenarios.length ? fastifyScenarios[fastifyScenarios.length - 1].name : undefined;
 
   const rows = [];
   for (const s of scenarios) {
     if (!wanted(s.name)) continue;
-    const row = { scenario: s.name };
     if (s.once) await s.once();
-    for (const [target, port, pid] of targets) {
-      if (s.baselinesOnly && target === 'app') continue;
-      const runs = [];
-      for (let i = 0; i < RUNS; i++) {
-        if (s.before) await s.before();
-        const p = target === 'app' ? s.appPath : s.basePath;
-        runs.push(await measure(s.opts(port, p), pid));
-      }
-      row[target] = summarize(runs);
-      const r = row[target];
-      log(`${s.name} [${target}]: ${r.requests_per_s} req/s, p50 ${r.latency_p50_ms} ms, p99 ${r.latency_p99_ms} ms` +
-        (r.peak_rss_mb ? `, peak RSS ${r.rss_by_run_mb.join('/')} MB, CPU app ${r.app_cpu_cores} / PostgreSQL ${r.pg_cpu_cores} cores` : '') + (r.non_2xx || r.errors ? ` (non-2xx ${r.non_2xx}, errors ${r.errors})` : ''));
-    }
+    // Round order: app, Express, raw, then Fastify.
+    const list = targets.filter(([t]) => !(s.baselinesOnly && t === 'app'));
+    if (s.fastify && fastify && fastify.app) list.push(['fastify', fastify.port, fastify.app.pid, fastify.app]);
+    const runs = await inRounds(s.name, list, async ([target, port, pid]) => {
+      if (s.before) await s.before();
+      return measure(s.opts(port, target === 'app' || target === 'fastify' ? s.appPath : s.basePath), pid);
+    }, describeRun);
+    const row = { scenario: s.name };
+    for (const t of ['app', 'express', 'raw']) if (runs[t]) row[t] = summarize(runs[t]);
+    row.ratios = s.baselinesOnly
+      ? { express_raw: roundRatios(runs.express, runs.raw) }
+      : { app_express: roundRatios(runs.app, runs.express), app_raw: roundRatios(runs.app, runs.raw) };
     rows.push(row);
-  }
-
-  // The same app on Fastify (HTTP_ADAPTER=fastify): a second instance on the same database (DATABASE_URL, so the
-  // same tokens and keys work), loaded with healthz and S1/S1b; compared with the baselines measured above.
-  const FASTIFY = ['healthz', 'S1 GET request (JWT)', 'S1b GET request (API key)'];
-  if (process.env.BENCH_FASTIFY !== '0' && FASTIFY.some((name) => rows.some((r) => r.scenario === name))) {
-    const fPort = await freePort();
-    const fDir = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-bench-fastify-'));
-    let fApp;
-    try {
-      const fEnv = { ...env, HTTP_ADAPTER: 'fastify', DATA_DIR: fDir, PORT: String(fPort), DATABASE_URL: databaseUrl };
-      delete fEnv.EMBEDDED_PG_PORT;
-      fApp = await startApp(fEnv);
-    } catch (error) {
-      log(`Fastify: not measured (${String(error.message).split('\n')[0]})`);
+    log(`${s.name}: ${Object.entries(row.ratios).map(([k, v]) => `${k.replace('_', ' ÷ ')} ${ratioText(v)}`).join('; ')}`);
+    if (runs.fastify) {
+      // In a "· Fastify" row, `app` is the Fastify instance; its ratios come from the same rounds.
+      const frow = { scenario: `${s.name} · Fastify`, base: s.name, adapter: 'fastify', app: summarize(runs.fastify), express: row.express, raw: row.raw,
+        ratios: { app_express: roundRatios(runs.fastify, runs.express), app_raw: roundRatios(runs.fastify, runs.raw) } };
+      rows.push(frow);
+      log(`${frow.scenario}: ${Object.entries(frow.ratios).map(([k, v]) => `${k.replace('app_', 'Fastify ÷ ')} ${ratioText(v)}`).join('; ')}`);
     }
-    if (fApp) {
-      children.push(fApp);
-      for (const s of scenarios.filter((x) => FASTIFY.includes(x.name))) {
-        const measured = rows.find((r) => r.scenario === s.name);
-        if (!measured) continue;
-        const runs = [];
-        for (let i = 0; i < RUNS; i++) runs.push(await measure(s.opts(fPort, s.appPath), fApp.pid));
-        const row = { scenario: `${s.name} · Fastify`, app: summarize(runs), express: measured.express, raw: measured.raw };
-        rows.push(row);
-        log(`${row.scenario}: ${row.app.requests_per_s} req/s, p50 ${row.app.latency_p50_ms} ms, p99 ${row.app.latency_p99_ms} ms, peak RSS ${row.app.rss_by_run_mb.join('/')} MB`);
-      }
-      await fApp.stop(30_000);
-      children.splice(children.indexOf(fApp), 1);
+    if (s.name === lastFastify) await stopFastify();
+    if (s.latency) {
+      // Latency at a fixed offered rate, below saturation: at CONNECTIONS saturating connections p99 is bound by
+      // Little's law (≥ connections ÷ throughput), not by the work per request.
+      const name = `${s.name} @${LATENCY_RATE} req/s`;
+      const lruns = await inRounds(name, targets, ([target, port]) => measureLatency(s.opts(port, target === 'app' ? s.appPath : s.basePath)), describeLatency);
+      const lrow = { scenario: name, base: s.name, fixed_rate: { offered_per_s: LATENCY_RATE, connections: LATENCY_CONNECTIONS, generator: LATENCY_GENERATOR } };
+      for (const t of ['app', 'express', 'raw']) lrow[t] = summarizeLatency(lruns[t]);
+      rows.push(lrow);
     }
-    fs.rmSync(fDir, { recursive: true, force: true });
   }
 
   let s4;
@@ -484,7 +593,8 @@ async function main() {
     commit: gitCommit(APP_DIR),
     app_dir: APP_DIR === ROOT ? '.' : APP_DIR,
     machine: { cpus: cpus.length, cpu_model: cpus[0] && cpus[0].model, memory_gb: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.version, load_average_before: loadBefore.map((x) => Number(x.toFixed(2))), load_average_after: os.loadavg().map((x) => Number(x.toFixed(2))) },
-    settings: { runs: RUNS, duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, pipelining: 1, db_pool_size: POOL_SIZE, log_level: 'warn', autocannon: require('autocannon/package.json').version, express: require('express/package.json').version, s4_jobs: S4_JOBS, s4_agents: S4_AGENTS, s4_runs: S4_RUNS, audit_events: AUDIT_EVENTS, baseline_principal_cache_ms: Number(process.env.BASELINE_PRINCIPAL_CACHE_MS ?? 1000) },
+    settings: { runs: RUNS, rounds: 'interleaved: app, express, raw, fastify per round; ratios = median of per-round ratios', duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, pipelining: 1,
+      latency_rate_per_s: LATENCY_RATE, latency_connections: LATENCY_CONNECTIONS, latency_generator: LATENCY_GENERATOR, latency_scenarios: scenarios.filter((x) => x.latency).map((x) => x.name), db_pool_size: POOL_SIZE, log_level: 'warn', autocannon: require('autocannon/package.json').version, express: require('express/package.json').version, s4_jobs: S4_JOBS, s4_agents: S4_AGENTS, s4_runs: S4_RUNS, audit_events: AUDIT_EVENTS, baseline_principal_cache_ms: Number(process.env.BASELINE_PRINCIPAL_CACHE_MS ?? 1000) },
     seeding,
     app_memory_at_end_mb: finalMemory && { rss: Number(finalMemory.rss.toFixed(1)), hwm: Number(finalMemory.hwm.toFixed(1)) },
     scenarios: rows,
@@ -492,7 +602,7 @@ async function main() {
   };
   result.targets = evaluateTargets(result);
   const md = table(result);
-  process.stdout.write(`\n${md}\n\n`);
+  process.stdout.write(`\n${md}\n\n${targetsTable(result)}\n\n`);
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${path.relative(ROOT, RESULTS)}`);
@@ -513,6 +623,16 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     stopping = true;
     log(`${sig}: stopping`);
     void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// Whatever escapes (an 'error' event without a listener, a stray rejection): stop every child before exiting.
+for (const ev of ['uncaughtException', 'unhandledRejection']) {
+  process.on(ev, (error) => {
+    log(`${ev}: ${error && error.stack ? error.stack : error}`);
+    if (stopping) return;
+    stopping = true;
+    void cleanup().catch(() => {}).finally(() => process.exit(1));
   });
 }
 
