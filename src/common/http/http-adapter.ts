@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyAdapter as FastifyAdapterClass } from '@nestjs/platform-fastify';
 import { AppConfig } from '../../config/app-config';
 import { acceptedId } from '../context/request-context';
 import { BODY_LIMIT_BYTES } from './body-parsing';
@@ -23,6 +23,8 @@ export function requestIdOf(req: Pick<IncomingMessage, 'headers'>): string {
 /** The HTTP adapter `HTTP_ADAPTER` names, for `NestFactory.create` (main.ts) and the test harness. */
 export function createHttpAdapter(config: Pick<AppConfig, 'httpAdapter' | 'trustProxy'>): AbstractHttpAdapter {
   if (config.httpAdapter !== 'fastify') return new ExpressAdapter();
+  // Loaded only when chosen: an Express server does not carry Fastify and its plugins in memory.
+  const { FastifyAdapter } = require('@nestjs/platform-fastify') as { FastifyAdapter: typeof FastifyAdapterClass };
   return new FastifyAdapter({
     // Our request id is Fastify's: the error filter, the access log and the middleware all read `req.id`.
     genReqId: (req: Pick<IncomingMessage, 'headers'>) => requestIdOf(req),
