@@ -77,9 +77,13 @@ describe('audit (e2e)', () => {
   });
 
   it('audits login success and failure, refresh reuse, and permission denials', async () => {
-    const ok = await request(t.http).post('/api/v1/auth/login').set('X-Request-ID', 'login-ok-0001').send({ email: 'owner@audited.example', password: 'owner password 123' });
+    const ok = await request(t.http).post('/api/v1/auth/login').set('X-Request-ID', 'login-ok-0001').set('User-Agent', 'audit-test/1').send({ email: 'owner@audited.example', password: 'owner password 123' });
     expect(ok.status).toBe(200);
     expect((await eventsFor('login-ok-0001')).map((e) => e.action)).toEqual(['session.created']);
+    // The client's address and user agent come from the request context (the address worked out on first use).
+    const [created] = await sql<{ ip: string; user_agent: string }>(`SELECT ip, user_agent FROM audit_events WHERE request_id = 'login-ok-0001'`);
+    expect(created.ip).toMatch(/127\.0\.0\.1$|^::1$/);
+    expect(created.user_agent).toBe('audit-test/1');
 
     await request(t.http).post('/api/v1/auth/login').set('X-Request-ID', 'login-bad-0001').send({ email: 'owner@audited.example', password: 'wrong wrong wrong' }).expect(401);
     const failed = await sql<{ action: string; outcome: string; payload: { email: string } }>(`SELECT action, outcome, payload FROM audit_events WHERE request_id = 'login-bad-0001'`);
