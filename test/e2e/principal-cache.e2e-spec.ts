@@ -42,10 +42,16 @@ describe('principal cache (e2e, two replicas on one database)', () => {
     await a?.close();
   });
 
-  it('serves repeated calls from the cache (hits counted)', async () => {
-    const before = await hits(b, 'hit');
+  it('serves repeated calls from the cache (hits counted), each replica from its own', async () => {
+    const before = { a: (await hits(a, 'hit')) + (await hits(a, 'miss')), b: await hits(b, 'hit') };
     for (let i = 0; i < 5; i++) expect((await request(b.http).get('/api/v1/auth/me').set(auth(admin.token))).status).toBe(200);
-    expect((await hits(b, 'hit')) - before).toBeGreaterThanOrEqual(3);
+    expect((await hits(b, 'hit')) - before.b).toBeGreaterThanOrEqual(3);
+    // Both apps live in this process: A must not authenticate through B's strategy (passport's registry is global).
+    expect((await hits(a, 'hit')) + (await hits(a, 'miss'))).toBe(before.a);
+    const onB = (await hits(b, 'hit')) + (await hits(b, 'miss'));
+    expect((await request(a.http).get('/api/v1/auth/me').set(auth(admin.token))).status).toBe(200);
+    expect((await hits(a, 'hit')) + (await hits(a, 'miss'))).toBe(before.a + 1);
+    expect((await hits(b, 'hit')) + (await hits(b, 'miss'))).toBe(onB);
   });
 
   it('refuses a revocation made on A on replica B within 1 s (p99 over 100 revocations of four kinds), and on A at once', async () => {

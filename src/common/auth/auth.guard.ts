@@ -6,6 +6,7 @@ import { AuthenticationRequiredError, InvalidCredentialsError, PermissionDeniedE
 import { AUTHENTICATED, AuthenticatedMetadata } from './authenticated.decorator';
 import { holds, Principal, requireTenantPermission } from './principal';
 import { PRINCIPAL_RESOLVER, PrincipalResolver } from './principal-resolver';
+import { JwtStrategy } from './jwt.strategy';
 import { IS_PUBLIC } from './public.decorator';
 
 interface GuardedRequest {
@@ -20,7 +21,8 @@ const API_KEY_PREFIX = 'csk_';
  * The one global guard. A route is reachable only with `@Public()` or `@Authenticated(...)`; anything else is refused.
  * Credentials are chosen by header: `X-Agent-Secret` → agent; `X-API-Key` or `Bearer csk_…` → API key; other `Bearer`
  * → JWT (passport-jwt).
- * The principal is resolved fresh on every request, so revocations apply on the very next call, on every replica.
+ * The principal is resolved on every request (through the principal cache, which forgets a tenant's principals when a
+ * write that can revoke touches it), so revocations apply on the very next call.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -28,6 +30,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly cls: ClsService,
     @Inject(PRINCIPAL_RESOLVER) private readonly resolver: PrincipalResolver,
+    private readonly jwtStrategy: JwtStrategy,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -67,8 +70,12 @@ export class AuthGuard implements CanActivate {
 
   private jwt(req: GuardedRequest, context: ExecutionContext): Promise<Principal> {
     const res = context.switchToHttp().getResponse();
+    // This app's strategy, not the one registered under 'jwt' in passport's process-wide registry (the last app built in
+    // the process wins there). A fresh object per request, as passport makes for a name: it binds the request's
+    // success/fail callbacks onto it.
+    const strategy = Object.create(this.jwtStrategy) as passport.Strategy;
     return new Promise((resolve, reject) => {
-      passport.authenticate('jwt', { session: false }, (err: unknown, principal: Principal | false, info?: { name?: string }) => {
+      passport.authenticate(strategy, { session: false }, (err: unknown, principal: Principal | false, info?: { name?: string }) => {
         if (err) return reject(err);
         if (principal) return resolve(principal);
         if (info?.name === 'TokenExpiredError') return reject(new TokenExpiredError());

@@ -88,6 +88,9 @@ export class PrincipalCache implements OnModuleInit {
 
   private forgetTenant(tenantId: string): void {
     if (!this.entries) return;
-    for (const [key, entry] of this.entries.entries()) if (entry.principal.tenantId === tenantId) this.entries.delete(key);
+    // Keys first, then deletes: lru-cache's iterators walk a linked list that a delete rewires.
+    const doomed: string[] = [];
+    for (const [key, entry] of this.entries.entries()) if (entry.principal.tenantId === tenantId) doomed.push(key);
+    for (const key of doomed) this.entries.delete(key);
   }
 }
