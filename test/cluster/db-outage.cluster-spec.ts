@@ -152,6 +152,14 @@ describe('database outage suite', () => {
     }
   }
 
+  /** What the replicas logged about an unexpected answer (its request id), for the failure message. */
+  function serverLines(res: CallResult): string {
+    const id = (res.json?.error as { request_id?: unknown } | undefined)?.request_id;
+    if (typeof id !== 'string') return '';
+    const lines = cluster.replicas.flatMap((r) => (r.process?.lines ?? []).filter((l) => l.includes(id)));
+    return `\nreplica log lines of ${id}:\n${lines.join('\n')}`;
+  }
+
   /** Creates read requests, approves them, reads them back and lists, until told to stop. */
   async function worker(i: number, secretIds: string[], running: () => boolean): Promise<void> {
     const me = requesters[i];
@@ -159,11 +167,11 @@ describe('database outage suite', () => {
       const key = `outage-create-${i}-${n}-${cluster.runId}`;
       // The key is in the reason too: two requests with one reason would be a retry applied twice.
       const created = await mutate('POST', '/api/v1/requests/read', me, { secret_id: secretIds[(i + n) % secretIds.length], reason: key }, key);
-      if (created.status !== 201) throw new Error(`create → ${created.status} ${JSON.stringify(created.json)}`);
+      if (created.status !== 201) throw new Error(`create → ${created.status} ${JSON.stringify(created.json)}${serverLines(created)}`);
       ledger.requests.add(created.json.id);
       await timed('GET', `/api/v1/requests/${created.json.id}`, me);
       const approved = await mutate('POST', `/api/v1/requests/${created.json.id}/approve`, approver, { comment: 'ok' }, `outage-approve-${created.json.id}`);
-      if (approved.status !== 200) throw new Error(`approve → ${approved.status} ${JSON.stringify(approved.json)}`);
+      if (approved.status !== 200) throw new Error(`approve → ${approved.status} ${JSON.stringify(approved.json)}${serverLines(approved)}`);
       ledger.approvals.add(created.json.id);
       await timed('GET', '/api/v1/requests?limit=20', me);
       await timed('GET', `/api/v1/requests/${created.json.id}`, me);

@@ -1,3 +1,4 @@
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { isDatabaseUnavailable, isInvalidDatabaseInput } from './database-errors';
 
 describe('isDatabaseUnavailable', () => {
@@ -11,6 +12,9 @@ describe('isDatabaseUnavailable', () => {
     [Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' })],
     [new Error('Connection is closed.')],
     [{ name: 'QueryFailedError', message: 'Query read timeout', driverError: new Error('Query read timeout') }],
+    [new QueryRunnerProviderAlreadyReleasedError()],
+    [new QueryRunnerAlreadyReleasedError()],
+    [new Error('Client was closed and is not queryable')],
   ])('%p means the database is unreachable', (error) => expect(isDatabaseUnavailable(error)).toBe(true));
 
   it('a statement cancelled by statement_timeout (57014) means the store is unavailable: 503, not 500', () => {

@@ -12,6 +12,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const message = typeof e.message === 'string' ? e.message : '';
   const name = (error as { name?: unknown }).name;
   if (name === 'MaxRetriesPerRequestError' || /^Connection is closed\.?$/.test(message)) return true; // ioredis
+  // TypeORM's query runner lets go of its connection when the connection reports an error (the server went away
+  // mid-transaction: 57P01, a reset socket); the transaction's next statement then meets these instead of the cause.
+  if (name === 'QueryRunnerProviderAlreadyReleasedError' || name === 'QueryRunnerAlreadyReleasedError') return true;
+  if (/Client was closed and is not queryable/.test(message)) return true;
   // pg's query_timeout (the client-side bound when the server cannot cancel: see common/db/bounded-client.ts)
   if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Cannot use a pool after calling end|^Query read timeout$/i.test(message)) {
     return true;

@@ -75,7 +75,7 @@ export class Replica {
   async start(readyTimeoutMs = 90_000): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
     const entry = path.join(appDir(), 'dist', 'src', 'main.js');
-    this.process = new ManagedProcess(this.name, nodeBin(), [entry, Replica.marker(this.runId)], { cwd: this.workDir, env: { ...this.env } }, isErrorLine);
+    this.process = new ManagedProcess(this.name, nodeBin(), [entry, Replica.marker(this.runId)], { cwd: this.workDir, env: { ...this.env } }, isErrorLine, 400, path.join(this.workDir, 'replica.log'));
     this.starts++;
     const proc = this.process;
     proc.exited.then(() => this.errorLines.push(...proc.errorLines.filter((l) => !this.errorLines.includes(l)))).catch(() => undefined);

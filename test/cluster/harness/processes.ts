@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 
 /** Every process group the harness started in this jest worker: killed on `exit` even when afterAll never runs. */
 const groups = new Set<number>();
@@ -62,6 +62,8 @@ export class ManagedProcess {
     options: SpawnOptions,
     private readonly isError: (line: string) => boolean = () => false,
     private readonly keep = 400,
+    /** Every line is also appended here (kept after the run for diagnosis). */
+    private readonly logFile?: string,
   ) {
     this.child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const pid = this.child.pid;
@@ -99,6 +101,7 @@ export class ManagedProcess {
 
   private push(line: string): void {
     this.onLine?.(line);
+    if (this.logFile) appendFileSync(this.logFile, `${line}\n`);
     this.lines.push(line);
     if (this.lines.length > this.keep) this.lines.shift();
     if (this.isError(line) && this.errorLines.length < 200) this.errorLines.push(line);
