@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
 import { TargetScope } from '../../common/auth/escalation';
 import { isCorePermission } from '../../common/auth/permission-catalog';
 import { ValidationFailedError } from '../../common/errors/app-error';
@@ -9,6 +10,7 @@ import { UsersService } from '../users/users.service';
 import { AuditService } from '../audit/audit.service';
 import { AuthzCheckDto, AuthzDecisionDto, AuthzExplanationDto, AuthzSourceDto } from './dto/authz.dto';
 import { TenantId } from '../../common/db/tenant-id';
+import { sideBySide } from '../../common/db/side-by-side';
 
 const covers = (source: { scope_type: string; scope_id: string }, target: TargetScope, tenantId: string): boolean => {
   if (source.scope_type === 'tenant') return source.scope_id === tenantId;
@@ -25,6 +27,7 @@ export class AuthzService {
     private readonly users: UsersService,
     private readonly apiKeys: ApiKeysService,
     private readonly audit: AuditService,
+    private readonly txHost: TransactionHost,
   ) {}
 
   async check(caller: Principal, dto: AuthzCheckDto): Promise<AuthzDecisionDto> {
@@ -42,8 +45,8 @@ export class AuthzService {
   private async decide(caller: Principal, dto: AuthzCheckDto): Promise<AuthzExplanationDto> {
     if (!isCorePermission(dto.permission)) throw new ValidationFailedError([{ field: 'permission', issue: `unknown permission "${dto.permission}"` }]);
     const tenantId = caller.tenantId;
-    // Independent reads, run side by side (on the pool: the route opens no transaction).
-    const [target, { sources, inactive }] = await Promise.all([this.roles.resolveTarget(tenantId, dto.resource.type, dto.resource.id), this.sourcesOf(tenantId, dto)]);
+    // Independent reads, side by side on the pool (the route opens no transaction unless an Idempotency-Key asks for one).
+    const [target, { sources, inactive }] = await sideBySide(this.txHost, () => this.roles.resolveTarget(tenantId, dto.resource.type, dto.resource.id), () => this.sourcesOf(tenantId, dto));
     for (const s of sources) s.covers_resource = covers(s, target, tenantId);
     const decisive = sources.find((s) => s.grants_permission && s.covers_resource);
     const allowed = !inactive && !!decisive;
@@ -58,7 +61,7 @@ export class AuthzService {
   private async sourcesOf(tenantId: TenantId, dto: AuthzCheckDto): Promise<{ sources: AuthzSourceDto[]; inactive?: string }> {
     if (dto.principal.type === 'user') {
       // The grants are read beside the membership check; they are used only when the user is a member.
-      const [member, rows] = await Promise.all([this.users.assertMember(tenantId, dto.principal.id), this.roles.grantSources(tenantId, dto.principal.id)]);
+      const [member, rows] = await sideBySide(this.txHost, () => this.users.assertMember(tenantId, dto.principal.id), () => this.roles.grantSources(tenantId, dto.principal.id));
       const sources = rows.map((r) => ({
         assignment_id: r.assignment_id,
         role_id: r.role_id,

@@ -35,7 +35,8 @@ export class PermissionCatalogService {
 
   async list(tenantId: TenantId): Promise<PermissionDto[]> {
     const core = Object.entries(CORE_PERMISSIONS).map(([key, description]) => ({ key, description, source: 'core' }));
-    const extra = (await Promise.all(this.sources.map((s) => s.permissionsOf(tenantId)))).flat();
+    const extra: PermissionDto[] = [];
+    for (const source of this.sources) extra.push(...(await source.permissionsOf(tenantId)));
     return [...core, ...extra.sort((a, b) => a.key.localeCompare(b.key))];
   }
 
@@ -64,6 +65,9 @@ export class PermissionCatalogService {
   }
 
   async extraKeys(tenantId: TenantId): Promise<string[]> {
-    return (await Promise.all(this.sources.map((s) => s.keysOf(tenantId)))).flat();
+    // One after the other: inside a transaction they share one connection, which runs one query at a time.
+    const keys: string[] = [];
+    for (const source of this.sources) keys.push(...(await source.keysOf(tenantId)));
+    return keys;
   }
 }
