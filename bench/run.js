@@ -38,7 +38,7 @@ const LATENCY_CONNECTIONS = positiveIntEnv('BENCH_LATENCY_CONNECTIONS', 8);
 const LATENCY_GENERATOR = process.env.BENCH_LATENCY_GENERATOR === 'autocannon' ? 'autocannon' : 'paced';
 const S4_JOBS = positiveIntEnv('BENCH_S4_JOBS', QUICK ? 300 : 20_000);
 const S4_AGENTS = positiveIntEnv('BENCH_S4_AGENTS', 16);
-const S4_BATCH = positiveIntEnv('BENCH_S4_BATCH', 10);
+const S4_BATCH = positiveIntEnv('BENCH_S4_BATCH', 50);
 const S4_RUNS = positiveIntEnv('BENCH_S4_RUNS', 1);
 const AUDIT_EVENTS = positiveIntEnv('BENCH_AUDIT_EVENTS', QUICK ? 50_000 : 1_000_000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
