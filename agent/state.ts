@@ -2,6 +2,7 @@
  * The agent's identity on disk (mode 0600): the server it belongs to, its id and secret, and its X25519 private key.
  * Written atomically (temporary file in the same directory, then rename) so a crash never leaves half a file.
  */
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
@@ -41,7 +42,8 @@ export async function loadState(path: string): Promise<AgentState | null> {
 
 export async function saveState(path: string, state: AgentState): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  // One temporary file per save: two saves at once must not write (or rename away) each other's.
+  const tmp = `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
   const handle = await open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(JSON.stringify(state, null, 2) + '\n');

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileProvider } from './file-provider';
@@ -63,5 +63,13 @@ describe('FileProvider', () => {
     expect(statSync(join(dir, 'fresh')).mode & 0o777).toBe(0o600);
     await expect(p.read('missing')).rejects.toBeInstanceOf(ProviderError);
     await expect(p.write('no/such/dir', Buffer.from('v'))).rejects.toBeInstanceOf(ProviderError);
+  });
+
+  it('writes many files of one directory at once (the worker pool does), each intact, leaving no temporary file', async () => {
+    const p = new FileProvider(dir);
+    const refs = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    await Promise.all(refs.map((ref) => p.write(ref, Buffer.from(`value of ${ref}`))));
+    for (const ref of refs) expect(readFileSync(join(dir, ref), 'utf8')).toBe(`value of ${ref}`);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
  * which maps refs to labels: `{ "<ref>": { "k": "v" } }`. Symlinks are not followed (they are not regular files,
  * and could point outside the directory). `list()` only stats files: it never opens one.
  */
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, lstat, open, readdir, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -55,7 +56,8 @@ export class FileProvider implements SecretProvider {
     if (existing && !existing.isFile()) throw new ProviderError(`Ref "${ref}" is not a regular file.`);
     const mode = existing ? existing.mode & 0o777 : 0o600;
     const dir = dirname(path);
-    const tmp = join(dir, `.${process.pid}.${Date.now()}.tmp`);
+    // Random, not a timestamp: the worker pool writes files of one directory concurrently, often in the same millisecond.
+    const tmp = join(dir, `.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
     const handle = await open(tmp, 'wx', mode);
     try {
       await handle.writeFile(value);
