@@ -335,6 +335,9 @@ async function main() {
     // 4xx answers are logged at warn by the access log (they carry `req`); other warnings are the ones worth reading.
     const warnings = parsed.filter((p) => p && levelAtLeast(p.level, 'warn') && !levelAtLeast(p.level, 'error'));
     const warnLines = warnings.filter((p) => !p.req).length;
+    // The warnings worth reading, by message, so a run's report names them.
+    const warnMessages = {};
+    for (const p of warnings.filter((w) => !w.req)) warnMessages[String(p.msg).slice(0, 120)] = (warnMessages[String(p.msg).slice(0, 120)] ?? 0) + 1;
     const clientErrorLines = warnings.length - warnLines;
     if (errorLines.length) failures.push(`${errorLines.length} error/fatal log lines, e.g. ${errorLines.slice(0, 2).map((l) => l.slice(0, 300)).join(' | ')}`);
     if (server.stderr.length) failures.push(`server wrote to stderr: ${server.stderr.slice(0, 3).join(' | ')}`);
@@ -359,7 +362,7 @@ async function main() {
     say(`${loadSeconds.toFixed(1)} s of load (after ${readySeconds.toFixed(1)} s to ready and ${(setupSeconds - readySeconds).toFixed(1)} s of setup), ${USERS} users: ${fmt(stats.requests)} HTTP requests (${Object.entries(stats.byClass).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}), ${stats.readFlows} reads revealed once, ${stats.patchFlows} patches written, ${stats.hostile} hostile rounds`);
     say(`jobs: ${jobStates.map((r) => `${r.status} ${r.n}`).join(', ')} (${jobsSucceeded} succeeded); requests: ${requestStates.map((r) => `${r.status} ${r.n}`).join(', ')}`);
     say(`audit: ${fmt(sealed)} of ${fmt(events)} events sealed (${oldUnsealed} older than ${(SEAL_INTERVAL_MS * 2) / 1000} s unsealed), verify green in ${failures.some((f) => f.startsWith('verify')) ? 'not all' : 'both'} tenants`);
-    say(`log: ${errorLines.length} error/fatal lines, ${warnLines} warnings (+ ${clientErrorLines} access lines of 4xx answers), ${server.lines.length} lines; RSS start ${mb(rssStart)}, second half from ${mb(rssMid)}, end ${mb(rssEnd)}, peak ${mb(rssPeak)}`);
+    say(`log: ${errorLines.length} error/fatal lines, ${warnLines} warnings${warnLines ? ` ${JSON.stringify(warnMessages)}` : ''} (+ ${clientErrorLines} access lines of 4xx answers), ${server.lines.length} lines; RSS start ${mb(rssStart)}, second half from ${mb(rssMid)}, end ${mb(rssEnd)}, peak ${mb(rssPeak)}`);
     if (failures.length) {
       for (const f of failures) say(`FAIL ${f}`);
       process.exitCode = 1;
