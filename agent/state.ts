@@ -2,9 +2,9 @@
  * The agent's identity on disk (mode 0600): the server it belongs to, its id and secret, and its X25519 private key.
  * Written atomically (temporary file in the same directory, then rename) so a crash never leaves half a file.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { writeFileAtomic } from './atomic-write';
 
 export interface AgentState {
   url: string;
@@ -42,20 +42,5 @@ export async function loadState(path: string): Promise<AgentState | null> {
 
 export async function saveState(path: string, state: AgentState): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  // One temporary file per save: two saves at once must not write (or rename away) each other's.
-  const tmp = `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(JSON.stringify(state, null, 2) + '\n');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await chmod(tmp, 0o600);
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomic(path, JSON.stringify(state, null, 2) + '\n', 0o600);
 }

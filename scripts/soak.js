@@ -334,10 +334,14 @@ async function main() {
     const errorLines = server.lines.filter((_, i) => parsed[i] && levelAtLeast(parsed[i].level, 'error'));
     // 4xx answers are logged at warn by the access log (they carry `req`); other warnings are the ones worth reading.
     const warnings = parsed.filter((p) => p && levelAtLeast(p.level, 'warn') && !levelAtLeast(p.level, 'error'));
-    const warnLines = warnings.filter((p) => !p.req).length;
+    const ownWarnings = warnings.filter((p) => !p.req);
+    const warnLines = ownWarnings.length;
     // The warnings worth reading, by message, so a run's report names them.
     const warnMessages = {};
-    for (const p of warnings.filter((w) => !w.req)) warnMessages[String(p.msg).slice(0, 120)] = (warnMessages[String(p.msg).slice(0, 120)] ?? 0) + 1;
+    for (const p of ownWarnings) {
+      const msg = String(p.msg).slice(0, 120);
+      warnMessages[msg] = (warnMessages[msg] ?? 0) + 1;
+    }
     const clientErrorLines = warnings.length - warnLines;
     if (errorLines.length) failures.push(`${errorLines.length} error/fatal log lines, e.g. ${errorLines.slice(0, 2).map((l) => l.slice(0, 300)).join(' | ')}`);
     if (server.stderr.length) failures.push(`server wrote to stderr: ${server.stderr.slice(0, 3).join(' | ')}`);

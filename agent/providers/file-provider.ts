@@ -4,10 +4,10 @@
  * which maps refs to labels: `{ "<ref>": { "k": "v" } }`. Symlinks are not followed (they are not regular files,
  * and could point outside the directory). `list()` only stats files: it never opens one.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, lstat, open, readdir, readFile, realpath, rename, unlink } from 'node:fs/promises';
+import { access, lstat, open, readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { writeFileAtomic } from '../atomic-write';
 import { DiscoveredSecret, ProviderError, SecretProvider } from './provider';
 
 export const LABELS_SIDECAR = 'labels.json';
@@ -55,23 +55,7 @@ export class FileProvider implements SecretProvider {
     const existing = await lstat(path).catch(() => null);
     if (existing && !existing.isFile()) throw new ProviderError(`Ref "${ref}" is not a regular file.`);
     const mode = existing ? existing.mode & 0o777 : 0o600;
-    const dir = dirname(path);
-    // Random, not a timestamp: the worker pool writes files of one directory concurrently, often in the same millisecond.
-    const tmp = join(dir, `.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
-    const handle = await open(tmp, 'wx', mode);
-    try {
-      await handle.writeFile(value);
-      await handle.sync();
-      await handle.chmod(mode);
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(tmp, path);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
+    await writeFileAtomic(path, value, mode);
   }
 
   /** A ref → its absolute path, refusing anything that would leave the directory or name a hidden file/the sidecar. */
